@@ -1,0 +1,136 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { GraphQLError } from 'graphql';
+import type { DestinationStream } from 'pino';
+import type { Config } from './config';
+import type { GraphQLContext } from './context';
+import { buildGraphQLSchema } from './schema';
+import { SmsService } from './sms/sms.service';
+import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
+import { UspeedoClient } from './uspeedo/uspeedo.client';
+
+/** What tests (and only tests) swap out. */
+export interface AppDependencies {
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+/** The request body limit: a 1000-target batch with short params fits many times over. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Origins of Apollo Sandbox and Explorer, allowed outside production so they can call in. */
+export const APOLLO_SANDBOX_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
+
+/** Log paths that may carry a secret: headers, and the request/options objects ky errors carry. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'err.options',
+  'err.request',
+  'error.options',
+  'error.request',
+];
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+// Unexpected errors are logged with the request's logger; the client sees only a generic message
+// in production (see formatError).
+const logUnexpectedErrors: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          if (!(error.originalError instanceof GraphQLError) && error.originalError) {
+            contextValue.log.error({ err: error.originalError, path: error.path }, 'unexpected error in a resolver');
+          }
+        }
+      },
+    };
+  },
+};
+
+/** Builds the whole server from a validated config: uSpeedo client, service, schema, Apollo, HTTP. */
+export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      ...(deps.logDestination ? { stream: deps.logDestination } : {}),
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Keep a caller's request id when it is safe to log; otherwise make one.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message?: string; name?: string }, request, reply) => {
+    const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (statusCode === 500) {
+      request.log.error({ err: error }, 'unexpected error');
+      return reply.status(500).send({ statusCode, error: 'Internal Server Error', message: 'Internal server error' });
+    }
+    return reply.status(statusCode).send({ statusCode, code: error.code, error: error.name, message: error.message });
+  });
+
+  const simulated = config.uspeedo.credentials === null;
+  const uspeedo = new UspeedoClient(
+    simulated
+      ? { baseUrl: SIMULATOR_BASE_URL, timeoutMs: config.uspeedo.timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() }
+      : { baseUrl: config.uspeedo.baseUrl, timeoutMs: config.uspeedo.timeoutMs, credentials: config.uspeedo.credentials! },
+  );
+  const schema = buildGraphQLSchema(new SmsService(uspeedo, config.limits));
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.
+    hideSchemaDetailsFromClientErrors: config.isProduction,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      logUnexpectedErrors,
+      config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+    ],
+    formatError: (formatted) =>
+      config.isProduction && formatted.extensions?.code === 'INTERNAL_SERVER_ERROR'
+        ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+        : formatted,
+  });
+  await apollo.start();
+  app.addHook('onClose', async () => apollo.stop());
+
+  await app.register(cors, {
+    origin: config.isProduction ? config.corsOrigins : [...config.corsOrigins, ...APOLLO_SANDBOX_ORIGINS],
+    methods: ['GET', 'POST'],
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log }) }),
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  if (simulated) {
+    app.log.warn(
+      { simulator: true },
+      'uSpeedo SIMULATOR: no uSpeedo credentials are set, so every sendBatchSms is answered by the built-in simulator and NO SMS IS SENT',
+    );
+  }
+  return app;
+}

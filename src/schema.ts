@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchemaSync, type ContainerType } from 'type-graphql';
+import { SmsResolver } from './sms/sms.resolver';
+import type { SmsService } from './sms/sms.service';
+
+/** Builds the GraphQL schema. Without a service it still builds, for printing the SDL. */
+export function buildGraphQLSchema(sms?: SmsService): GraphQLSchema {
+  const resolver = sms ? new SmsResolver(sms) : undefined;
+  const container: ContainerType = {
+    get: (someClass) => {
+      if (someClass === SmsResolver && resolver) return resolver;
+      throw new Error(`No instance for ${String((someClass as { name?: string }).name)}`);
+    },
+  };
+  // Validation runs in the service, so rule breaks become a typed INVALID_INPUT result rather than a
+  // top-level error that would echo the input back.
+  return buildSchemaSync({ resolvers: [SmsResolver], container, validate: false });
+}
+
+/** The committed SDL: sorted, so the file changes only when the schema does. */
+export function printGraphQLSchema(schema: GraphQLSchema = buildGraphQLSchema()): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

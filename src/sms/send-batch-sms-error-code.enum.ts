@@ -1,0 +1,34 @@
+import { registerEnumType } from 'type-graphql';
+
+/** Why a `sendBatchSms` call did not succeed. Stable: consumers switch on these. */
+export enum SendBatchSmsErrorCode {
+  INVALID_INPUT = 'INVALID_INPUT',
+  PARAMETER_ERROR = 'PARAMETER_ERROR',
+  MISSING_PARAMETER = 'MISSING_PARAMETER',
+  UPSTREAM_SERVER_ERROR = 'UPSTREAM_SERVER_ERROR',
+  UPSTREAM_AUTH_FAILED = 'UPSTREAM_AUTH_FAILED',
+  UPSTREAM_REJECTED = 'UPSTREAM_REJECTED',
+  UPSTREAM_HTTP_ERROR = 'UPSTREAM_HTTP_ERROR',
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_TIMEOUT = 'UPSTREAM_TIMEOUT',
+  INVALID_UPSTREAM_RESPONSE = 'INVALID_UPSTREAM_RESPONSE',
+}
+
+registerEnumType(SendBatchSmsErrorCode, {
+  name: 'SendBatchSmsErrorCode',
+  description: 'Why a sendBatchSms call did not succeed.',
+  valuesConfig: {
+    INVALID_INPUT: { description: 'The batch broke one or more rules (see fieldErrors). Nothing was sent.' },
+    PARAMETER_ERROR: { description: 'uSpeedo RetCode 215392: a parameter was rejected.' },
+    MISSING_PARAMETER: { description: 'uSpeedo RetCode 215397: a required parameter was missing.' },
+    UPSTREAM_SERVER_ERROR: { description: 'uSpeedo RetCode 215400: server error at uSpeedo.' },
+    UPSTREAM_AUTH_FAILED: { description: "uSpeedo refused this server's credentials (RetCode 215398, HTTP 401 or 403)." },
+    UPSTREAM_REJECTED: { description: 'uSpeedo answered with another non-zero RetCode (see retCode and message).' },
+    UPSTREAM_HTTP_ERROR: { description: 'uSpeedo answered with a non-2xx HTTP status (see httpStatus).' },
+    UPSTREAM_UNAVAILABLE: {
+      description: 'uSpeedo could not be reached (retryable) or the connection broke after the request was sent (not retryable).',
+    },
+    UPSTREAM_TIMEOUT: { description: 'uSpeedo did not answer in time. The SMS may have been sent: do not retry blindly.' },
+    INVALID_UPSTREAM_RESPONSE: { description: "uSpeedo's answer could not be read. The SMS may have been sent." },
+  },
+});

@@ -1,0 +1,56 @@
+import { ArrayNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Field, InputType } from 'type-graphql';
+import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
+
+// Rules that do not depend on configuration live here as decorators. The configurable limits and the
+// phone rules are checked in prepare-batch.ts, which needs the configured limits and normalises each
+// phone once for both the check and the upstream body.
+const NOT_BLANK = /\S/;
+const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+
+/** One recipient of a task. */
+@InputType({ description: 'One recipient of a task.' })
+export class SmsTargetInput {
+  @Field(() => String, {
+    description:
+      'E.164 (+85255311111), uSpeedo\'s bracket form ((852)55311111), or mainland China digits (13800138000). Spaces are ignored.',
+  })
+  phone!: string;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: "Values for the template's variables {1}, {2}, … in order. Leave out for a template without variables.",
+  })
+  @IsOptional()
+  @IsString({ each: true, message: 'must be a list of strings' })
+  templateParams?: string[] | null;
+}
+
+/** One template sent from one sender to a list of recipients. */
+@InputType({ description: 'One template sent from one sender to a list of recipients.' })
+export class SmsTaskInput {
+  @Field(() => String, { description: `uSpeedo template id, 1 to ${TEMPLATE_ID_MAX_LENGTH} characters.` })
+  @Matches(NOT_BLANK, { message: 'must not be blank' })
+  @MaxLength(TEMPLATE_ID_MAX_LENGTH, { message: `must be at most ${TEMPLATE_ID_MAX_LENGTH} characters` })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
+  templateId!: string;
+
+  @Field(() => String, { description: 'Sender name registered with uSpeedo (see smsLimits.maxSenderIdLength).' })
+  @Matches(NOT_BLANK, { message: 'must not be blank' })
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
+  senderId!: string;
+
+  @Field(() => [SmsTargetInput], { description: 'Recipients, at least one; a phone number at most once per task.' })
+  @ArrayNotEmpty({ message: 'must contain at least one target' })
+  @ValidateNested({ each: true })
+  target!: SmsTargetInput[];
+}
+
+/** The whole batch: sent to uSpeedo as one request, or not at all. */
+@InputType({ description: 'A batch of tasks, sent to uSpeedo as one request or not at all.' })
+export class SendBatchSmsInput {
+  @Field(() => [SmsTaskInput], { description: 'Tasks, at least one; see smsLimits for the maxima.' })
+  @ArrayNotEmpty({ message: 'must contain at least one task' })
+  @ValidateNested({ each: true })
+  taskContent!: SmsTaskInput[];
+}

@@ -1,0 +1,97 @@
+import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
+import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
+
+/** A recipient uSpeedo did not accept, though the batch as a whole succeeded. */
+@ObjectType({ description: 'A recipient uSpeedo did not accept, though the batch as a whole succeeded.' })
+export class FailedTargetPhone {
+  @Field(() => String, { description: 'The phone number as uSpeedo reported it.' })
+  phone!: string;
+
+  @Field(() => [String])
+  templateParams!: string[];
+
+  @Field(() => String, { description: "uSpeedo's reason, e.g. a blacklisted number." })
+  failureReason!: string;
+}
+
+/** A rule the input broke, with the path to the field that broke it. */
+@ObjectType({ description: 'A rule the input broke, with the path to the field that broke it.' })
+export class FieldError {
+  @Field(() => [String], { description: 'Path into the input, e.g. ["taskContent","0","target","3","phone"].' })
+  path!: string[];
+
+  @Field(() => String, { description: 'What is wrong. Never repeats the value sent.' })
+  message!: string;
+}
+
+/** uSpeedo accepted the batch (RetCode 0); some recipients may still have failed. */
+@ObjectType({ description: 'uSpeedo accepted the batch (RetCode 0). Check failedTargetPhones: success can be partial.' })
+export class SendBatchSmsSuccess {
+  @Field(() => [String], { description: 'Session numbers for querying delivery status later.' })
+  sessionNos!: string[];
+
+  @Field(() => [FailedTargetPhone])
+  failedTargetPhones!: FailedTargetPhone[];
+
+  @Field(() => String, { description: "uSpeedo's Message." })
+  message!: string;
+
+  @Field(() => String, { nullable: true, description: "uSpeedo's request id (X-Speedo-Request-Uuid): quote it to their support." })
+  requestUuid!: string | null;
+}
+
+/** The batch was not sent, or its outcome is unknown; `code` says which. */
+@ObjectType({ description: 'The batch was not sent, or its outcome is unknown. Switch on code; trust retryable.' })
+export class SendBatchSmsError {
+  @Field(() => SendBatchSmsErrorCode)
+  code!: SendBatchSmsErrorCode;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => Int, { nullable: true, description: "uSpeedo's RetCode, where it answered with one." })
+  retCode!: number | null;
+
+  @Field(() => Int, { nullable: true, description: "uSpeedo's HTTP status, where it answered." })
+  httpStatus!: number | null;
+
+  @Field(() => Boolean, { description: 'True only where a retry cannot send the same SMS twice.' })
+  retryable!: boolean;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds to wait before retrying, where uSpeedo said so.' })
+  retryAfterSeconds!: number | null;
+
+  @Field(() => [FieldError], { description: 'Every rule the input broke (INVALID_INPUT); empty otherwise.' })
+  fieldErrors!: FieldError[];
+
+  @Field(() => String, { nullable: true, description: "uSpeedo's request id (X-Speedo-Request-Uuid), where it answered." })
+  requestUuid!: string | null;
+}
+
+/** What `sendBatchSms` answers: narrow on `__typename`. */
+export const SendBatchSmsResult = createUnionType({
+  name: 'SendBatchSmsResult',
+  description: 'What sendBatchSms answers: narrow on __typename.',
+  types: () => [SendBatchSmsSuccess, SendBatchSmsError] as const,
+  resolveType: (value) => (value instanceof SendBatchSmsSuccess ? SendBatchSmsSuccess : SendBatchSmsError),
+});
+
+/** Builds a `SendBatchSmsSuccess` from plain fields. */
+export function success(fields: SendBatchSmsSuccess): SendBatchSmsSuccess {
+  return Object.assign(new SendBatchSmsSuccess(), fields);
+}
+
+/** Builds a `SendBatchSmsError`; unspecified fields are null, `retryable` false, no field errors. */
+export function failure(
+  fields: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>,
+): SendBatchSmsError {
+  return Object.assign(new SendBatchSmsError(), {
+    retCode: null,
+    httpStatus: null,
+    retryable: false,
+    retryAfterSeconds: null,
+    fieldErrors: [],
+    requestUuid: null,
+    ...fields,
+  });
+}

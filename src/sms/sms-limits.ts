@@ -1,0 +1,28 @@
+/** The limits a batch is checked against; reported to clients by the `smsLimits` query. */
+export interface SmsLimitValues {
+  /** Phone numbers in one request, across all tasks. */
+  maxTargetsPerRequest: number;
+  /** Entries in `taskContent`. */
+  maxTasksPerRequest: number;
+  /** Entries in one target's `templateParams`. */
+  maxTemplateParamsPerTarget: number;
+  /** Characters (Unicode code points) in one template parameter. */
+  maxTemplateParamLength: number;
+  /** Characters in `senderId`. */
+  maxSenderIdLength: number;
+}
+
+/**
+ * The ceilings: uSpeedo's documented maxima (1000 numbers a batch, an 11-character GSM sender, a
+ * 500-character template) and this server's own bounds. Configuration may lower them, never raise them.
+ */
+export const SMS_LIMIT_CEILINGS: Readonly<SmsLimitValues> = Object.freeze({
+  maxTargetsPerRequest: 1000,
+  maxTasksPerRequest: 100,
+  maxTemplateParamsPerTarget: 20,
+  maxTemplateParamLength: 500,
+  maxSenderIdLength: 11,
+});
+
+/** `templateId` length is fixed, not configurable. */
+export const TEMPLATE_ID_MAX_LENGTH = 64;

@@ -1,0 +1,111 @@
+import ky, { type KyInstance } from 'ky';
+import type { UspeedoCredentials } from '../config';
+import type { SendBatchUSMSMessageRequest } from './uspeedo.types';
+
+/** Where and how to reach uSpeedo. */
+export interface UspeedoClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  credentials: UspeedoCredentials;
+  /** A Fetch API implementation; the built-in simulator is one. Defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** What happened on the wire, before any reading of uSpeedo's answer. */
+export type UspeedoExchange =
+  /** uSpeedo answered with a status and a whole body. */
+  | { kind: 'answered'; status: number; body: string; requestUuid: string | null; retryAfter: string | null }
+  /** No connection was made (refused, DNS, TLS): the request provably never reached uSpeedo. */
+  | { kind: 'not-sent'; cause: string }
+  /** The connection broke once the request may have been written: the SMS may have gone. */
+  | { kind: 'connection-lost'; cause: string; status: number | null; requestUuid: string | null }
+  /** No whole answer within the timeout: the SMS may have gone. */
+  | { kind: 'timeout'; status: number | null; requestUuid: string | null };
+
+export const SEND_BATCH_PATH = 'api/v1/usms/SendBatchUSMSMessage';
+const REQUEST_UUID_HEADER = 'x-speedo-request-uuid';
+
+// Failures that happen before a single byte of the request can reach uSpeedo. Anything else that
+// breaks a connection (a reset, a close) may come after uSpeedo read the request, so is not here.
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** The first system error code in an error's cause chain (fetch wraps them as `TypeError: fetch failed`). */
+export function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (current instanceof AggregateError && current.errors[0] instanceof Error) current = current.errors[0];
+    else current = current.cause;
+  }
+  return undefined;
+}
+
+const isTimeout = (error: unknown, deadline: AbortSignal) =>
+  deadline.aborted || (error instanceof Error && error.name === 'TimeoutError');
+
+/** Sends SendBatchUSMSMessage requests: exactly one HTTP attempt each, never retried. */
+export class UspeedoClient {
+  readonly #http: KyInstance;
+  readonly #timeoutMs: number;
+
+  constructor(options: UspeedoClientOptions) {
+    const { accessKeyId, accessKeySecret } = options.credentials;
+    this.#timeoutMs = options.timeoutMs;
+    this.#http = ky.create({
+      prefixUrl: options.baseUrl,
+      // A retried POST is a second SMS and a second bill.
+      retry: 0,
+      timeout: options.timeoutMs,
+      throwHttpErrors: false,
+      // A redirected POST would be re-sent somewhere else; treat it as the HTTP error it is.
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization: `Basic ${Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64')}`,
+      },
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
+
+  /** Posts one batch and reports what happened. Never throws, never retries. */
+  async sendBatch(request: SendBatchUSMSMessageRequest): Promise<UspeedoExchange> {
+    // ky's timeout ends at the response headers; this deadline also bounds reading the body.
+    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#http.post(SEND_BATCH_PATH, { body: JSON.stringify(request), signal: deadline });
+    } catch (error) {
+      if (isTimeout(error, deadline)) return { kind: 'timeout', status: null, requestUuid: null };
+      const cause = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown');
+      if (NOT_SENT_CODES.has(cause)) return { kind: 'not-sent', cause };
+      return { kind: 'connection-lost', cause, status: null, requestUuid: null };
+    }
+
+    const requestUuid = response.headers.get(REQUEST_UUID_HEADER);
+    try {
+      const body = await response.text();
+      return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };
+    } catch (error) {
+      if (isTimeout(error, deadline)) return { kind: 'timeout', status: response.status, requestUuid };
+      const cause = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown');
+      return { kind: 'connection-lost', cause, status: response.status, requestUuid };
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// The wire format of SendBatchUSMSMessage, as the spec names it. Key order is the spec's order,
+// so a body built from these types serialises exactly as the spec's examples do.
+
+/** One recipient in a task. `TemplateParams` is left out, not empty, when there are none. */
+export interface UspeedoTarget {
+  Phone: string;
+  TemplateParams?: string[];
+}
+
+/** One element of `TaskContent`. */
+export interface UspeedoTask {
+  TemplateId: string;
+  SenderId: string;
+  Target: UspeedoTarget[];
+}
+
+/** The request body of `POST /api/v1/usms/SendBatchUSMSMessage`. */
+export interface SendBatchUSMSMessageRequest {
+  TaskContent: UspeedoTask[];
+}
+
+/** One element of `FailedTargetPhones` in a response. */
+export interface UspeedoFailedTarget {
+  Phone?: unknown;
+  TemplateParams?: unknown;
+  FailureReason?: unknown;
+}
+
+/** The response body; every field is checked before use, so all are `unknown` here. */
+export interface SendBatchUSMSMessageResponse {
+  RetCode?: unknown;
+  Message?: unknown;
+  SessionNo?: unknown;
+  FailedTargetPhones?: unknown;
+}
+
+/** uSpeedo's documented RetCodes. */
+export const RetCode = {
+  SUCCESS: 0,
+  PARAMETER_ERROR: 215392,
+  MISSING_PARAMETER: 215397,
+  BAD_CREDENTIALS: 215398,
+  SERVER_ERROR: 215400,
+} as const;
