@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GraphQLError } from 'graphql';
@@ -100,7 +100,6 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     plugins: [
-      fastifyApolloDrainPlugin(app),
       logUnexpectedErrors,
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
@@ -110,6 +109,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
         : formatted,
   });
   await apollo.start();
+  // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The
+  // integration's drain plugin is not used: it calls fastify.close() from apollo.stop(), so the two
+  // would wait on each other.)
   app.addHook('onClose', async () => apollo.stop());
 
   await app.register(cors, {

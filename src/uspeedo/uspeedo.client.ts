@@ -45,19 +45,35 @@ const NOT_SENT_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+// Duck-typed rather than `instanceof Error`: fetch's errors may come from another realm (a vm
+// context, a test runner's sandbox), where instanceof is false for a perfectly ordinary Error.
+const asErrorLike = (value: unknown): ErrorLike | undefined =>
+  typeof value === 'object' && value !== null ? (value as ErrorLike) : undefined;
+
 /** The first system error code in an error's cause chain (fetch wraps them as `TypeError: fetch failed`). */
 export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    if (current instanceof AggregateError && current.errors[0] instanceof Error) current = current.errors[0];
-    else current = current.cause;
+  let current = asErrorLike(error);
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (typeof current.code === 'string') return current.code;
+    current = asErrorLike(Array.isArray(current.errors) && current.errors.length > 0 ? current.errors[0] : current.cause);
   }
   return undefined;
 }
 
+const describeFailure = (error: unknown) => {
+  const name = asErrorLike(error)?.name;
+  return errorCode(error) ?? (typeof name === 'string' ? name : 'unknown');
+};
+
 const isTimeout = (error: unknown, deadline: AbortSignal) =>
-  deadline.aborted || (error instanceof Error && error.name === 'TimeoutError');
+  deadline.aborted || asErrorLike(error)?.name === 'TimeoutError';
 
 /** Sends SendBatchUSMSMessage requests: exactly one HTTP attempt each, never retried. */
 export class UspeedoClient {
@@ -93,7 +109,7 @@ export class UspeedoClient {
       response = await this.#http.post(SEND_BATCH_PATH, { body: JSON.stringify(request), signal: deadline });
     } catch (error) {
       if (isTimeout(error, deadline)) return { kind: 'timeout', status: null, requestUuid: null };
-      const cause = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown');
+      const cause = describeFailure(error);
       if (NOT_SENT_CODES.has(cause)) return { kind: 'not-sent', cause };
       return { kind: 'connection-lost', cause, status: null, requestUuid: null };
     }
@@ -104,7 +120,7 @@ export class UspeedoClient {
       return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };
     } catch (error) {
       if (isTimeout(error, deadline)) return { kind: 'timeout', status: response.status, requestUuid };
-      const cause = errorCode(error) ?? (error instanceof Error ? error.name : 'unknown');
+      const cause = describeFailure(error);
       return { kind: 'connection-lost', cause, status: response.status, requestUuid };
     }
   }

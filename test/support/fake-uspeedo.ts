@@ -1,0 +1,139 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** One request the fake received, exactly as it arrived. */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** How the fake answers one request. */
+export interface FakeReply {
+  status?: number;
+  /** A string is sent as is; anything else as JSON. Default: a RetCode 0 success. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Wait this long before answering. */
+  delayMs?: number;
+  /**
+   * Misbehave: `reset` the connection once the request is read, `close` it without a word, send the
+   * headers and half the body then reset (`reset-mid-body`), or `drip` the body a byte every `delayMs`.
+   */
+  fault?: 'reset' | 'close' | 'reset-mid-body' | 'drip';
+}
+
+export const DEFAULT_SUCCESS = {
+  RetCode: 0,
+  Message: 'success',
+  SessionNo: ['session_no_1'],
+  FailedTargetPhones: [],
+};
+
+export const FAKE_REQUEST_UUID = 'fake-request-uuid-0001';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A stand-in for uSpeedo: a real HTTP server on 127.0.0.1 that records every request. */
+export class FakeUspeedo {
+  readonly calls: RecordedCall[] = [];
+  #next: FakeReply | ((call: RecordedCall) => FakeReply) = {};
+  readonly #sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {
+    server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Starts the fake on a free loopback port. */
+  static async start(): Promise<FakeUspeedo> {
+    let fake: FakeUspeedo | undefined;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const call = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+        fake!.calls.push(call);
+        void fake!.#answer(call, res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    fake = new FakeUspeedo(server, `http://127.0.0.1:${port}`);
+    return fake;
+  }
+
+  /** Sets how every following request is answered. */
+  reply(next: FakeReply | ((call: RecordedCall) => FakeReply)): this {
+    this.#next = next;
+    return this;
+  }
+
+  /** Forgets recorded calls and goes back to answering with a plain success. */
+  reset(): void {
+    this.calls.length = 0;
+    this.#next = {};
+  }
+
+  /** The body of the only call received; fails when there was not exactly one. */
+  onlyCall(): RecordedCall {
+    if (this.calls.length !== 1) throw new Error(`expected exactly one upstream call, got ${this.calls.length}`);
+    return this.calls[0]!;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  async #answer(call: RecordedCall, res: ServerResponse): Promise<void> {
+    const reply = typeof this.#next === 'function' ? this.#next(call) : this.#next;
+    if (reply.delayMs && reply.fault !== 'drip') await sleep(reply.delayMs);
+    if (res.destroyed) return;
+    if (reply.fault === 'reset') return void res.socket?.resetAndDestroy();
+    if (reply.fault === 'close') return void res.socket?.destroy();
+
+    const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? DEFAULT_SUCCESS);
+    const bytes = Buffer.from(body);
+    res.writeHead(reply.status ?? 200, {
+      'content-type': 'application/json',
+      'content-length': String(bytes.length),
+      'x-speedo-request-uuid': FAKE_REQUEST_UUID,
+      ...reply.headers,
+    });
+    if (reply.fault === 'reset-mid-body') {
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+      await sleep(20);
+      return void res.socket?.resetAndDestroy();
+    }
+    if (reply.fault === 'drip') {
+      for (const byte of bytes) {
+        if (res.destroyed) return;
+        res.write(Buffer.from([byte]));
+        await sleep(reply.delayMs ?? 50);
+      }
+    }
+    res.end(reply.fault === 'drip' ? undefined : bytes);
+  }
+}
+
+/** A loopback port that was free a moment ago and is now closed: connecting to it is refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * A host name that fails to resolve inside this machine's resolver library, before any DNS packet is
+ * sent: a label longer than DNS's 63-byte limit. Tests must not send traffic off the machine.
+ */
+export const UNRESOLVABLE_URL = `http://${'x'.repeat(64)}.invalid`;

@@ -1,0 +1,110 @@
+import { Writable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+
+/** The uSpeedo secret every test server uses; no response or log line may ever contain it. */
+export const TEST_SECRET = 'test-secret-Zq9!never-leak';
+export const TEST_KEY_ID = 'test-key-id';
+export const EXPECTED_AUTHORIZATION = `Basic ${Buffer.from(`${TEST_KEY_ID}:${TEST_SECRET}`).toString('base64')}`;
+
+/** Collects every log line the server writes. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/** A running server on an ephemeral loopback port. */
+export interface TestServer {
+  url: string;
+  app: FastifyInstance;
+  logs: LogCapture;
+  /** Every response body this server sent through `post`/`get`. */
+  responses: string[];
+  /** POSTs a GraphQL operation as JSON and returns the HTTP status and parsed body. */
+  gql(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Raw fetch against the server, recording the response body. */
+  fetch(path: string, init?: RequestInit): Promise<{ status: number; headers: Headers; text: string }>;
+  close(): Promise<void>;
+}
+
+/** Starts the real app, configured as in production would be, pointing at `upstreamUrl`. */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,
+    USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
+    USPEEDO_TIMEOUT_MS: '2000',
+    ...env,
+  });
+  const logs = new LogCapture();
+  const app = await buildApp(config, { logDestination: logs });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const responses: string[] = [];
+
+  const raw: TestServer['fetch'] = async (path, init) => {
+    const response = await fetch(`${url}${path}`, init);
+    const text = await response.text();
+    responses.push(text, JSON.stringify([...response.headers]));
+    return { status: response.status, headers: response.headers, text };
+  };
+
+  return {
+    url,
+    app,
+    logs,
+    responses,
+    fetch: raw,
+    async gql(query, variables, headers = {}) {
+      const { status, text } = await raw('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status, body: JSON.parse(text) };
+    },
+    close: () => app.close(),
+  };
+}
+
+/** The mutation with every field of both union members. */
+export const SEND_BATCH_SMS = /* GraphQL */ `
+  mutation Send($input: SendBatchSmsInput!) {
+    sendBatchSms(input: $input) {
+      __typename
+      ... on SendBatchSmsSuccess {
+        sessionNos
+        failedTargetPhones { phone templateParams failureReason }
+        message
+        requestUuid
+      }
+      ... on SendBatchSmsError {
+        code
+        message
+        retCode
+        httpStatus
+        retryable
+        retryAfterSeconds
+        fieldErrors { path message }
+        requestUuid
+      }
+    }
+  }
+`;
+
+/** A batch of one task with the given targets. */
+export function batch(target: { phone: string; templateParams?: string[] | null }[], templateId = 'template_id_1', senderId = 'USpeedo') {
+  return { input: { taskContent: [{ templateId, senderId, target }] } };
+}
