@@ -16,5 +16,7 @@ module.exports = {
   // ky ships only ESM; jest's module system cannot require() it, so it is transformed like our code.
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
   transformIgnorePatterns: ['/node_modules/(?!ky/)'],
+  // type-graphql's decorators need the Reflect metadata API before any schema class loads.
+  setupFiles: ['reflect-metadata'],
   testTimeout: 20000,
 };

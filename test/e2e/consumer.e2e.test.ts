@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeUspeedo } from '../support/fake-uspeedo';
+import { startServer, type TestServer } from '../support/server';
+
+const root = join(__dirname, '../..');
+const bin = (name: string) => join(root, 'node_modules/.bin', name);
+const typecheck = () => execFileSync(bin('tsc'), ['-p', 'examples/tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+
+let upstream: FakeUspeedo;
+let server: TestServer;
+
+beforeAll(async () => {
+  execFileSync(bin('graphql-codegen'), ['--config', 'codegen.yml', '--silent'], { cwd: root, stdio: 'pipe' });
+  upstream = await FakeUspeedo.start();
+  server = await startServer({ USPEEDO_BASE_URL: upstream.url });
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await upstream?.close();
+});
+
+describe('a consumer of the generated types', () => {
+  it('type-checks while narrowing the result union on __typename', () => {
+    expect(() => typecheck()).not.toThrow();
+  }, 60_000);
+
+  it('cannot read an error field without narrowing first', () => {
+    const file = join(root, 'examples/consumer/unnarrowed.ts');
+    writeFileSync(
+      file,
+      "import type { SendBatchSmsMutation } from '../generated/graphql';\n" +
+        "export const code = (r: SendBatchSmsMutation['sendBatchSms']) => r.code;\n",
+    );
+    try {
+      let output = '';
+      try {
+        typecheck();
+      } catch (error) {
+        output = String((error as { stdout?: string }).stdout);
+      }
+      expect(output).toMatch(/unnarrowed\.ts.*Property 'code' does not exist/);
+    } finally {
+      rmSync(file);
+    }
+  }, 60_000);
+
+  it('sends with the generated typed document and reads both members', async () => {
+    // Loaded by path: the root type-check must not depend on files that codegen writes.
+    const consumer = join(root, 'examples/consumer/send-batch-sms');
+    const { sendBatch } = (await import(consumer)) as { sendBatch: (url: string, input: unknown) => Promise<string> };
+    const url = `${server.url}/graphql`;
+    expect(await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: null }] }] })).toBe(
+      'sent 1 session(s)',
+    );
+    expect(await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: 'nope', templateParams: null }] }] })).toMatch(
+      /^INVALID_INPUT: .*\[taskContent\.0\.target\.0\.phone: must be written as/,
+    );
+    expect(upstream.calls).toHaveLength(1);
+  });
+});

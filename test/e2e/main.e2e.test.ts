@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The real entry point, as `npm start` runs it (through tsx instead of the build, to keep this fast),
+// in an empty folder so a developer's own .env cannot change the outcome.
+const main = join(__dirname, '../../src/main.ts');
+const tsx = require.resolve('tsx/cjs');
+const tsconfig = join(__dirname, '../../tsconfig.json');
+
+function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--require', tsx, main], {
+    cwd: mkdtempSync(join(tmpdir(), 'sms-main-')),
+    env: { PATH: process.env.PATH ?? '', TSX_TSCONFIG_PATH: tsconfig, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until(predicate: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('npm start', () => {
+  it('ends with one message naming every bad variable, without a stack trace', async () => {
+    const run = start({ PORT: 'x', USPEEDO_TIMEOUT_MS: '0', USPEEDO_ACCESS_KEY_SECRET: 'top-secret-value' });
+    expect(await run.exited).toBe(1);
+    const output = run.output();
+    expect(output).toContain('Invalid configuration:');
+    expect(output).toMatch(/PORT: .*\n.*USPEEDO_TIMEOUT_MS: .*\n.*USPEEDO_ACCESS_KEY_ID: /);
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(output).not.toContain('top-secret-value');
+  });
+
+  it('refuses to start in production without credentials, naming them', async () => {
+    const run = start({ NODE_ENV: 'production' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/USPEEDO_ACCESS_KEY_ID: is required in production[\s\S]*USPEEDO_ACCESS_KEY_SECRET: is required/);
+  });
+
+  it('runs on the simulator without credentials, says so loudly, serves, and exits 0 on SIGTERM', async () => {
+    const run = start({});
+    try {
+      await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
+      expect(run.output()).toContain('NO SMS IS SENT');
+      const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())![1];
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation($i: SendBatchSmsInput!) { sendBatchSms(input: $i) { __typename ... on SendBatchSmsSuccess { failedTargetPhones { phone } } } }',
+          variables: { i: { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }, { phone: '+85255310000' }] }] } },
+        }),
+      });
+      expect((await response.json()).data.sendBatchSms).toEqual({
+        __typename: 'SendBatchSmsSuccess',
+        failedTargetPhones: [{ phone: '(852)55310000' }],
+      });
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 30_000);
+});

@@ -1,0 +1,68 @@
+import { SendBatchSmsError, SendBatchSmsSuccess } from '../../src/sms/send-batch-sms.result';
+import { mapUspeedoExchange, retryAfterSeconds } from '../../src/sms/uspeedo-exchange.mapper';
+import type { UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
+
+const answered = (status: number, body: unknown, extra: Partial<Extract<UspeedoExchange, { kind: 'answered' }>> = {}): UspeedoExchange => ({
+  kind: 'answered',
+  status,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  requestUuid: 'uuid-1',
+  retryAfter: null,
+  ...extra,
+});
+
+describe('mapUspeedoExchange', () => {
+  it('maps RetCode 0 to a success with every field', () => {
+    const result = mapUspeedoExchange(
+      answered(200, { RetCode: 0, Message: 'success', SessionNo: ['a', 'b'], FailedTargetPhones: [{ Phone: '1', TemplateParams: ['p'], FailureReason: 'black list' }] }),
+    );
+    expect(result).toBeInstanceOf(SendBatchSmsSuccess);
+    expect({ ...result }).toEqual({
+      sessionNos: ['a', 'b'],
+      failedTargetPhones: [{ phone: '1', templateParams: ['p'], failureReason: 'black list' }],
+      message: 'success',
+      requestUuid: 'uuid-1',
+    });
+  });
+
+  it('reads a missing SessionNo as none and a failed target without params as []', () => {
+    const result = mapUspeedoExchange(answered(200, { RetCode: 0, FailedTargetPhones: [{ Phone: '1', FailureReason: 'x' }] })) as SendBatchSmsSuccess;
+    expect(result.sessionNos).toEqual([]);
+    expect(result.failedTargetPhones[0]!.templateParams).toEqual([]);
+    expect(result.message).toBe('');
+  });
+
+  it.each<[string, UspeedoExchange, Partial<SendBatchSmsError>]>([
+    ['215392', answered(200, { RetCode: 215392, Message: 'm' }), { code: 'PARAMETER_ERROR' as never, retCode: 215392, httpStatus: 200, message: 'm' }],
+    ['215397', answered(200, { RetCode: 215397 }), { code: 'MISSING_PARAMETER' as never, message: 'uSpeedo answered RetCode 215397.' }],
+    ['215400', answered(200, { RetCode: 215400 }), { code: 'UPSTREAM_SERVER_ERROR' as never }],
+    ['215398', answered(200, { RetCode: 215398 }), { code: 'UPSTREAM_AUTH_FAILED' as never }],
+    ['other RetCode', answered(200, { RetCode: -1 }), { code: 'UPSTREAM_REJECTED' as never, retCode: -1 }],
+    ['401', answered(401, ''), { code: 'UPSTREAM_AUTH_FAILED' as never, httpStatus: 401 }],
+    ['403', answered(403, ''), { code: 'UPSTREAM_AUTH_FAILED' as never, httpStatus: 403 }],
+    ['429', answered(429, '', { retryAfter: '3' }), { code: 'UPSTREAM_HTTP_ERROR' as never, retryable: true, retryAfterSeconds: 3 }],
+    ['500', answered(500, ''), { code: 'UPSTREAM_HTTP_ERROR' as never, retryable: false, message: 'uSpeedo answered HTTP 500.' }],
+    ['not JSON', answered(200, 'nope'), { code: 'INVALID_UPSTREAM_RESPONSE' as never, retryable: false }],
+    ['a JSON array', answered(200, [1]), { code: 'INVALID_UPSTREAM_RESPONSE' as never }],
+    ['a fractional RetCode', answered(200, { RetCode: 0.5 }), { code: 'INVALID_UPSTREAM_RESPONSE' as never }],
+    ['SessionNo of numbers', answered(200, { RetCode: 0, SessionNo: [1] }), { code: 'INVALID_UPSTREAM_RESPONSE' as never, retCode: 0 }],
+    ['refused', { kind: 'not-sent', cause: 'ECONNREFUSED' }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: true }],
+    ['reset', { kind: 'connection-lost', cause: 'ECONNRESET', status: null, requestUuid: null }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: false }],
+    ['timeout', { kind: 'timeout', status: null, requestUuid: null }, { code: 'UPSTREAM_TIMEOUT' as never, retryable: false }],
+  ])('%s', (_name, exchange, expected) => {
+    const result = mapUspeedoExchange(exchange);
+    expect(result).toBeInstanceOf(SendBatchSmsError);
+    expect(result).toMatchObject({ fieldErrors: [], ...expected });
+  });
+});
+
+describe('retryAfterSeconds', () => {
+  it('reads seconds and HTTP dates, and ignores garbage', () => {
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    expect(retryAfterSeconds('120', now)).toBe(120);
+    expect(retryAfterSeconds('Wed, 25 Nov 2026 12:00:30 GMT', now)).toBe(30);
+    expect(retryAfterSeconds('Wed, 25 Nov 2026 11:00:00 GMT', now)).toBe(0);
+    expect(retryAfterSeconds('soon', now)).toBeNull();
+    expect(retryAfterSeconds(null, now)).toBeNull();
+  });
+});
