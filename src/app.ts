@@ -6,7 +6,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config';
 import type { GraphQLContext } from './context';
@@ -56,12 +56,27 @@ const logUnexpectedErrors: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
+/** In production, an unexpected error reaches the client as a generic message; it is logged in full. */
+export function maskUnexpectedError(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return formatted.extensions?.code === 'INTERNAL_SERVER_ERROR'
+    ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }
+    : formatted;
+}
+
 /** Builds the whole server from a validated config: uSpeedo client, service, schema, Apollo, HTTP. */
 export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      serializers: {
+        // The path only: a GET's query string can carry variables, phone numbers among them.
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url.split('?', 1)[0],
+          remoteAddress: request.ip,
+        }),
+      },
       ...(deps.logDestination ? { stream: deps.logDestination } : {}),
     },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -103,10 +118,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       logUnexpectedErrors,
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
-    formatError: (formatted) =>
-      config.isProduction && formatted.extensions?.code === 'INTERNAL_SERVER_ERROR'
-        ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }
-        : formatted,
+    formatError: config.isProduction ? maskUnexpectedError : undefined,
   });
   await apollo.start();
   // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The

@@ -55,6 +55,13 @@ describe('requests that are refused before anything is sent', () => {
     expect(upstream.calls).toHaveLength(0);
   });
 
+  it('logs the path of a GET but not its query string, which may carry phone numbers', async () => {
+    const variables = encodeURIComponent(JSON.stringify(batch([{ phone: '13877776666' }])));
+    await dev.fetch(`/graphql?query=${encodeURIComponent(SEND_BATCH_SMS)}&variables=${variables}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(dev.logs.text).toContain('"url":"/graphql"');
+    expect(dev.logs.text).not.toContain('13877776666');
+  });
+
   it('an array of operations (HTTP batching is off)', async () => {
     const response = await dev.fetch('/graphql', { method: 'POST', headers: json, body: `[${mutationBody},${mutationBody}]` });
     expect(response.status).toBe(400);
