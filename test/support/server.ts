@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -79,30 +81,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   };
 }
 
-/** The mutation with every field of both union members. */
-export const SEND_BATCH_SMS = /* GraphQL */ `
-  mutation Send($input: SendBatchSmsInput!) {
-    sendBatchSms(input: $input) {
-      __typename
-      ... on SendBatchSmsSuccess {
-        sessionNos
-        failedTargetPhones { phone templateParams failureReason }
-        message
-        requestUuid
-      }
-      ... on SendBatchSmsError {
-        code
-        message
-        retCode
-        httpStatus
-        retryable
-        retryAfterSeconds
-        fieldErrors { path message }
-        requestUuid
-      }
-    }
-  }
-`;
+/** The example operation consumers generate types from, with every field of both union members. */
+export const SEND_BATCH_SMS = readFileSync(join(__dirname, '../../examples/operations/send-batch-sms.graphql'), 'utf8');
 
 /** A batch of one task with the given targets. */
 export function batch(target: { phone: string; templateParams?: string[] | null }[], templateId = 'template_id_1', senderId = 'USpeedo') {
