@@ -31,19 +31,13 @@ export class SmsService {
     const started = performance.now();
     const exchange = await this.uspeedo.sendBatch(prepared.request);
     const result = mapUspeedoExchange(exchange);
+    const upstreamMs = Math.round(performance.now() - started);
+    const outcome =
+      result instanceof SendBatchSmsSuccess
+        ? { result: 'SUCCESS', failedRecipients: result.failedTargetPhones.length }
+        : { result: result.code, retryable: result.retryable, httpStatus: result.httpStatus, retCode: result.retCode };
     log.info(
-      {
-        sms: {
-          tasks,
-          recipients: prepared.recipients,
-          result: result instanceof SendBatchSmsSuccess ? 'SUCCESS' : result.code,
-          failedRecipients: result instanceof SendBatchSmsSuccess ? result.failedTargetPhones.length : undefined,
-          upstreamMs: Math.round(performance.now() - started),
-          httpStatus: 'httpStatus' in result ? result.httpStatus : undefined,
-          retCode: 'retCode' in result ? result.retCode : undefined,
-          requestUuid: result.requestUuid,
-        },
-      },
+      { sms: { tasks, recipients: prepared.recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } },
       'sendBatchSms answered',
     );
     return result;
