@@ -61,6 +61,10 @@ describe('loadConfig', () => {
     });
   });
 
+  it('treats any NODE_ENV but production as outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'staging' })).toMatchObject({ nodeEnv: 'staging', isProduction: false, introspection: true });
+  });
+
   it('turns introspection off in production by default', () => {
     expect(loadConfig({ NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' }).introspection).toBe(false);
   });
