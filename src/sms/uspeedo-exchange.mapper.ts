@@ -1,4 +1,4 @@
-import type { UspeedoExchange } from '../uspeedo/uspeedo.client';
+import { MAX_RESPONSE_BYTES, type UspeedoExchange } from '../uspeedo/uspeedo.client';
 import { RetCode, type SendBatchUSMSMessageResponse, type UspeedoFailedTarget } from '../uspeedo/uspeedo.types';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, success, type FailedTargetPhone, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
@@ -77,6 +77,13 @@ export function mapUspeedoExchange(exchange: UspeedoExchange): SendBatchSmsSucce
       return failure({
         code: Code.UPSTREAM_TIMEOUT,
         message: `uSpeedo did not answer in time. ${MAY_HAVE_SENT}`,
+        httpStatus: exchange.status,
+        requestUuid: exchange.requestUuid,
+      });
+    case 'too-large':
+      return failure({
+        code: Code.INVALID_UPSTREAM_RESPONSE,
+        message: `uSpeedo's answer was too large to read (over ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB). ${MAY_HAVE_SENT}`,
         httpStatus: exchange.status,
         requestUuid: exchange.requestUuid,
       });

@@ -20,9 +20,18 @@ export type UspeedoExchange =
   /** The connection broke once the request may have been written: the SMS may have gone. */
   | { kind: 'connection-lost'; cause: string; status: number | null; requestUuid: string | null }
   /** No whole answer within the timeout: the SMS may have gone. */
-  | { kind: 'timeout'; status: number | null; requestUuid: string | null };
+  | { kind: 'timeout'; status: number | null; requestUuid: string | null }
+  /** An answer larger than `MAX_RESPONSE_BYTES`, left unread. */
+  | { kind: 'too-large'; status: number; requestUuid: string | null };
 
 export const SEND_BATCH_PATH = 'api/v1/usms/SendBatchUSMSMessage';
+
+/**
+ * The most of an answer that is read. A real one is far smaller: even a full batch echoed back in
+ * FailedTargetPhones stays near the 1 MB request limit. Past this, something other than uSpeedo is
+ * answering, and it must not fill the memory.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 const REQUEST_UUID_HEADER = 'x-speedo-request-uuid';
 
 // Failures that happen before a single byte of the request can reach uSpeedo. Anything else that
@@ -75,6 +84,29 @@ const describeFailure = (error: unknown) => {
 const isTimeout = (error: unknown, deadline: AbortSignal) =>
   deadline.aborted || asErrorLike(error)?.name === 'TimeoutError';
 
+// The body as text, or undefined when it is larger than the limit (then it is not read further).
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  if (Number(response.headers.get('content-length')) > limit) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
 /** Sends SendBatchUSMSMessage requests: exactly one HTTP attempt each, never retried. */
 export class UspeedoClient {
   readonly #http: KyInstance;
@@ -116,7 +148,8 @@ export class UspeedoClient {
 
     const requestUuid = response.headers.get(REQUEST_UUID_HEADER);
     try {
-      const body = await response.text();
+      const body = await readCapped(response, MAX_RESPONSE_BYTES);
+      if (body === undefined) return { kind: 'too-large', status: response.status, requestUuid };
       return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };
     } catch (error) {
       if (isTimeout(error, deadline)) return { kind: 'timeout', status: response.status, requestUuid };

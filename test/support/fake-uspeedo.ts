@@ -101,9 +101,11 @@ export class FakeUspeedo {
 
     const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? DEFAULT_SUCCESS);
     const bytes = Buffer.from(body);
+    // A reply that asks for chunked transfer gets no length, so the client cannot know the size up front.
+    const chunked = reply.headers?.['transfer-encoding'] === 'chunked';
     res.writeHead(reply.status ?? 200, {
       'content-type': 'application/json',
-      'content-length': String(bytes.length),
+      ...(chunked ? {} : { 'content-length': String(bytes.length) }),
       'x-speedo-request-uuid': FAKE_REQUEST_UUID,
       ...reply.headers,
     });

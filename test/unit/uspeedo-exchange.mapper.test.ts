@@ -49,6 +49,7 @@ describe('mapUspeedoExchange', () => {
     ['refused', { kind: 'not-sent', cause: 'ECONNREFUSED' }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: true }],
     ['reset', { kind: 'connection-lost', cause: 'ECONNRESET', status: null, requestUuid: null }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: false }],
     ['timeout', { kind: 'timeout', status: null, requestUuid: null }, { code: 'UPSTREAM_TIMEOUT' as never, retryable: false }],
+    ['too large', { kind: 'too-large', status: 200, requestUuid: 'u' }, { code: 'INVALID_UPSTREAM_RESPONSE' as never, httpStatus: 200, requestUuid: 'u', retryable: false }],
   ])('%s', (_name, exchange, expected) => {
     const result = mapUspeedoExchange(exchange);
     expect(result).toBeInstanceOf(SendBatchSmsError);
