@@ -38,6 +38,10 @@ export const REDACTED_LOG_PATHS = [
   'error.request',
 ];
 
+/** Said at start whenever the simulator answers instead of uSpeedo. */
+export const SIMULATOR_WARNING =
+  'uSpeedo SIMULATOR: every sendBatchSms is answered by the built-in simulator (no credentials, or USPEEDO_SIMULATOR=true). NO SMS IS SENT.';
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 // Unexpected errors are logged with the request's logger; the client sees only a generic message
@@ -98,11 +102,11 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     return reply.status(statusCode).send({ statusCode, code: error.code, error: error.name, message: error.message });
   });
 
-  const simulated = config.uspeedo.credentials === null;
+  const { credentials, baseUrl, timeoutMs } = config.uspeedo;
   const uspeedo = new UspeedoClient(
-    simulated
-      ? { baseUrl: SIMULATOR_BASE_URL, timeoutMs: config.uspeedo.timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() }
-      : { baseUrl: config.uspeedo.baseUrl, timeoutMs: config.uspeedo.timeoutMs, credentials: config.uspeedo.credentials! },
+    credentials
+      ? { baseUrl, timeoutMs, credentials }
+      : { baseUrl: SIMULATOR_BASE_URL, timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() },
   );
   const schema = buildGraphQLSchema(new SmsService(uspeedo, config.limits));
 
@@ -140,11 +144,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  if (simulated) {
-    app.log.warn(
-      { simulator: true },
-      'uSpeedo SIMULATOR: no uSpeedo credentials are set, so every sendBatchSms is answered by the built-in simulator and NO SMS IS SENT',
-    );
+  if (!credentials) {
+    app.log.warn({ simulator: true }, SIMULATOR_WARNING);
   }
   return app;
 }

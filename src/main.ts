@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { buildApp } from './app';
+import { buildApp, SIMULATOR_WARNING } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 
 // Values already in the environment win over .env, as with dotenv.
@@ -21,9 +21,8 @@ async function main(): Promise<void> {
 
   const app = await buildApp(config);
   if (config.uspeedo.credentials === null) {
-    process.stderr.write(
-      '\n  *** uSpeedo SIMULATOR: no credentials set. NO SMS IS SENT. See the README for its magic values. ***\n\n',
-    );
+    // Also in plain text: a JSON log line is easy to miss in a terminal.
+    process.stderr.write(`\n  *** ${SIMULATOR_WARNING} See the README for its magic values. ***\n\n`);
   }
 
   let closing = false;
