@@ -39,7 +39,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real app, configured as in production would be, pointing at `upstreamUrl`. */
+/** Starts the real app on a free loopback port: test credentials, a 2 s upstream timeout, `env` on top (e.g. `USPEEDO_BASE_URL`). */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
