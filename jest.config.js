@@ -13,9 +13,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // ky ships only ESM; jest's module system cannot require() it, so it is transformed like our code.
+  // ky and jose ship only ESM; jest's module system cannot require() it, so it is transformed like our code.
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', swc] },
-  transformIgnorePatterns: ['/node_modules/(?!ky/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(ky|jose)/)'],
   // type-graphql's decorators need the Reflect metadata API before any schema class loads.
   setupFiles: ['reflect-metadata'],
   testTimeout: 20000,

@@ -8,8 +8,16 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { DestinationStream } from 'pino';
+import { authHook } from './auth/auth.hook';
+import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { GraphQLContext } from './context';
+import { Idempotency } from './guard/idempotency';
+import { RateLimiter } from './guard/rate-limits';
+import { RedisStateStore } from './guard/redis-state-store';
+import { SqliteStateStore } from './guard/sqlite-state-store';
+import type { StateStore } from './guard/state-store';
+import { operationProtection } from './operation-limits';
 import { buildGraphQLSchema } from './schema';
 import { SmsService } from './sms/sms.service';
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
@@ -37,6 +45,10 @@ export const REDACTED_LOG_PATHS = [
   'error.options',
   'error.request',
 ];
+
+/** Said at start whenever the simulator answers instead of uSpeedo. */
+export const OPEN_AUTH_WARNING =
+  'No callers configured (API_KEYS, JWT_*): anyone who can reach /graphql can send SMS, as caller "anonymous".';
 
 /** Said at start whenever the simulator answers instead of uSpeedo. */
 export const SIMULATOR_WARNING =
@@ -108,7 +120,15 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       ? { baseUrl, timeoutMs, credentials }
       : { baseUrl: SIMULATOR_BASE_URL, timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() },
   );
-  const schema = buildGraphQLSchema(new SmsService(uspeedo, config.limits));
+  const store = await openStateStore(config, app);
+  const sms = new SmsService(
+    uspeedo,
+    config.limits,
+    new RateLimiter(store, config.rateLimits),
+    new Idempotency(store, config.idempotencyTtlSeconds),
+  );
+  const schema = buildGraphQLSchema(sms);
+  const protection = operationProtection(config.isProduction);
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -118,7 +138,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     hideSchemaDetailsFromClientErrors: config.isProduction,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    validationRules: protection.validationRules,
     plugins: [
+      ...protection.plugins,
       logUnexpectedErrors,
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
@@ -128,7 +150,10 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The
   // integration's drain plugin is not used: it calls fastify.close() from apollo.stop(), so the two
   // would wait on each other.)
-  app.addHook('onClose', async () => apollo.stop());
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+    await store.close();
+  });
 
   await app.register(cors, {
     origin: config.isProduction ? config.corsOrigins : [...config.corsOrigins, ...APOLLO_SANDBOX_ORIGINS],
@@ -137,15 +162,38 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     maxAge: 600,
   });
 
+  app.decorateRequest('caller', null as never);
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
-    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log }) }),
+    preHandler: authHook(new Authenticator(config.auth)),
+    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log, caller: request.caller }) }),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   if (!credentials) {
     app.log.warn({ simulator: true }, SIMULATOR_WARNING);
   }
+  if (config.auth.open) {
+    app.log.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
+  }
+  if (config.auth.jwt?.key.kind === 'secret') {
+    app.log.warn({ auth: 'jwt-secret' }, 'JWT_SECRET (HS256) is meant for development: use JWT_JWKS_URL or JWT_PUBLIC_KEY in production.');
+  }
   return app;
+}
+
+// Redis when configured (shared by every instance), else the SQLite file. A Redis that is down at
+// start does not stop the server: sends answer SERVICE_UNAVAILABLE until it is back.
+async function openStateStore(config: Config, app: FastifyInstance): Promise<StateStore> {
+  const { redisUrl, sqlitePath } = config.state;
+  if (!redisUrl) return new SqliteStateStore(sqlitePath);
+  let lastError = '';
+  const store = new RedisStateStore(redisUrl, (error) => {
+    if (error.message === lastError) return;
+    lastError = error.message;
+    app.log.error({ err: { message: error.message } }, 'Redis state store error');
+  });
+  if (!(await store.ready(3000))) app.log.error('Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is');
+  return store;
 }

@@ -1,5 +1,8 @@
+import { createPublicKey } from 'node:crypto';
+import metadata from 'libphonenumber-js/metadata.min.json';
 import { z } from 'zod';
 import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from './sms/sms-limits';
+import type { RateLimitValues } from './guard/rate-limits';
 
 /** uSpeedo access key pair; sent only as HTTP Basic credentials. */
 export interface UspeedoCredentials {
@@ -25,6 +28,31 @@ export interface Config {
     credentials: UspeedoCredentials | null;
   };
   limits: SmsLimitValues;
+  auth: AuthConfig;
+  rateLimits: RateLimitValues;
+  idempotencyTtlSeconds: number;
+  state: StateConfig;
+}
+
+/** Where a JWT's signature is checked against. */
+export type JwtKeySource =
+  | { kind: 'jwks'; url: string }
+  | { kind: 'public-key'; pem: string }
+  | { kind: 'secret'; secret: string };
+
+/** Who may call. With neither API keys nor JWTs every request runs as caller `anonymous`. */
+export interface AuthConfig {
+  /** sha256 hex of each API key → its caller id. The keys themselves are never configured. */
+  apiKeys: ReadonlyMap<string, string>;
+  jwt: { key: JwtKeySource; issuer: string | undefined; audience: string | undefined } | null;
+  /** True when no caller configuration is set: outside production, or with AUTH_DISABLED=true. */
+  open: boolean;
+}
+
+/** Where limits and idempotency records live: Redis when `redisUrl` is set, else the SQLite file. */
+export interface StateConfig {
+  sqlitePath: string;
+  redisUrl: string | null;
 }
 
 /** Raised by `loadConfig` with every problem found, so one start reports them all. */
@@ -108,6 +136,86 @@ const originList = optional.transform((value, ctx) => {
   return origins;
 });
 
+const CALLER_ID = /^[\w.@-]{1,64}$/;
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+// "callerId:sha256hex, …". Problems name the entry by position, never by its text.
+const apiKeyList = optional.transform((value, ctx) => {
+  const keys = new Map<string, string>();
+  if (value === undefined) return keys;
+  value.split(',').forEach((entry, index) => {
+    const raw = entry.trim();
+    if (raw === '') return;
+    const colon = raw.lastIndexOf(':');
+    const callerId = raw.slice(0, colon);
+    const hash = raw.slice(colon + 1).toLowerCase();
+    if (colon < 0 || !CALLER_ID.test(callerId) || !SHA256_HEX.test(hash)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${index + 1} must be callerId:sha256hex (callerId: letters, digits, . _ @ -; the hash: 64 hex digits)`,
+      });
+    } else if (keys.has(hash)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} repeats the key hash of an earlier entry` });
+    } else {
+      keys.set(hash, callerId);
+    }
+  });
+  return keys;
+});
+
+const CALLING_CODES = new Set(Object.keys(metadata.country_calling_codes));
+
+const countryCodeList = optional.transform((value, ctx) => {
+  if (value === undefined) return [];
+  const codes: string[] = [];
+  value.split(',').forEach((entry, index) => {
+    const code = entry.trim().replace(/^\+/, '');
+    if (code === '') return;
+    if (!CALLING_CODES.has(code)) {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is not a country calling code like 86 or 852` });
+    } else if (!codes.includes(code)) {
+      codes.push(code);
+    }
+  });
+  return codes;
+});
+
+// PEM in one environment line usually arrives with literal "\n" for its line breaks.
+const publicKeyPem = optional.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const pem = value.replace(/\\n/g, '\n');
+  try {
+    const key = createPublicKey(pem);
+    if (!['rsa', 'rsa-pss', 'ec', 'ed25519', 'ed448'].includes(key.asymmetricKeyType ?? '')) throw new Error('unsupported');
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an RSA, EC or Ed25519 public key in PEM (SPKI) form' });
+    return z.NEVER;
+  }
+  return pem;
+});
+
+const jwtSecret = optional.transform((value, ctx) => {
+  if (value !== undefined && Buffer.byteLength(value) < 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be at least 32 bytes (HS256)' });
+    return z.NEVER;
+  }
+  return value;
+});
+
+function urlWithScheme(schemes: string[], example: string) {
+  return optional.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || !schemes.includes(url.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `must be a URL like ${example}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+const rateLimit = (fallback: number) => wholeNumber(0, 1_000_000_000, fallback);
+
 const limit = (key: keyof SmsLimitValues, min: number) =>
   wholeNumber(min, SMS_LIMIT_CEILINGS[key], SMS_LIMIT_CEILINGS[key]);
 
@@ -128,6 +236,22 @@ const envSchema = z.object({
   SMS_MAX_TEMPLATE_PARAMS_PER_TARGET: limit('maxTemplateParamsPerTarget', 0),
   SMS_MAX_TEMPLATE_PARAM_LENGTH: limit('maxTemplateParamLength', 1),
   SMS_MAX_SENDER_ID_LENGTH: limit('maxSenderIdLength', 1),
+  API_KEYS: apiKeyList,
+  JWT_JWKS_URL: urlWithScheme(['https:', 'http:'], 'https://auth.example.com/.well-known/jwks.json'),
+  JWT_PUBLIC_KEY: publicKeyPem,
+  JWT_SECRET: jwtSecret,
+  JWT_ISSUER: optional,
+  JWT_AUDIENCE: optional,
+  AUTH_DISABLED: flag(),
+  RATE_LIMIT_CALLER_PER_MINUTE: rateLimit(1000),
+  RATE_LIMIT_CALLER_PER_DAY: rateLimit(10000),
+  RATE_LIMIT_PHONE_PER_HOUR: rateLimit(5),
+  RATE_LIMIT_PHONE_PER_DAY: rateLimit(20),
+  RATE_LIMIT_GLOBAL_PER_DAY: rateLimit(100000),
+  ALLOWED_COUNTRY_CODES: countryCodeList,
+  IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, 86400),
+  STATE_DB_PATH: optional.transform((value) => value ?? './data/state.db'),
+  REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
 });
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
@@ -151,7 +275,30 @@ function crossFieldProblems(env: Env): string[] {
       : 'when USPEEDO_SIMULATOR=false';
     problems.push(`USPEEDO_ACCESS_KEY_ID: is required ${why}`, `USPEEDO_ACCESS_KEY_SECRET: is required ${why}`);
   }
+  const jwtSources = ['JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET'].filter((name) => isSet(env[name]));
+  if (jwtSources.length > 1) {
+    problems.push(`${jwtSources.join(', ')}: set only one way to check JWT signatures`);
+  }
+  const callersConfigured = isSet(env.API_KEYS) || jwtSources.length > 0;
+  const authDisabled = env.AUTH_DISABLED !== undefined && TRUE.has(env.AUTH_DISABLED.trim().toLowerCase());
+  if (authDisabled && callersConfigured) {
+    problems.push('AUTH_DISABLED: cannot be true while API_KEYS or a JWT_* key is set');
+  } else if (production && !callersConfigured && !authDisabled) {
+    problems.push(
+      'API_KEYS: callers are required in production (set API_KEYS, or JWT_JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET; AUTH_DISABLED=true leaves the endpoint open to anyone)',
+    );
+  }
+  for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
+    if (isSet(env[name]) && jwtSources.length === 0) problems.push(`${name}: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET`);
+  }
   return problems;
+}
+
+function jwtKey(e: { JWT_JWKS_URL?: string; JWT_PUBLIC_KEY?: string; JWT_SECRET?: string }): JwtKeySource | null {
+  if (e.JWT_JWKS_URL) return { kind: 'jwks', url: e.JWT_JWKS_URL };
+  if (e.JWT_PUBLIC_KEY) return { kind: 'public-key', pem: e.JWT_PUBLIC_KEY };
+  if (e.JWT_SECRET) return { kind: 'secret', secret: e.JWT_SECRET };
+  return null;
 }
 
 /**
@@ -169,6 +316,7 @@ export function loadConfig(env: Env): Config {
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   const useSimulator = e.USPEEDO_SIMULATOR ?? !e.USPEEDO_ACCESS_KEY_ID;
+  const key = jwtKey(e);
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
@@ -192,5 +340,20 @@ export function loadConfig(env: Env): Config {
       maxTemplateParamLength: e.SMS_MAX_TEMPLATE_PARAM_LENGTH,
       maxSenderIdLength: e.SMS_MAX_SENDER_ID_LENGTH,
     },
+    auth: {
+      apiKeys: e.API_KEYS,
+      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE } : null,
+      open: e.API_KEYS.size === 0 && !key,
+    },
+    rateLimits: {
+      callerPerMinute: e.RATE_LIMIT_CALLER_PER_MINUTE,
+      callerPerDay: e.RATE_LIMIT_CALLER_PER_DAY,
+      phonePerHour: e.RATE_LIMIT_PHONE_PER_HOUR,
+      phonePerDay: e.RATE_LIMIT_PHONE_PER_DAY,
+      globalPerDay: e.RATE_LIMIT_GLOBAL_PER_DAY,
+      allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
+    },
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null },
   };
 }

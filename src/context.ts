@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Caller } from './auth/caller';
 
-/** What every resolver gets: the request's own logger, which carries its request id. */
+/** What every resolver gets: the request's own logger, which carries its request id, and who is calling. */
 export interface GraphQLContext {
   log: FastifyBaseLogger;
+  caller: Caller;
 }

@@ -6,6 +6,8 @@ export interface NormalizedPhone {
   upstream: string;
   /** The number in E.164, to recognise the same phone written two ways. */
   e164: string;
+  /** Country calling code without `+`, e.g. `852`. */
+  countryCode: string;
 }
 
 /** The outcome of reading one phone: the number, or a message that does not repeat the input. */
@@ -33,14 +35,14 @@ export function readPhone(raw: string): PhoneReading {
   if (E164.test(compact)) {
     const number = parsePhoneNumberFromString(compact);
     if (!valid(number)) return invalid('is not a valid phone number');
-    return { ok: true, phone: { upstream: `(${number.countryCallingCode})${number.nationalNumber}`, e164: number.number } };
+    return { ok: true, phone: { upstream: `(${number.countryCallingCode})${number.nationalNumber}`, e164: number.number, countryCode: number.countryCallingCode } };
   }
 
   const bracketed = BRACKETED.exec(compact);
   if (bracketed) {
     const number = parsePhoneNumberFromString(`+${bracketed[1]}${bracketed[2]}`);
     if (!valid(number) || number.countryCallingCode !== bracketed[1]) return invalid('is not a valid phone number');
-    return { ok: true, phone: { upstream: compact, e164: number.number } };
+    return { ok: true, phone: { upstream: compact, e164: number.number, countryCode: number.countryCallingCode } };
   }
 
   if (BARE.test(compact)) {
@@ -49,7 +51,7 @@ export function readPhone(raw: string): PhoneReading {
     if (number.countryCallingCode !== MAINLAND_CHINA) {
       return invalid('without a country code is read as mainland China: write other countries as +852… or (852)…');
     }
-    return { ok: true, phone: { upstream: compact, e164: number.number } };
+    return { ok: true, phone: { upstream: compact, e164: number.number, countryCode: number.countryCallingCode } };
   }
 
   return invalid(FORMS);

@@ -1,14 +1,16 @@
 import { validateSync, type ValidationError } from 'class-validator';
+import type { Recipient } from '../guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../uspeedo/uspeedo.types';
 import { readPhone } from './phone';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
+import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
 import type { FieldError } from './send-batch-sms.result';
 import type { SmsLimitValues } from './sms-limits';
 
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =
-  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: number }
-  | { ok: false; fieldErrors: FieldError[] };
+  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
+  | { ok: false; code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[] };
 
 const codePoints = (text: string) => {
   let count = 0;
@@ -42,8 +44,15 @@ function comparePaths(a: FieldError, b: FieldError): number {
  * Checks a batch against the input rules and the configured limits, all at once, and builds the
  * upstream body from the same pass so each phone is parsed once. Messages never repeat input values.
  */
-export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues): PreparedBatch {
+export function prepareBatch(
+  input: SendBatchSmsInput,
+  limits: SmsLimitValues,
+  allowedCountryCodes: readonly string[] = [],
+): PreparedBatch {
   const errors: FieldError[] = [];
+  const destinationErrors: FieldError[] = [];
+  const recipients: Recipient[] = [];
+  const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
   // The decorators on the input classes; class-validator walks the nested tasks and targets.
   flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
 
@@ -51,11 +60,11 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues): 
   if (tasks.length > limits.maxTasksPerRequest) {
     errors.push({ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks` });
   }
-  const recipients = tasks.reduce((sum, task) => sum + task.target.length, 0);
-  if (recipients > limits.maxTargetsPerRequest) {
+  const targetCount = tasks.reduce((sum, task) => sum + task.target.length, 0);
+  if (targetCount > limits.maxTargetsPerRequest) {
     errors.push({
       path: ['taskContent'],
-      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${recipients})`,
+      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
     });
   }
 
@@ -75,6 +84,13 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues): 
           const first = seen.get(reading.phone.e164);
           if (first === undefined) seen.set(reading.phone.e164, i);
           else errors.push({ path: [...targetPath, 'phone'], message: `repeats the phone number of target ${first} in this task` });
+          if (allowed && !allowed.has(reading.phone.countryCode)) {
+            destinationErrors.push({
+              path: [...targetPath, 'phone'],
+              message: `is in country code +${reading.phone.countryCode}, which this server does not send to`,
+            });
+          }
+          recipients.push({ e164: reading.phone.e164, task: t, target: i });
         }
         const params = entry.templateParams ?? [];
         if (params.length > limits.maxTemplateParamsPerTarget) {
@@ -98,6 +114,12 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues): 
     }),
   };
 
-  if (errors.length > 0) return { ok: false, fieldErrors: errors.sort(comparePaths) };
+  // Every rule at once: a batch with bad input also hears about its disallowed destinations.
+  if (errors.length > 0) {
+    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [...errors, ...destinationErrors].sort(comparePaths) };
+  }
+  if (destinationErrors.length > 0) {
+    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: destinationErrors };
+  }
   return { ok: true, request, recipients };
 }

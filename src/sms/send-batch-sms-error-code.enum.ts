@@ -3,6 +3,11 @@ import { registerEnumType } from 'type-graphql';
 /** Why a `sendBatchSms` call did not succeed. Stable: consumers switch on these. */
 export enum SendBatchSmsErrorCode {
   INVALID_INPUT = 'INVALID_INPUT',
+  DESTINATION_NOT_ALLOWED = 'DESTINATION_NOT_ALLOWED',
+  RATE_LIMITED = 'RATE_LIMITED',
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  IDEMPOTENCY_IN_PROGRESS = 'IDEMPOTENCY_IN_PROGRESS',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   PARAMETER_ERROR = 'PARAMETER_ERROR',
   MISSING_PARAMETER = 'MISSING_PARAMETER',
   UPSTREAM_SERVER_ERROR = 'UPSTREAM_SERVER_ERROR',
@@ -19,6 +24,20 @@ registerEnumType(SendBatchSmsErrorCode, {
   description: 'Why a sendBatchSms call did not succeed.',
   valuesConfig: {
     INVALID_INPUT: { description: 'The batch broke one or more rules (see fieldErrors). Nothing was sent.' },
+    DESTINATION_NOT_ALLOWED: {
+      description: 'A number is in a country this server does not send to (see fieldErrors and smsLimits.allowedCountryCodes). Nothing was sent.',
+    },
+    RATE_LIMITED: {
+      description:
+        'The batch would cross an abuse limit (see message, fieldErrors for per-number limits, retryAfterSeconds). Nothing was sent.',
+    },
+    IDEMPOTENCY_CONFLICT: {
+      description: 'This idempotencyKey was already used with a different batch. Nothing was sent; use a new key for a new batch.',
+    },
+    IDEMPOTENCY_IN_PROGRESS: {
+      description: 'A request with this idempotencyKey is still being processed. Nothing was sent; retry shortly for its result.',
+    },
+    SERVICE_UNAVAILABLE: { description: "This server's state store is unreachable, so it cannot check limits. Nothing was sent." },
     PARAMETER_ERROR: { description: 'uSpeedo RetCode 215392: a parameter was rejected.' },
     MISSING_PARAMETER: { description: 'uSpeedo RetCode 215397: a required parameter was missing.' },
     UPSTREAM_SERVER_ERROR: { description: 'uSpeedo RetCode 215400: server error at uSpeedo.' },

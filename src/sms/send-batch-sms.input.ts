@@ -1,4 +1,4 @@
-import { ArrayNotEmpty, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayNotEmpty, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 
@@ -7,6 +7,10 @@ import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 // phone once for both the check and the upstream body.
 const NOT_BLANK = /\S/;
 const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Longest `idempotencyKey`, as with Stripe's idempotency keys. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 
 /** One recipient of a task. */
 @InputType({ description: 'One recipient of a task.' })
@@ -53,4 +57,16 @@ export class SendBatchSmsInput {
   @ArrayNotEmpty({ message: 'must contain at least one task' })
   @ValidateNested({ each: true })
   taskContent!: SmsTaskInput[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Makes retries safe: the same key with the same batch returns the first result without sending again. ' +
+      `1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters, scoped to the caller, kept for smsLimits.idempotencyTtlSeconds. ` +
+      'A UUID per batch is a good key.',
+  })
+  @IsOptional()
+  @Length(1, IDEMPOTENCY_KEY_MAX_LENGTH, { message: `must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
+  @Matches(PRINTABLE_ASCII, { message: 'must contain only printable ASCII characters' })
+  idempotencyKey?: string | null;
 }

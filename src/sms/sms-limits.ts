@@ -12,6 +12,17 @@ export interface SmsLimitValues {
   maxSenderIdLength: number;
 }
 
+/** The abuse limits and idempotency window, as `smsLimits` reports them. 0 means no limit. */
+export interface GuardLimitValues {
+  rateLimitCallerPerMinute: number;
+  rateLimitCallerPerDay: number;
+  rateLimitPhonePerHour: number;
+  rateLimitPhonePerDay: number;
+  rateLimitGlobalPerDay: number;
+  allowedCountryCodes: string[];
+  idempotencyTtlSeconds: number;
+}
+
 /**
  * The ceilings: uSpeedo's documented maxima (1000 numbers a batch, an 11-character GSM sender, a
  * 500-character template) and this server's own bounds. Configuration may lower them, never raise them.

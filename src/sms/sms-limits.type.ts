@@ -1,9 +1,9 @@
 import { Field, Int, ObjectType } from 'type-graphql';
-import type { SmsLimitValues } from './sms-limits';
+import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 
 /** The limits this server enforces, so a client can check a batch before sending it. */
 @ObjectType({ description: 'The limits this server enforces, so a client can check a batch before sending it.' })
-export class SmsLimits implements SmsLimitValues {
+export class SmsLimits implements SmsLimitValues, GuardLimitValues {
   @Field(() => Int, { description: 'Phone numbers in one request, across all tasks.' })
   maxTargetsPerRequest!: number;
 
@@ -18,4 +18,25 @@ export class SmsLimits implements SmsLimitValues {
 
   @Field(() => Int, { description: 'Characters in senderId.' })
   maxSenderIdLength!: number;
+
+  @Field(() => Int, { description: 'Recipients one caller may send to per minute; 0 = no limit.' })
+  rateLimitCallerPerMinute!: number;
+
+  @Field(() => Int, { description: 'Recipients one caller may send to per UTC day; 0 = no limit.' })
+  rateLimitCallerPerDay!: number;
+
+  @Field(() => Int, { description: 'Messages one phone number may receive per hour, across all callers; 0 = no limit.' })
+  rateLimitPhonePerHour!: number;
+
+  @Field(() => Int, { description: 'Messages one phone number may receive per UTC day, across all callers; 0 = no limit.' })
+  rateLimitPhonePerDay!: number;
+
+  @Field(() => Int, { description: 'Recipients per UTC day across all callers (the spend ceiling); 0 = no limit.' })
+  rateLimitGlobalPerDay!: number;
+
+  @Field(() => [String], { description: 'Country calling codes numbers may be in, e.g. ["86","852"]; empty = all.' })
+  allowedCountryCodes!: string[];
+
+  @Field(() => Int, { description: 'How long an idempotencyKey and its result are kept.' })
+  idempotencyTtlSeconds!: number;
 }

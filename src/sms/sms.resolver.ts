@@ -12,7 +12,7 @@ export class SmsResolver {
 
   @Query(() => SmsLimits, { description: 'The limits this server enforces, so a client can check a batch before sending it.' })
   smsLimits(): SmsLimits {
-    return Object.assign(new SmsLimits(), this.sms.limits);
+    return Object.assign(new SmsLimits(), this.sms.limits, this.sms.guardLimits);
   }
 
   @Mutation(() => SendBatchSmsResult, {
@@ -22,6 +22,6 @@ export class SmsResolver {
     @Arg('input', () => SendBatchSmsInput) input: SendBatchSmsInput,
     @Ctx() context: GraphQLContext,
   ): Promise<SendBatchSmsSuccess | SendBatchSmsError> {
-    return this.sms.sendBatch(input, context.log);
+    return this.sms.sendBatch(input, context.caller, context.log);
   }
 }

@@ -1,45 +1,139 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { callerKey, type Caller } from '../auth/caller';
+import type { Idempotency } from '../guard/idempotency';
+import type { Charged, RateLimiter } from '../guard/rate-limits';
+import { StateStoreUnavailableError } from '../guard/state-store';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { prepareBatch } from './prepare-batch';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
-import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
+import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
-import type { SmsLimitValues } from './sms-limits';
+import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
 
-/** Validates a batch and sends it to uSpeedo in one call, or not at all. */
+type Result = SendBatchSmsSuccess | SendBatchSmsError;
+
+/** Answers that prove nothing reached uSpeedo, besides those marked `retryable`. */
+const NOTHING_SENT: ReadonlySet<Code> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
+
+/** True when the answer proves no SMS went out: its quota is given back and its idempotency key freed. */
+export const sentNothing = (result: Result): boolean =>
+  !(result instanceof SendBatchSmsSuccess) && (result.retryable || NOTHING_SENT.has(result.code));
+
+const storeUnavailable = () =>
+  failure({
+    code: Code.SERVICE_UNAVAILABLE,
+    message: 'Limits cannot be checked right now (the state store is unreachable). Nothing was sent; retry shortly.',
+    retryable: true,
+  });
+
+/** Validates a batch, checks the caller's limits and idempotency key, and sends it to uSpeedo in one call, or not at all. */
 export class SmsService {
   constructor(
     private readonly uspeedo: UspeedoClient,
     readonly limits: SmsLimitValues,
+    private readonly rateLimiter: RateLimiter,
+    private readonly idempotency: Idempotency,
   ) {}
 
+  /** The abuse limits and idempotency window, for `smsLimits`. */
+  get guardLimits(): GuardLimitValues {
+    const limits = this.rateLimiter.limits;
+    return {
+      rateLimitCallerPerMinute: limits.callerPerMinute,
+      rateLimitCallerPerDay: limits.callerPerDay,
+      rateLimitPhonePerHour: limits.phonePerHour,
+      rateLimitPhonePerDay: limits.phonePerDay,
+      rateLimitGlobalPerDay: limits.globalPerDay,
+      allowedCountryCodes: limits.allowedCountryCodes,
+      idempotencyTtlSeconds: this.idempotency.ttlSeconds,
+    };
+  }
+
   /** Sends one batch. Never throws for anything a caller can act on: those come back as `SendBatchSmsError`. */
-  async sendBatch(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<SendBatchSmsSuccess | SendBatchSmsError> {
+  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger): Promise<Result> {
     const tasks = input.taskContent.length;
-    const prepared = prepareBatch(input, this.limits);
+    const who = { caller: caller.id, callerKind: caller.kind, tasks };
+    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
     if (!prepared.ok) {
       const count = prepared.fieldErrors.length;
-      log.info({ sms: { tasks, result: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: count } }, 'sendBatchSms refused');
+      log.info({ sms: { ...who, result: prepared.code, fieldErrors: count } }, 'sendBatchSms refused');
       return failure({
-        code: SendBatchSmsErrorCode.INVALID_INPUT,
-        message: `The batch breaks ${count} rule${count === 1 ? '' : 's'} (see fieldErrors). Nothing was sent.`,
+        code: prepared.code,
+        message:
+          prepared.code === Code.INVALID_INPUT
+            ? `The batch breaks ${count} rule${count === 1 ? '' : 's'} (see fieldErrors). Nothing was sent.`
+            : `${count} number${count === 1 ? ' is' : 's are'} in countries this server does not send to (see fieldErrors). Nothing was sent.`,
         fieldErrors: prepared.fieldErrors,
       });
     }
+    const recipients = prepared.recipients.length;
+    // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
+    const body = JSON.stringify(prepared.request);
+
+    let claim: Awaited<ReturnType<Idempotency['claim']>> | undefined;
+    if (input.idempotencyKey) {
+      try {
+        claim = await this.idempotency.claim(callerKey(caller), input.idempotencyKey, body);
+      } catch (error) {
+        return this.refuse(log, who, error);
+      }
+      if (claim.kind !== 'proceed') {
+        log.info({ sms: { ...who, recipients, idempotency: claim.kind } }, 'sendBatchSms answered from its idempotency key');
+        if (claim.kind === 'replay') return claim.result;
+        return claim.kind === 'conflict'
+          ? failure({
+              code: Code.IDEMPOTENCY_CONFLICT,
+              message: 'This idempotencyKey was already used with a different batch. Nothing was sent; use a new key for a new batch.',
+            })
+          : failure({
+              code: Code.IDEMPOTENCY_IN_PROGRESS,
+              message: 'A request with this idempotencyKey is still in progress. Nothing was sent; retry shortly to get its result.',
+              retryable: true,
+              retryAfterSeconds: 1,
+            });
+      }
+    }
+    const release = claim?.kind === 'proceed' ? claim.release : async () => {};
+
+    let charged: Charged;
+    try {
+      const charge = await this.rateLimiter.charge(callerKey(caller), prepared.recipients);
+      if (!charge.ok) {
+        await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
+        log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED } }, 'sendBatchSms refused');
+        return charge.error;
+      }
+      charged = charge.charged;
+    } catch (error) {
+      await release().catch(() => {});
+      return this.refuse(log, who, error);
+    }
 
     const started = performance.now();
-    const exchange = await this.uspeedo.sendBatch(prepared.request);
+    const exchange = await this.uspeedo.sendBatch(body);
     const result = mapUspeedoExchange(exchange);
     const upstreamMs = Math.round(performance.now() - started);
+
+    // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
+    if (sentNothing(result)) {
+      await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
+      await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
+    } else if (claim?.kind === 'proceed') {
+      await claim.complete(result).catch((error: unknown) => log.error({ err: error }, 'could not store an idempotent result'));
+    }
+
     const outcome =
       result instanceof SendBatchSmsSuccess
         ? { result: 'SUCCESS', failedRecipients: result.failedTargetPhones.length }
         : { result: result.code, retryable: result.retryable, httpStatus: result.httpStatus, retCode: result.retCode };
-    log.info(
-      { sms: { tasks, recipients: prepared.recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } },
-      'sendBatchSms answered',
-    );
+    log.info({ sms: { ...who, recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } }, 'sendBatchSms answered');
     return result;
+  }
+
+  private refuse(log: FastifyBaseLogger, who: object, error: unknown): SendBatchSmsError {
+    if (!(error instanceof StateStoreUnavailableError)) throw error;
+    log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
+    return storeUnavailable();
   }
 }

@@ -132,13 +132,13 @@ export class UspeedoClient {
     });
   }
 
-  /** Posts one batch and reports what happened. Never throws, never retries. */
-  async sendBatch(request: SendBatchUSMSMessageRequest): Promise<UspeedoExchange> {
+  /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
+  async sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
     // ky's timeout ends at the response headers; this deadline also bounds reading the body.
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     try {
-      response = await this.#http.post(SEND_BATCH_PATH, { body: JSON.stringify(request), signal: deadline });
+      response = await this.#http.post(SEND_BATCH_PATH, { body: typeof request === 'string' ? request : JSON.stringify(request), signal: deadline });
     } catch (error) {
       if (isTimeout(error, deadline)) return { kind: 'timeout', status: null, requestUuid: null };
       const cause = describeFailure(error);

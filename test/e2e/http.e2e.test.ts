@@ -11,7 +11,7 @@ let prod: TestServer;
 beforeAll(async () => {
   upstream = await FakeUspeedo.start();
   dev = await startServer({ NODE_ENV: 'development', USPEEDO_BASE_URL: upstream.url, CORS_ORIGINS: APP_ORIGIN });
-  prod = await startServer({ NODE_ENV: 'production', USPEEDO_BASE_URL: upstream.url, CORS_ORIGINS: APP_ORIGIN });
+  prod = await startServer({ NODE_ENV: 'production', AUTH_DISABLED: 'true', USPEEDO_BASE_URL: upstream.url, CORS_ORIGINS: APP_ORIGIN });
 });
 afterEach(() => upstream.reset());
 afterAll(async () => {
@@ -168,7 +168,7 @@ describe('in production', () => {
   });
 
   it('can turn introspection on with GRAPHQL_INTROSPECTION=true', async () => {
-    const open = await startServer({ NODE_ENV: 'production', USPEEDO_BASE_URL: upstream.url, GRAPHQL_INTROSPECTION: 'true' });
+    const open = await startServer({ NODE_ENV: 'production', AUTH_DISABLED: 'true', USPEEDO_BASE_URL: upstream.url, GRAPHQL_INTROSPECTION: 'true' });
     try {
       const { body } = await open.gql('{ __schema { mutationType { name } } }');
       expect(body.data.__schema.mutationType.name).toBe('Mutation');

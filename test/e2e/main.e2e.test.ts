@@ -41,10 +41,11 @@ describe('npm start', () => {
     expect(output).not.toContain('top-secret-value');
   });
 
-  it('refuses to start in production without credentials, naming them', async () => {
+  it('refuses to start in production without uSpeedo credentials or callers, naming them', async () => {
     const run = start({ NODE_ENV: 'production' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/USPEEDO_ACCESS_KEY_ID: is required in production[\s\S]*USPEEDO_ACCESS_KEY_SECRET: is required/);
+    expect(run.output()).toMatch(/API_KEYS: callers are required in production/);
   });
 
   it('runs on the simulator without credentials, says so loudly, serves, and exits 0 on SIGTERM', async () => {
@@ -52,6 +53,7 @@ describe('npm start', () => {
     try {
       await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
       expect(run.output()).toContain('NO SMS IS SENT');
+      expect(run.output()).toContain('No callers configured');
       const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())![1];
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: 'POST',

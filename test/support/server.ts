@@ -39,7 +39,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real app on a free loopback port: test credentials, a 2 s upstream timeout, `env` on top (e.g. `USPEEDO_BASE_URL`). */
+/** Starts the real app on a free loopback port: test credentials, a 2 s upstream timeout, in-memory state, `env` on top (e.g. `USPEEDO_BASE_URL`). */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -47,6 +47,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,
     USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
     USPEEDO_TIMEOUT_MS: '2000',
+    // Each server its own state unless a test shares a file or a Redis on purpose.
+    STATE_DB_PATH: ':memory:',
+    // Tests reuse a handful of numbers and send many batches; the abuse limits have tests of their own.
+    RATE_LIMIT_CALLER_PER_MINUTE: '0',
+    RATE_LIMIT_CALLER_PER_DAY: '0',
+    RATE_LIMIT_PHONE_PER_HOUR: '0',
+    RATE_LIMIT_PHONE_PER_DAY: '0',
+    RATE_LIMIT_GLOBAL_PER_DAY: '0',
     ...env,
   });
   const logs = new LogCapture();

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../src/config';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -28,6 +29,10 @@ describe('loadConfig', () => {
         maxTemplateParamLength: 500,
         maxSenderIdLength: 11,
       },
+      auth: { apiKeys: new Map(), jwt: null, open: true },
+      rateLimits: { callerPerMinute: 1000, callerPerDay: 10000, phonePerHour: 5, phonePerDay: 20, globalPerDay: 100000, allowedCountryCodes: [] },
+      idempotencyTtlSeconds: 86400,
+      state: { sqlitePath: './data/state.db', redisUrl: null },
     });
   });
 
@@ -48,6 +53,16 @@ describe('loadConfig', () => {
       SMS_MAX_TEMPLATE_PARAMS_PER_TARGET: '0',
       SMS_MAX_TEMPLATE_PARAM_LENGTH: '50',
       SMS_MAX_SENDER_ID_LENGTH: '6',
+      API_KEYS: `ops:${'a'.repeat(64)}, web.app@x:${'B'.repeat(64)}`,
+      RATE_LIMIT_CALLER_PER_MINUTE: '0',
+      RATE_LIMIT_CALLER_PER_DAY: '7',
+      RATE_LIMIT_PHONE_PER_HOUR: '1',
+      RATE_LIMIT_PHONE_PER_DAY: '2',
+      RATE_LIMIT_GLOBAL_PER_DAY: '3',
+      ALLOWED_COUNTRY_CODES: '86, +852,86',
+      IDEMPOTENCY_TTL_SECONDS: '60',
+      STATE_DB_PATH: '/var/lib/sms/state.db',
+      REDIS_URL: 'redis://127.0.0.1:6380/2',
     });
     expect(config).toMatchObject({
       isProduction: true,
@@ -58,7 +73,66 @@ describe('loadConfig', () => {
       introspection: true,
       uspeedo: { baseUrl: 'http://127.0.0.1:9999', timeoutMs: 2500, credentials: { accessKeyId: 'id', accessKeySecret: 'secret' } },
       limits: { maxTargetsPerRequest: 10, maxTasksPerRequest: 2, maxTemplateParamsPerTarget: 0, maxTemplateParamLength: 50, maxSenderIdLength: 6 },
+      auth: {
+        apiKeys: new Map([
+          ['a'.repeat(64), 'ops'],
+          ['b'.repeat(64), 'web.app@x'],
+        ]),
+        jwt: null,
+        open: false,
+      },
+      rateLimits: { callerPerMinute: 0, callerPerDay: 7, phonePerHour: 1, phonePerDay: 2, globalPerDay: 3, allowedCountryCodes: ['86', '852'] },
+      idempotencyTtlSeconds: 60,
+      state: { sqlitePath: '/var/lib/sms/state.db', redisUrl: 'redis://127.0.0.1:6380/2' },
     });
+  });
+
+  it('reads each way of checking JWTs, with issuer and audience', () => {
+    const secret = 's'.repeat(32);
+    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'sms' }).auth).toEqual({
+      apiKeys: new Map(),
+      jwt: { key: { kind: 'secret', secret }, issuer: 'https://id.example.com/', audience: 'sms' },
+      open: false,
+    });
+    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.jwt?.key).toEqual({ kind: 'jwks', url: 'https://id.example.com/jwks.json' });
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(loadConfig({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).auth.jwt?.key).toEqual({ kind: 'public-key', pem });
+  });
+
+  it('reports every bad caller and limit variable, repeating no value', () => {
+    const problems = problemsOf({
+      API_KEYS: `ok:${'a'.repeat(64)},no-hash-here,dup:${'A'.repeat(64)}`,
+      JWT_SECRET: 'short-secret',
+      JWT_PUBLIC_KEY: 'not a pem',
+      RATE_LIMIT_PHONE_PER_HOUR: '-1',
+      ALLOWED_COUNTRY_CODES: '86,999',
+      IDEMPOTENCY_TTL_SECONDS: '0',
+      REDIS_URL: 'http://cache:6379',
+    });
+    expect(problems).toEqual([
+      'API_KEYS: entry 2 must be callerId:sha256hex (callerId: letters, digits, . _ @ -; the hash: 64 hex digits)',
+      'API_KEYS: entry 3 repeats the key hash of an earlier entry',
+      'JWT_PUBLIC_KEY: must be an RSA, EC or Ed25519 public key in PEM (SPKI) form',
+      'JWT_SECRET: must be at least 32 bytes (HS256)',
+      'RATE_LIMIT_PHONE_PER_HOUR: must be a whole number from 0 to 1000000000',
+      'ALLOWED_COUNTRY_CODES: entry 2 is not a country calling code like 86 or 852',
+      'IDEMPOTENCY_TTL_SECONDS: must be a whole number from 1 to 2592000',
+      'REDIS_URL: must be a URL like redis://127.0.0.1:6379',
+      'JWT_PUBLIC_KEY, JWT_SECRET: set only one way to check JWT signatures',
+    ]);
+    expect(problems.join('\n')).not.toMatch(/short-secret|no-hash-here|cache/);
+  });
+
+  it('requires callers in production unless AUTH_DISABLED=true, and refuses AUTH_DISABLED beside callers', () => {
+    const production = { NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' };
+    expect(problemsOf(production)).toEqual([expect.stringMatching(/^API_KEYS: callers are required in production/)]);
+    expect(loadConfig({ ...production, AUTH_DISABLED: 'true' }).auth.open).toBe(true);
+    expect(loadConfig({ ...production, API_KEYS: `ops:${'a'.repeat(64)}` }).auth.open).toBe(false);
+    expect(problemsOf({ AUTH_DISABLED: 'true', JWT_SECRET: 's'.repeat(32) })).toEqual([
+      'AUTH_DISABLED: cannot be true while API_KEYS or a JWT_* key is set',
+    ]);
+    expect(problemsOf({ JWT_AUDIENCE: 'sms' })).toEqual(['JWT_AUDIENCE: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET']);
   });
 
   it('treats any NODE_ENV but production as outside production', () => {
@@ -66,7 +140,7 @@ describe('loadConfig', () => {
   });
 
   it('turns introspection off in production by default', () => {
-    expect(loadConfig({ NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' }).introspection).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true', AUTH_DISABLED: 'true' }).introspection).toBe(false);
   });
 
   it('reports every bad variable at once, naming each and repeating no value', () => {
@@ -98,14 +172,14 @@ describe('loadConfig', () => {
   });
 
   it('refuses production without credentials, naming both variables', () => {
-    expect(problemsOf({ NODE_ENV: 'production' }).map((p) => p.split(':')[0])).toEqual([
+    expect(problemsOf({ NODE_ENV: 'production', AUTH_DISABLED: 'true' }).map((p) => p.split(':')[0])).toEqual([
       'USPEEDO_ACCESS_KEY_ID',
       'USPEEDO_ACCESS_KEY_SECRET',
     ]);
   });
 
   it('runs production on the simulator only when told to', () => {
-    expect(loadConfig({ NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' }).uspeedo.credentials).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true', AUTH_DISABLED: 'true' }).uspeedo.credentials).toBeNull();
   });
 
   it('forces the simulator even when credentials are set', () => {
@@ -126,7 +200,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', USPEEDO_ACCESS_KEY_ID: ' ', USPEEDO_ACCESS_KEY_SECRET: '' }).port).toBe(4000);
     expect(loadConfig({ GRAPHQL_INTROSPECTION: 'FALSE' }).introspection).toBe(false);
     expect(loadConfig({ GRAPHQL_INTROSPECTION: '0' }).introspection).toBe(false);
-    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'yes', NODE_ENV: 'production', USPEEDO_SIMULATOR: '1' }).introspection).toBe(true);
+    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'yes', NODE_ENV: 'production', USPEEDO_SIMULATOR: '1', AUTH_DISABLED: '1' }).introspection).toBe(true);
   });
 
   it('refuses credentials inside USPEEDO_BASE_URL', () => {

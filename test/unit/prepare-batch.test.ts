@@ -15,7 +15,12 @@ describe('prepareBatch', () => {
     );
     expect(prepared.ok).toBe(true);
     if (!prepared.ok) return;
-    expect(prepared.recipients).toBe(4);
+    expect(prepared.recipients).toEqual([
+      { e164: '+8613800138000', task: 0, target: 0 },
+      { e164: '+85255311111', task: 0, target: 1 },
+      { e164: '+85255311112', task: 1, target: 0 },
+      { e164: '+8613900139000', task: 1, target: 1 },
+    ]);
     expect(JSON.stringify(prepared.request)).toBe(
       '{"TaskContent":[{"TemplateId":"template_id_1","SenderId":"USpeedo","Target":[{"Phone":"13800138000","TemplateParams":["123456"]},{"Phone":"(852)55311111"}]},' +
         '{"TemplateId":"t2","SenderId":"S","Target":[{"Phone":"(852)55311112"},{"Phone":"13900139000"}]}]}',
@@ -45,7 +50,55 @@ describe('prepareBatch', () => {
     );
     expect(prepared).toEqual({
       ok: false,
+      code: 'INVALID_INPUT',
       fieldErrors: [{ path: ['taskContent', '0', 'target', '0', 'templateParams'], message: 'must contain at most 0 entries' }],
     });
+  });
+
+  const mixed = () =>
+    inputOf({
+      taskContent: [
+        { templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }, { phone: '+85255311111' }, { phone: '+12025550143' }] },
+      ],
+    });
+
+  it('refuses numbers outside ALLOWED_COUNTRY_CODES as DESTINATION_NOT_ALLOWED, beside each number', () => {
+    expect(prepareBatch(mixed(), SMS_LIMIT_CEILINGS, ['86'])).toEqual({
+      ok: false,
+      code: 'DESTINATION_NOT_ALLOWED',
+      fieldErrors: [
+        { path: ['taskContent', '0', 'target', '1', 'phone'], message: 'is in country code +852, which this server does not send to' },
+        { path: ['taskContent', '0', 'target', '2', 'phone'], message: 'is in country code +1, which this server does not send to' },
+      ],
+    });
+    expect(prepareBatch(mixed(), SMS_LIMIT_CEILINGS, ['86', '852', '1']).ok).toBe(true);
+    expect(prepareBatch(mixed(), SMS_LIMIT_CEILINGS, []).ok).toBe(true);
+  });
+
+  it('reports bad input and disallowed destinations together as INVALID_INPUT', () => {
+    const input = mixed();
+    input.taskContent[0]!.templateId = ' ';
+    const prepared = prepareBatch(input, SMS_LIMIT_CEILINGS, ['86']);
+    expect(prepared.ok || prepared.code).toBe('INVALID_INPUT');
+    expect(prepared.ok || prepared.fieldErrors.map((e) => e.path.join('.'))).toEqual([
+      'taskContent.0.target.1.phone',
+      'taskContent.0.target.2.phone',
+      'taskContent.0.templateId',
+    ]);
+  });
+
+  it.each([
+    ['', 'must be 1 to 255 characters'],
+    ['k'.repeat(256), 'must be 1 to 255 characters'],
+    ['tab\there', 'must contain only printable ASCII characters'],
+    ['ключ', 'must contain only printable ASCII characters'],
+  ])('refuses idempotencyKey %j', (idempotencyKey, message) => {
+    const input = inputOf({ taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }], idempotencyKey });
+    expect(prepareBatch(input, SMS_LIMIT_CEILINGS)).toEqual({ ok: false, code: 'INVALID_INPUT', fieldErrors: [{ path: ['idempotencyKey'], message }] });
+  });
+
+  it('accepts a 255-character printable idempotencyKey', () => {
+    const input = inputOf({ taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }], idempotencyKey: ` ~${'k'.repeat(253)}` });
+    expect(prepareBatch(input, SMS_LIMIT_CEILINGS).ok).toBe(true);
   });
 });

@@ -1,0 +1,43 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError } from './auth.error';
+import type { Authenticator } from './authenticator';
+import { ANONYMOUS, type Caller } from './caller';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on /graphql before Apollo runs. */
+    caller: Caller;
+  }
+}
+
+// A browser asking for the Sandbox page carries no operation: it needs no token.
+function isLandingPage(request: FastifyRequest): boolean {
+  if (request.method !== 'GET') return false;
+  const query = request.query as Record<string, unknown> | undefined;
+  return !query?.query && !query?.extensions && (request.headers.accept ?? '').includes('text/html');
+}
+
+/**
+ * A preHandler for /graphql: finds the caller, or answers 401/403/503 with a GraphQL error body
+ * before anything is parsed or sent.
+ */
+export function authHook(authenticator: Authenticator) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (authenticator.open || isLandingPage(request)) {
+      request.caller = ANONYMOUS;
+      return;
+    }
+    try {
+      request.caller = await authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      request.log.info({ auth: { result: error.code, reason: error.reason } }, 'request refused');
+      if (error.code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="sms", error="invalid_token"');
+      if (error.code === 'FORBIDDEN') reply.header('www-authenticate', 'Bearer realm="sms", error="insufficient_scope", scope="sms:send"');
+      await reply
+        .code(error.statusCode)
+        .type('application/json; charset=utf-8')
+        .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+    }
+  };
+}
