@@ -139,6 +139,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
     plugins: [
       ...protection.plugins,
       logUnexpectedErrors,

@@ -40,16 +40,22 @@ export function oneSendPerOperation(context: ValidationContext): ASTVisitor {
   };
 }
 
-/** Armor's plugins and validation rules plus `oneSendPerOperation`, for the ApolloServer options. */
+/** Armor's plugins and validation rules, `oneSendPerOperation` and the token limit, for the ApolloServer options. */
 export function operationProtection(isProduction: boolean) {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: OPERATION_LIMITS.maxDepth },
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
     maxDirectives: { n: OPERATION_LIMITS.maxDirectives },
-    maxTokens: { n: OPERATION_LIMITS.maxTokens },
+    // graphql-js counts tokens itself while parsing (parseOptions below): Armor's plugin parses a
+    // second time and its rejection reaches the client as an HTTP 500.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost },
     // Suggestions map the schema for someone without introspection; they help while developing.
     blockFieldSuggestion: { enabled: isProduction },
   }).protect();
-  return { plugins, validationRules: [...validationRules, oneSendPerOperation] };
+  return {
+    plugins,
+    validationRules: [...validationRules, oneSendPerOperation],
+    parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
+  };
 }

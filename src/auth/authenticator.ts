@@ -60,7 +60,9 @@ function grantsSendScope(payload: JWTPayload): boolean {
 
 // jose's own code says what was wrong (expired, bad signature, wrong audience); it is logged, not sent.
 function describeJwtFailure(error: unknown): AuthError {
-  if (error instanceof joseErrors.JWKSTimeout || (error instanceof Error && !(error instanceof joseErrors.JOSEError))) {
+  // Not jose's verdict on the token but a failure to fetch or read the key set (fetch's TypeError
+  // comes from another realm under jest, so no `instanceof Error` here).
+  if (!(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
     return new AuthError('SERVICE_UNAVAILABLE', 'Tokens cannot be checked right now (the key set is unreachable). Retry shortly.', String(error));
   }
   const code = error instanceof joseErrors.JOSEError ? error.code : 'ERR_UNKNOWN';

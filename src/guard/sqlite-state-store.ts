@@ -35,7 +35,8 @@ export class SqliteStateStore implements StateStore {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
+    this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
 
     const db = this.db;
@@ -49,9 +50,9 @@ export class SqliteStateStore implements StateStore {
         ON CONFLICT (key) DO UPDATE SET
           count = CASE WHEN counters.expires_at > ? THEN counters.count + excluded.count ELSE excluded.count END,
           expires_at = excluded.expires_at`),
-      subtract: db.prepare<[string]>(`
-        UPDATE counters SET count = max(0, count - (SELECT value ->> 1 FROM json_each(?1) WHERE value ->> 0 = counters.key))
-        WHERE key IN (SELECT value ->> 0 FROM json_each(?1))`),
+      subtract: db.prepare<[string]>(
+        'UPDATE counters SET count = max(0, count - (j.value ->> 1)) FROM json_each(?) AS j WHERE counters.key = j.value ->> 0',
+      ),
       record: db.prepare<[string, number], { fingerprint: string; result: string | null }>(
         'SELECT fingerprint, result FROM idempotency WHERE key = ? AND expires_at > ?',
       ),

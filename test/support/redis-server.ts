@@ -1,0 +1,68 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** Where Debian's package puts it; PATH is searched too. */
+const REDIS_SERVER = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim() || null;
+
+export const REDIS_MISSING_MESSAGE =
+  'Redis tests SKIPPED: redis-server was not found. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server) to run them; under CI=true they are required.';
+
+/**
+ * Whether the Redis tests can run. Without redis-server they are skipped with a plain message, except
+ * under CI=true, where a missing server is a failure rather than a silent pass.
+ */
+export function redisAvailable(): boolean {
+  if (REDIS_SERVER) return true;
+  if (process.env.CI === 'true') throw new Error(`redis-server is required under CI=true. ${REDIS_MISSING_MESSAGE}`);
+  process.stderr.write(`\n${REDIS_MISSING_MESSAGE}\n\n`);
+  return false;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A real redis-server on a free loopback port, without persistence; `stop` ends it. */
+export class RedisServer {
+  private constructor(
+    private child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(port?: number): Promise<RedisServer> {
+    const chosen = port ?? (await freePort());
+    const child = spawn(REDIS_SERVER!, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
+    });
+    child.stdout!.resume();
+    return new RedisServer(child, chosen);
+  }
+
+  /** Stops the server and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}
