@@ -46,7 +46,7 @@ const refusals: [string, number, string, () => Promise<Record<string, string>>][
 
 function unsigned(): string {
   const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'x', scope: 'sms:send', exp: Math.floor(Date.now() / 1000) + 60, ...good })}.`;
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ ...good, sub: 'x', exp: Math.floor(Date.now() / 1000) + 60 })}.`;
 }
 
 describe('who may call', () => {
@@ -142,6 +142,24 @@ describe('JWTs checked against a JWKS or a public key', () => {
       expect(upstream.calls).toHaveLength(0);
     } finally {
       await unreachable.close();
+    }
+  });
+});
+
+describe('npm run api-key', () => {
+  it('mints a key whose printed entry admits it, and only it', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const output = execFileSync(process.execPath, [join(__dirname, '../../scripts/mint-api-key.js'), 'billing-service'], { encoding: 'utf8' });
+    const [key, entry] = [/^\s+(usk_\S+)$/m.exec(output)![1]!, /^\s+(billing-service:[0-9a-f]{64})$/m.exec(output)![1]!];
+    expect(entry).not.toContain(key);
+    const minted = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS: entry });
+    try {
+      expect((await minted.gql(SEND_BATCH_SMS, variables, bearer(key))).body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+      expect((await minted.gql(SEND_BATCH_SMS, variables, bearer(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`))).status).toBe(401);
+      expect(minted.logs.text).toContain('"caller":"billing-service"');
+    } finally {
+      await minted.close();
     }
   });
 });
