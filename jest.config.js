@@ -18,5 +18,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(ky|jose)/)'],
   // type-graphql's decorators need the Reflect metadata API before any schema class loads.
   setupFiles: ['reflect-metadata'],
+  globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 20000,
 };

@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { chromiumAvailable, CHROMIUM_MISSING_MESSAGE, launchChromium } from '../support/browser';
+import { FakeUspeedo } from '../support/fake-uspeedo';
+import { startServer, type TestServer } from '../support/server';
+import { StaticServer } from '../support/static-server';
+import { API_KEY_WEB, API_KEYS } from '../support/tokens';
+
+const root = join(__dirname, '../..');
+const dist = join(root, 'examples/web/dist');
+const screenshots = join(root, 'examples/web/screenshots');
+
+const available = chromiumAvailable();
+if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
+
+(available ? describe : describe.skip)('the example web page in Chromium', () => {
+  let upstream: FakeUspeedo;
+  let server: TestServer;
+  let page$: StaticServer;
+  let stranger: StaticServer;
+  let browser: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    // Codegen runs once for the whole suite (jest globalSetup); the page is built from its output.
+    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
+    upstream = await FakeUspeedo.start();
+    // The page's origin is only known once it listens: serve first, then start the API with it.
+    let graphqlUrl = '';
+    const config = { get graphqlUrl() { return graphqlUrl; }, token: API_KEY_WEB };
+    page$ = await StaticServer.start(dist, config);
+    stranger = await StaticServer.start(dist, config);
+    server = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS, CORS_ORIGINS: page$.origin });
+    graphqlUrl = `${server.url}/graphql`;
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await page$?.close();
+    await stranger?.close();
+    await server?.close();
+    await upstream?.close();
+  });
+  beforeEach(async () => {
+    upstream.reset();
+    page = await browser.newPage();
+  });
+  afterEach(() => page.close());
+
+  async function open(origin: string) {
+    await page.goto(origin);
+    await page.waitForSelector('body[data-ready=true]');
+  }
+
+  async function fill(templateId: string, targets: [string, string][]) {
+    await page.fill('#templateId', templateId);
+    while ((await page.locator('#targets tr').count()) < targets.length) await page.click('#add-row');
+    for (const [i, [phone, params]] of targets.entries()) {
+      await page.fill(`#targets tr:nth-child(${i + 1}) input[name=phone]`, phone);
+      await page.fill(`#targets tr:nth-child(${i + 1}) input[name=templateParams]`, params);
+    }
+  }
+
+  async function submit(screenshot: string) {
+    await page.click('#send');
+    await page.waitForSelector('body[data-state]:not([data-state=pending])');
+    await page.screenshot({ path: join(screenshots, `${screenshot}.png`), fullPage: true });
+  }
+
+  const rowError = (row: number, field: 'phone' | 'templateParams') =>
+    page.textContent(`#targets tr:nth-child(${row + 1}) [data-error-for=${field}]`);
+
+  it('shows a success with its session numbers, having sent the typed document with the token', async () => {
+    upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '123456'], ['+85255311111', '654321']]);
+    await submit('success');
+    expect(await page.getAttribute('#result', 'class')).toBe('success');
+    expect(await page.textContent('#result h2')).toBe('Sent');
+    expect(await page.textContent('#result .session-nos')).toBe('session-a');
+    const call = upstream.onlyCall();
+    expect(JSON.parse(call.body.toString())).toEqual({
+      TaskContent: [{ TemplateId: 'template_id_1', SenderId: 'USpeedo', Target: [{ Phone: '13800138000', TemplateParams: ['123456'] }, { Phone: '(852)55311111', TemplateParams: ['654321'] }] }],
+    });
+    expect(server.logs.text).toContain('"caller":"web"');
+  });
+
+  it('shows a partial failure with each failed phone and its reason', async () => {
+    upstream.reply({
+      body: { RetCode: 0, Message: 'success', SessionNo: ['session-b'], FailedTargetPhones: [{ Phone: '(852)55310000', TemplateParams: ['2'], FailureReason: 'phone in the black list' }] },
+    });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '1'], ['+85255310000', '2']]);
+    await submit('partial-failure');
+    expect(await page.getAttribute('#result', 'class')).toBe('partial');
+    expect(await page.textContent('#result h2')).toBe('Sent, but 1 recipient(s) failed');
+    expect(await page.locator('#result table.failed tbody tr').allTextContents()).toEqual(['(852)55310000phone in the black list']);
+  });
+
+  it('shows INVALID_INPUT with each message beside the row and field it names, and sends nothing', async () => {
+    await open(page$.origin);
+    await fill(' ', [['13800138000', '1'], ['12345', '2'], ['13800138000', '3']]);
+    await submit('invalid-input');
+    expect(await page.textContent('#result .code')).toBe('INVALID_INPUT');
+    expect(await page.textContent('.field [data-error-for=templateId]')).toBe('must not be blank');
+    expect(await rowError(0, 'phone')).toBe('');
+    expect(await rowError(1, 'phone')).toBe('is not a valid phone number');
+    expect(await rowError(2, 'phone')).toBe('repeats the phone number of target 0 in this task');
+    expect(await page.getAttribute('#targets tr:nth-child(2) input[name=phone]', 'class')).toBe('invalid');
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it('shows an upstream error with its code and message, and whether a retry is safe', async () => {
+    upstream.reply({ status: 429, headers: { 'retry-after': '30' }, body: { RetCode: 215999, Message: 'too many requests' } });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    await submit('upstream-error');
+    expect(await page.textContent('#result .code')).toBe('UPSTREAM_HTTP_ERROR');
+    expect(await page.textContent('#result .retry')).toBe('Safe to send again after 30 s.');
+    expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('cannot send from an origin that is not in CORS_ORIGINS: the browser stops it, nothing reaches uSpeedo', async () => {
+    await open(stranger.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    const before = server.logs.lines.length;
+    await submit('disallowed-origin');
+    expect(await page.textContent('#result .transport-error')).toMatch(/^Could not reach the server/);
+    expect(upstream.calls).toHaveLength(0);
+    // The preflight was refused, so the POST itself never left the browser.
+    const after = server.logs.lines.slice(before).join('\n');
+    expect(after).toContain('"method":"OPTIONS"');
+    expect(after).not.toContain('"method":"POST"');
+  });
+});
