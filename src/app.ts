@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -17,6 +17,7 @@ import { RateLimiter } from './guard/rate-limits';
 import { RedisStateStore } from './guard/redis-state-store';
 import { SqliteStateStore } from './guard/sqlite-state-store';
 import type { StateStore } from './guard/state-store';
+import { SmsMetrics } from './metrics';
 import { operationProtection } from './operation-limits';
 import { buildGraphQLSchema } from './schema';
 import { SmsService } from './sms/sms.service';
@@ -121,11 +122,13 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       : { baseUrl: SIMULATOR_BASE_URL, timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() },
   );
   const store = await openStateStore(config, app);
+  const metrics = new SmsMetrics();
   const sms = new SmsService(
     uspeedo,
     config.limits,
     new RateLimiter(store, config.rateLimits),
     new Idempotency(store, config.idempotencyTtlSeconds),
+    metrics,
   );
   const schema = buildGraphQLSchema(sms);
   const protection = operationProtection(config.isProduction);
@@ -172,6 +175,33 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
+  // Ready means able to send: not shutting down, and the state store answering.
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
+  app.get('/readyz', async (_request, reply) => {
+    const uspeedoMode = credentials ? 'live' : 'simulator';
+    if (shuttingDown) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
+    try {
+      await withTimeout(store.ping(), 1000);
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: `state store (${store.kind}) unreachable` });
+    }
+    return { status: 'ready', store: store.kind, uspeedo: uspeedoMode };
+  });
+
+  const metricsToken = config.metricsToken ? createHash('sha256').update(config.metricsToken).digest() : null;
+  app.get('/metrics', async (request, reply) => {
+    if (metricsToken) {
+      const sent = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!timingSafeEqual(createHash('sha256').update(sent).digest(), metricsToken)) {
+        return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'METRICS_TOKEN required' });
+      }
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
   if (!credentials) {
     app.log.warn({ simulator: true }, SIMULATOR_WARNING);
   }
@@ -182,6 +212,14 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     app.log.warn({ auth: 'jwt-secret' }, 'JWT_SECRET (HS256) is meant for development: use JWT_JWKS_URL or JWT_PUBLIC_KEY in production.');
   }
   return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // Redis when configured (shared by every instance), else the SQLite file. A Redis that is down at

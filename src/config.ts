@@ -32,6 +32,10 @@ export interface Config {
   rateLimits: RateLimitValues;
   idempotencyTtlSeconds: number;
   state: StateConfig;
+  /** Bearer token `/metrics` requires; null leaves it open (keep it off the public network then). */
+  metricsToken: string | null;
+  /** How long a shutdown waits for in-flight requests before giving up. */
+  shutdownGraceMs: number;
 }
 
 /** Where a JWT's signature is checked against. */
@@ -252,6 +256,14 @@ const envSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, 86400),
   STATE_DB_PATH: optional.transform((value) => value ?? './data/state.db'),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  METRICS_TOKEN: optional.transform((value, ctx) => {
+    if (value !== undefined && value.length < 16) {
+      ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
+      return z.NEVER;
+    }
+    return value;
+  }),
+  SHUTDOWN_GRACE_MS: wholeNumber(0, 600000, 15000),
 });
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
@@ -355,5 +367,7 @@ export function loadConfig(env: Env): Config {
     },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null },
+    metricsToken: e.METRICS_TOKEN ?? null,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }

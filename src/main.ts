@@ -25,14 +25,31 @@ async function main(): Promise<void> {
     process.stderr.write(`\n  *** ${SIMULATOR_WARNING} See the README for its magic values. ***\n\n`);
   }
 
+  if (config.shutdownGraceMs < config.uspeedo.timeoutMs) {
+    app.log.warn(
+      { shutdownGraceMs: config.shutdownGraceMs, uspeedoTimeoutMs: config.uspeedo.timeoutMs },
+      'SHUTDOWN_GRACE_MS is shorter than USPEEDO_TIMEOUT_MS: a shutdown may cut off a send before its answer',
+    );
+  }
+
+  // Stop accepting, let in-flight requests (and so their sends) finish, close the store, exit 0. Only
+  // past SHUTDOWN_GRACE_MS does the process give up on them, and then it says so and exits 1.
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (closing) return;
       closing = true;
-      app.log.info({ signal }, 'shutting down');
+      app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new requests, finishing those in flight');
+      const timer = setTimeout(() => {
+        app.log.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over: exiting with requests still in flight');
+        process.exit(1);
+      }, config.shutdownGraceMs);
       app.close().then(
-        () => process.exit(0),
+        () => {
+          clearTimeout(timer);
+          app.log.info('shut down cleanly');
+          process.exit(0);
+        },
         (error: unknown) => {
           app.log.error({ err: error }, 'shutdown failed');
           process.exit(1);

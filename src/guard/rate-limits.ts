@@ -25,7 +25,8 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-type LimitName = 'caller-minute' | 'caller-day' | 'phone-hour' | 'phone-day' | 'global-day';
+/** The limits, as metrics and logs name them. */
+export type LimitName = 'caller-minute' | 'caller-day' | 'phone-hour' | 'phone-day' | 'global-day';
 
 interface Planned extends CounterCharge {
   name: LimitName;
@@ -92,11 +93,12 @@ export class RateLimiter {
     callerId: string,
     recipients: readonly Recipient[],
     now = Date.now(),
-  ): Promise<{ ok: true; charged: Charged } | { ok: false; error: SendBatchSmsError }> {
+  ): Promise<{ ok: true; charged: Charged } | { ok: false; error: SendBatchSmsError; limits: LimitName[] }> {
     const planned = this.plan(callerId, recipients, now);
     const outcome = await this.store.charge(planned, now);
     if (outcome.ok) return { ok: true, charged: planned };
-    return { ok: false, error: rateLimited(outcome.exceeded.map((i) => planned[i]!), now) };
+    const exceeded = outcome.exceeded.map((i) => planned[i]!);
+    return { ok: false, error: rateLimited(exceeded, now), limits: [...new Set(exceeded.map((p) => p.name))] };
   }
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */

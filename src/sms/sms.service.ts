@@ -3,7 +3,9 @@ import { callerKey, type Caller } from '../auth/caller';
 import type { Idempotency } from '../guard/idempotency';
 import type { Charged, RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError } from '../guard/state-store';
+import type { SmsMetrics } from '../metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
+import { maskPhone } from './mask-phone';
 import { prepareBatch } from './prepare-batch';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
@@ -12,6 +14,18 @@ import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
 
 type Result = SendBatchSmsSuccess | SendBatchSmsError;
+
+/** uSpeedo answered with a refusal: it took none of the batch. */
+const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
+  Code.PARAMETER_ERROR,
+  Code.MISSING_PARAMETER,
+  Code.UPSTREAM_SERVER_ERROR,
+  Code.UPSTREAM_AUTH_FAILED,
+  Code.UPSTREAM_REJECTED,
+]);
+
+/** Failed phones named (masked) in one log line, at most. */
+const LOGGED_FAILED_PHONES = 20;
 
 /** Answers that prove nothing reached uSpeedo, besides those marked `retryable`. */
 const NOTHING_SENT: ReadonlySet<Code> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
@@ -34,6 +48,7 @@ export class SmsService {
     readonly limits: SmsLimitValues,
     private readonly rateLimiter: RateLimiter,
     private readonly idempotency: Idempotency,
+    private readonly metrics?: SmsMetrics,
   ) {}
 
   /** The abuse limits and idempotency window, for `smsLimits`. */
@@ -58,6 +73,8 @@ export class SmsService {
     if (!prepared.ok) {
       const count = prepared.fieldErrors.length;
       log.info({ sms: { ...who, result: prepared.code, fieldErrors: count } }, 'sendBatchSms refused');
+      this.metrics?.mutations.inc({ result: prepared.code });
+      if (prepared.code === Code.DESTINATION_NOT_ALLOWED) this.metrics?.limitRejections.inc({ limit: 'country' });
       return failure({
         code: prepared.code,
         message:
@@ -80,6 +97,9 @@ export class SmsService {
       }
       if (claim.kind !== 'proceed') {
         log.info({ sms: { ...who, recipients, idempotency: claim.kind } }, 'sendBatchSms answered from its idempotency key');
+        this.metrics?.mutations.inc({
+          result: claim.kind === 'replay' ? 'REPLAYED' : claim.kind === 'conflict' ? Code.IDEMPOTENCY_CONFLICT : Code.IDEMPOTENCY_IN_PROGRESS,
+        });
         if (claim.kind === 'replay') return claim.result;
         return claim.kind === 'conflict'
           ? failure({
@@ -101,7 +121,10 @@ export class SmsService {
       const charge = await this.rateLimiter.charge(callerKey(caller), prepared.recipients);
       if (!charge.ok) {
         await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
-        log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED } }, 'sendBatchSms refused');
+        log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
+        this.metrics?.mutations.inc({ result: Code.RATE_LIMITED });
+        for (const limit of charge.limits) this.metrics?.limitRejections.inc({ limit });
+        this.metrics?.recipients.inc({ outcome: 'not_sent' }, recipients);
         return charge.error;
       }
       charged = charge.charged;
@@ -125,15 +148,37 @@ export class SmsService {
 
     const outcome =
       result instanceof SendBatchSmsSuccess
-        ? { result: 'SUCCESS', failedRecipients: result.failedTargetPhones.length }
+        ? {
+            result: 'SUCCESS',
+            failedRecipients: result.failedTargetPhones.length,
+            failedPhones: result.failedTargetPhones.slice(0, LOGGED_FAILED_PHONES).map((f) => maskPhone(f.phone)),
+          }
         : { result: result.code, retryable: result.retryable, httpStatus: result.httpStatus, retCode: result.retCode };
     log.info({ sms: { ...who, recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } }, 'sendBatchSms answered');
+    this.count(result, recipients, upstreamMs);
     return result;
+  }
+
+  private count(result: Result, recipients: number, upstreamMs: number): void {
+    const metrics = this.metrics;
+    if (!metrics) return;
+    const label = result instanceof SendBatchSmsSuccess ? 'SUCCESS' : result.code;
+    metrics.mutations.inc({ result: label });
+    metrics.upstreamSeconds.observe({ result: label }, upstreamMs / 1000);
+    if (result instanceof SendBatchSmsSuccess) {
+      const failed = Math.min(result.failedTargetPhones.length, recipients);
+      metrics.recipients.inc({ outcome: 'accepted' }, recipients - failed);
+      if (failed > 0) metrics.recipients.inc({ outcome: 'failed' }, failed);
+    } else {
+      const outcome = sentNothing(result) || UPSTREAM_REFUSED.has(result.code) ? 'not_sent' : 'unknown';
+      metrics.recipients.inc({ outcome }, recipients);
+    }
   }
 
   private refuse(log: FastifyBaseLogger, who: object, error: unknown): SendBatchSmsError {
     if (!(error instanceof StateStoreUnavailableError)) throw error;
     log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
+    this.metrics?.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
     return storeUnavailable();
   }
 }

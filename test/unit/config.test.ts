@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       rateLimits: { callerPerMinute: 1000, callerPerDay: 10000, phonePerHour: 5, phonePerDay: 20, globalPerDay: 100000, allowedCountryCodes: [] },
       idempotencyTtlSeconds: 86400,
       state: { sqlitePath: './data/state.db', redisUrl: null },
+      metricsToken: null,
+      shutdownGraceMs: 15000,
     });
   });
 
