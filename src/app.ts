@@ -103,8 +103,15 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
   });
+  // From the start of a shutdown, answers close their connection: a keep-alive socket left idle after
+  // its last answer would otherwise hold close() open until its keep-alive timeout.
+  let shuttingDown = false;
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (shuttingDown) reply.header('connection', 'close');
   });
   app.setErrorHandler((error: { statusCode?: number; code?: string; message?: string; name?: string }, request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
@@ -176,10 +183,6 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   // Ready means able to send: not shutting down, and the state store answering.
-  let shuttingDown = false;
-  app.addHook('preClose', async () => {
-    shuttingDown = true;
-  });
   app.get('/readyz', async (_request, reply) => {
     const uspeedoMode = credentials ? 'live' : 'simulator';
     if (shuttingDown) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
