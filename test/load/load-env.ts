@@ -29,5 +29,7 @@ export function problemsIn(report: LoadReport): string[] {
   if (report.unhandledRejections > 0) problems.push(`${report.unhandledRejections} unhandled rejections`);
   if (report.answered !== report.requests) problems.push(`${report.requests - report.answered} requests got no answer`);
   if (report.rssMb.last > report.rssMb.first * 1.5 + 64) problems.push(`RSS climbed from ${report.rssMb.first} to ${report.rssMb.last} MB`);
+  const loop = report.eventLoopDelayMs;
+  if (loop.lastThirdP99 > loop.firstThirdP99 * 2 + 20) problems.push(`event-loop delay climbed from ${loop.firstThirdP99} to ${loop.lastThirdP99} ms`);
   return problems;
 }

@@ -44,7 +44,7 @@ export interface LoadReport {
   upstreamCalls: number;
   violations: string[];
   rssMb: { first: number; last: number; peak: number };
-  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  eventLoopDelayMs: { p50: number; p99: number; max: number; firstThirdP99: number; lastThirdP99: number };
   unhandledRejections: number;
 }
 
@@ -77,7 +77,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const rss: number[] = [];
-  const sampler = setInterval(() => rss.push(process.memoryUsage().rss / 2 ** 20), 100);
+  const loopP99: number[] = [];
+  const window = monitorEventLoopDelay({ resolution: 10 });
+  window.enable();
+  let ticks = 0;
+  const sampler = setInterval(() => {
+    rss.push(process.memoryUsage().rss / 2 ** 20);
+    // The event-loop delay per half second, to see a trend rather than one number for the whole run.
+    if (++ticks % 5 === 0) {
+      loopP99.push(window.percentile(99) / 1e6);
+      window.reset();
+    }
+  }, 100);
 
   let next = 0;
   const repeats: { key: string; variables: unknown; templateId: string; phones: string[] }[] = [];
@@ -130,6 +141,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
   clearInterval(sampler);
   delay.disable();
+  window.disable();
   process.off('unhandledRejection', onUnhandled);
   const violations = check(exchanges, upstream.calls);
   const byResult: Record<string, number> = {};
@@ -147,7 +159,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     upstreamCalls: upstream.calls.length,
     violations,
     rssMb: { first: Math.round(mean(rss.slice(0, third))), last: Math.round(mean(rss.slice(-third))), peak: Math.round(Math.max(...rss)) },
-    eventLoopDelayMs: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    eventLoopDelayMs: {
+      p50: delay.percentile(50) / 1e6,
+      p99: delay.percentile(99) / 1e6,
+      max: delay.max / 1e6,
+      firstThirdP99: mean(loopP99.slice(0, Math.max(1, Math.floor(loopP99.length / 3)))),
+      lastThirdP99: mean(loopP99.slice(-Math.max(1, Math.floor(loopP99.length / 3)))),
+    },
     unhandledRejections: unhandled,
   };
 }
