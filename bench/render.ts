@@ -1,0 +1,88 @@
+// Turns benchmark results into a Markdown table and an SVG chart (vega-lite compiled, rendered by vega).
+import type { TopLevelSpec } from 'vega-lite';
+
+/** One variant at one batch size: medians of the repeats. */
+export interface Cell {
+  variant: string;
+  size: number;
+  reqPerSec: number;
+  recipientsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMicrosPerRequest: number | null;
+  cpuMicrosPerRecipient: number | null;
+  peakRssMb: number | null;
+  /** Empty when every repeat had no non-2xx, no error, and the fake's count matched the answers. */
+  checks: string[];
+}
+
+export interface Summary {
+  goals: { goal: string; value: number | null; met: boolean }[];
+  allChecksPassed: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  machine: { cpus: number; model: string; node: string; pinned: boolean };
+  options: { durationSeconds: number; warmupSeconds: number; repeats: number; connections: number; sizes: number[] };
+  cells: Cell[];
+  summary: Summary;
+}
+
+export async function renderResults(results: BenchResults): Promise<{ markdown: string; svg: string }> {
+  const rows = results.cells.map(
+    (c) =>
+      `| ${c.variant} | ${c.size} | ${c.reqPerSec} | ${c.recipientsPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMicrosPerRequest ?? '–'} | ${c.cpuMicrosPerRecipient ?? '–'} | ${c.peakRssMb ?? '–'} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
+  );
+  const goals = results.summary.goals.map((g) => `| ${g.goal} | ${g.value ?? '–'} | ${g.met ? 'met' : '**missed**'} |`);
+  const { options: o, machine: m } = results;
+  const markdown = [
+    `Run ${results.date} on ${m.cpus} × ${m.model}, Node ${m.node}${m.pinned ? ', server pinned to core 0, load and fake on core 1' : ''}.`,
+    `${o.connections} connections, ${o.durationSeconds} s per cell after a ${o.warmupSeconds} s warm-up, medians of ${o.repeats} interleaved repeats.`,
+    '',
+    '| variant | targets | req/s | recipients/s | p50 ms | p99 ms | server CPU µs/req | µs/recipient | peak RSS MB | checks |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    '| goal | value | |',
+    '|---|---|---|',
+    ...goals,
+    '',
+  ].join('\n');
+
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    data: { values: results.cells },
+    hconcat: [
+      {
+        title: 'Recipients per second',
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'size', type: 'ordinal', title: 'targets per batch' },
+          y: { field: 'recipientsPerSec', type: 'quantitative', scale: { type: 'log' }, title: 'recipients/s (log)' },
+          color: { field: 'variant', type: 'nominal' },
+        },
+        width: 300,
+        height: 240,
+      },
+      {
+        title: 'p99 latency',
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'size', type: 'ordinal', title: 'targets per batch' },
+          y: { field: 'p99Ms', type: 'quantitative', title: 'p99 (ms)' },
+          color: { field: 'variant', type: 'nominal' },
+        },
+        width: 300,
+        height: 240,
+      },
+    ],
+  };
+  // vega's node build uses top-level await, so it cannot be require()d: it is imported as ESM.
+  const { parse, View } = await import('vega');
+  const { compile } = await import('vega-lite');
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return { markdown, svg };
+}

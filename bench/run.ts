@@ -1,0 +1,323 @@
+// `npm run bench`: every variant against one fake uSpeedo, the load from autocannon in its own process,
+// interleaved repeats, medians, ratios. Writes results/latest.{json,md,svg}. See bench/README.md.
+import 'reflect-metadata';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderResults, type BenchResults, type Cell, type Summary } from './render';
+
+const root = join(__dirname, '..');
+const tsx = require.resolve('tsx/cjs');
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const API_KEY = 'usk_bench-key-0123456789abcdefghijklmnopqrstuvwxyz';
+const QUERY = 'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
+
+export type Variant = 'a-direct' | 'b-ky-forwarder' | 'c-undici-forwarder' | 'd-lean' | 'e-guarded' | 'e-guarded-redis';
+
+export interface BenchOptions {
+  durationSeconds: number;
+  warmupSeconds: number;
+  repeats: number;
+  sizes: number[];
+  variants: Variant[];
+  connections: number;
+  outDir: string;
+  redisUrl?: string;
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Two cores or more: the server alone on core 0, the load and the fake on the others.
+const MULTICORE = cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const pinned = (cores: string, command: string, args: string[]) => (MULTICORE ? { command: 'taskset', args: ['-c', cores, command, ...args] } : { command, args });
+
+function launch(cores: string, args: string[], env: Record<string, string>): ChildProcess {
+  const { command, args: full } = pinned(cores, process.execPath, args);
+  // Output to /dev/null: a deployed server logs to a file descriptor nobody blocks on.
+  return spawn(command, full, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'ignore' });
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      // not yet
+    }
+    await sleep(50);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+// utime + stime of a process (and its threads), in microseconds; VmHWM in MiB.
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+}
+
+function targets(size: number) {
+  return Array.from({ length: size }, (_, i) => ({ phone: `1380013${String(i).padStart(4, '0')}`, templateParams: ['123456'] }));
+}
+function bodyFor(variant: Variant, size: number): string {
+  const input = { taskContent: [{ templateId: 'template_id_1', senderId: 'USpeedo', target: targets(size) }] };
+  if (variant === 'a-direct') {
+    return JSON.stringify({ TaskContent: [{ TemplateId: 'template_id_1', SenderId: 'USpeedo', Target: targets(size).map((t) => ({ Phone: t.phone, TemplateParams: t.templateParams })) }] });
+  }
+  if (variant === 'b-ky-forwarder' || variant === 'c-undici-forwarder') return JSON.stringify({ input });
+  return JSON.stringify({ query: QUERY, variables: { input } });
+}
+
+interface Running {
+  variant: Variant;
+  url: string;
+  pid: number | null;
+  child: ChildProcess | null;
+}
+
+async function startVariant(variant: Variant, fakeUrl: string, options: BenchOptions, stateDir: string, started: ChildProcess[]): Promise<Running> {
+  if (variant === 'a-direct') return { variant, url: `${fakeUrl}/api/v1/usms/SendBatchUSMSMessage`, pid: null, child: null };
+  const port = await freePort();
+  const base = { PORT: String(port), HOST: '127.0.0.1', USPEEDO_BASE_URL: fakeUrl };
+  let child: ChildProcess;
+  let url: string;
+  if (variant === 'b-ky-forwarder' || variant === 'c-undici-forwarder') {
+    child = launch('0', ['--require', tsx, 'bench/forwarder.ts', variant === 'c-undici-forwarder' ? 'undici' : 'ky'], base);
+    started.push(child);
+    url = `http://127.0.0.1:${port}/`;
+    await waitFor(url);
+  } else {
+    const server = {
+      ...base,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      USPEEDO_ACCESS_KEY_ID: 'bench-id',
+      USPEEDO_ACCESS_KEY_SECRET: 'bench-secret',
+    };
+    const lean = { AUTH_DISABLED: 'true', RATE_LIMIT_CALLER_PER_MINUTE: '0', RATE_LIMIT_CALLER_PER_DAY: '0', RATE_LIMIT_PHONE_PER_HOUR: '0', RATE_LIMIT_PHONE_PER_DAY: '0', RATE_LIMIT_GLOBAL_PER_DAY: '0', STATE_DB_PATH: join(stateDir, `${variant}.db`) };
+    const high = '1000000000';
+    const guarded = {
+      API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
+      RATE_LIMIT_CALLER_PER_MINUTE: high,
+      RATE_LIMIT_CALLER_PER_DAY: high,
+      RATE_LIMIT_PHONE_PER_HOUR: high,
+      RATE_LIMIT_PHONE_PER_DAY: high,
+      RATE_LIMIT_GLOBAL_PER_DAY: high,
+      STATE_DB_PATH: join(stateDir, `${variant}.db`),
+      ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl! } : {}),
+    };
+    child = launch('0', ['dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
+    started.push(child);
+    url = `http://127.0.0.1:${port}/graphql`;
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+  }
+  return { variant, url, pid: child.pid!, child };
+}
+
+async function startOrKill(variant: Variant, fakeUrl: string, options: BenchOptions, stateDir: string, started: ChildProcess[]): Promise<Running> {
+  const before = new Set(started);
+  try {
+    return await startVariant(variant, fakeUrl, options, stateDir, started);
+  } catch (error) {
+    for (const child of started) if (!before.has(child)) child.kill('SIGKILL');
+    throw error;
+  }
+}
+
+async function received(fakeUrl: string): Promise<number> {
+  return ((await (await fetch(fakeUrl)).json()) as { received: number }).received;
+}
+
+async function sanity(running: Running, body: string): Promise<boolean> {
+  const response = await fetch(running.url, { method: 'POST', headers: headersFor(running.variant), body });
+  const text = await response.text();
+  if (response.status !== 200) return false;
+  if (running.variant === 'a-direct') return JSON.parse(text).RetCode === 0;
+  if (running.variant.startsWith('b-') || running.variant.startsWith('c-')) return JSON.parse(text).ok === true;
+  return JSON.parse(text).data?.sendBatchSms?.__typename === 'SendBatchSmsSuccess';
+}
+
+function headersFor(variant: Variant): Record<string, string> {
+  return { 'content-type': 'application/json', ...(variant.startsWith('e-') ? { authorization: `Bearer ${API_KEY}` } : {}) };
+}
+
+function autocannon(url: string, bodyFile: string, variant: Variant, seconds: number, connections: number) {
+  const headers = Object.entries(headersFor(variant)).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  const cli = require.resolve('autocannon/autocannon.js');
+  const { command, args } = pinned(MULTICORE ? '1' : '0', process.execPath, [cli, '--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST', ...headers, '-i', bodyFile, url]);
+  const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 2 ** 20 });
+  return JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number; '2xx': number };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Runs the whole benchmark and writes its results; resolves with them. */
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  const stateDir = mkdtempSync(join(tmpdir(), 'sms-bench-'));
+  const fakePort = await freePort();
+  const fake = launch(MULTICORE ? '1' : '0', ['--require', tsx, 'bench/fake-uspeedo.ts'], { PORT: String(fakePort) });
+  const fakeUrl = `http://127.0.0.1:${fakePort}`;
+  await waitFor(fakeUrl);
+
+  const running: Running[] = [];
+  const started: ChildProcess[] = [];
+  const runs = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; checks: string[] }>();
+  try {
+    for (const variant of options.variants) running.push(await startOrKill(variant, fakeUrl, options, stateDir, started));
+    const bodies = new Map<string, string>();
+    for (const r of running) {
+      for (const size of options.sizes) {
+        const file = join(stateDir, `${r.variant}-${size}.json`);
+        writeFileSync(file, bodyFor(r.variant, size));
+        bodies.set(`${r.variant}/${size}`, file);
+        if (!(await sanity(r, readFileSync(file, 'utf8')))) throw new Error(`${r.variant} did not answer a ${size}-target batch with a success`);
+        if (options.warmupSeconds > 0) autocannon(r.url, file, r.variant, options.warmupSeconds, options.connections);
+      }
+    }
+    for (let repeat = 0; repeat < options.repeats; repeat++) {
+      for (const size of options.sizes) {
+        for (const r of running) {
+          const key = `${r.variant}/${size}`;
+          const cell = runs.get(key) ?? { rps: [], p50: [], p99: [], cpu: [], checks: [] };
+          runs.set(key, cell);
+          const before = await received(fakeUrl);
+          const cpu0 = r.pid ? cpuMicros(r.pid) : 0;
+          const result = autocannon(r.url, bodies.get(key)!, r.variant, options.durationSeconds, options.connections);
+          await sleep(200);
+          const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
+          const reached = (await received(fakeUrl)) - before;
+          const answers = result['2xx'];
+          if (result.non2xx || result.errors || result.timeouts) cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+          // autocannon stops with up to one request per connection still in flight; those reach the fake unanswered.
+          if (reached < answers || reached > answers + options.connections) cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo received ${reached}`);
+          cell.rps.push(result.requests.average);
+          cell.p50.push(result.latency.p50);
+          cell.p99.push(result.latency.p99);
+          cell.cpu.push(r.pid && answers ? (cpu1 - cpu0) / answers : 0);
+          log(`${key} #${repeat + 1}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${r.pid ? Math.round((cpu1 - cpu0) / Math.max(1, answers)) : '-'} µs CPU/req`);
+        }
+      }
+    }
+    const cells: Cell[] = [];
+    for (const r of running) {
+      const rss = r.pid ? peakRssMb(r.pid) : null;
+      for (const size of options.sizes) {
+        const c = runs.get(`${r.variant}/${size}`)!;
+        const rps = median(c.rps);
+        const cpu = median(c.cpu);
+        cells.push({
+          variant: r.variant,
+          size,
+          reqPerSec: Math.round(rps * 10) / 10,
+          recipientsPerSec: Math.round(rps * size),
+          p50Ms: median(c.p50),
+          p99Ms: median(c.p99),
+          cpuMicrosPerRequest: r.pid ? Math.round(cpu) : null,
+          cpuMicrosPerRecipient: r.pid ? Math.round((cpu / size) * 100) / 100 : null,
+          peakRssMb: rss,
+          checks: c.checks,
+        });
+      }
+    }
+    const results: BenchResults = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, pinned: MULTICORE },
+      options: { durationSeconds: options.durationSeconds, warmupSeconds: options.warmupSeconds, repeats: options.repeats, connections: options.connections, sizes: options.sizes },
+      cells,
+      summary: summarize(cells),
+    };
+    mkdirSync(options.outDir, { recursive: true });
+    const rendered = await renderResults(results);
+    writeFileSync(join(options.outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(join(options.outDir, 'latest.md'), rendered.markdown);
+    writeFileSync(join(options.outDir, 'latest.svg'), rendered.svg);
+    return results;
+  } finally {
+    for (const child of started) child.kill('SIGTERM');
+    fake.kill('SIGTERM');
+  }
+}
+
+function summarize(cells: Cell[]): Summary {
+  const at = (variant: Variant, size: number) => cells.find((c) => c.variant === variant && c.size === size);
+  const ratio = (x: number | undefined | null, y: number | undefined | null) => (x != null && y ? Math.round((x / y) * 100) / 100 : null);
+  const sizes = [...new Set(cells.map((c) => c.size))];
+  const goals: Summary['goals'] = [];
+  const want = { 1: 0.6, 100: 0.5, 1000: 0.35 } as Record<number, number>;
+  for (const size of sizes) {
+    const value = ratio(at('d-lean', size)?.recipientsPerSec, at('b-ky-forwarder', size)?.recipientsPerSec);
+    if (want[size] !== undefined) goals.push({ goal: `recipients/s (d) ÷ (b) at ${size} ≥ ${want[size]}`, value, met: value !== null && value >= want[size]! });
+    if (size !== 1000) {
+      const guard = ratio(at('e-guarded', size)?.recipientsPerSec, at('d-lean', size)?.recipientsPerSec);
+      goals.push({ goal: `recipients/s (e) ÷ (d) at ${size} ≥ 0.9`, value: guard, met: guard !== null && guard >= 0.9 });
+    }
+  }
+  for (const guarded of ['e-guarded', 'e-guarded-redis'] as const) {
+    const e = at(guarded, 1000)?.cpuMicrosPerRequest;
+    const d = at('d-lean', 1000)?.cpuMicrosPerRequest;
+    if (e != null && d != null) {
+      const value = Math.round(((e - d) / 1000) * 100) / 100;
+      goals.push({ goal: `guard CPU ((${guarded[0]}${guarded.length > 9 ? ', Redis' : ''}) − (d)) per recipient at 1000 ≤ 1.5 µs`, value, met: value <= 1.5 });
+    }
+  }
+  const d1 = at('d-lean', 1)?.cpuMicrosPerRequest;
+  const d100 = at('d-lean', 100)?.cpuMicrosPerRequest;
+  const d1000 = at('d-lean', 1000)?.cpuMicrosPerRequest;
+  if (d1 != null && d100 != null && d1000 != null) {
+    const value = Math.round(((d1000 - d100) / 900 / ((d100 - d1) / 99)) * 100) / 100;
+    goals.push({ goal: 'marginal CPU per recipient of (d), 100→1000 ÷ 1→100 ≤ 1.1', value, met: value <= 1.1 });
+  }
+  const p99 = ratio(at('d-lean', 1000)?.p99Ms, at('b-ky-forwarder', 1000)?.p99Ms);
+  if (p99 !== null) goals.push({ goal: 'p99 (d) ÷ (b) at 1000 ≤ 3', value: p99, met: p99 <= 3 });
+  const rssD = at('d-lean', sizes[0]!)?.peakRssMb;
+  const rssB = at('b-ky-forwarder', sizes[0]!)?.peakRssMb;
+  if (rssD != null && rssB != null) goals.push({ goal: `peak RSS (d) ≤ 1.5 × (b) + 60 MB (${Math.round(rssB * 1.5 + 60)} MB)`, value: rssD, met: rssD <= rssB * 1.5 + 60 });
+  return { goals, allChecksPassed: cells.every((c) => c.checks.length === 0) };
+}
+
+if (require.main === module) {
+  const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const redisUrl = process.env.BENCH_REDIS_URL;
+  const variants = list('BENCH_VARIANTS', 'a-direct,b-ky-forwarder,c-undici-forwarder,d-lean,e-guarded') as Variant[];
+  if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
+  runBench({
+    durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
+    warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
+    repeats: Number(process.env.BENCH_REPEATS ?? 3),
+    sizes: list('BENCH_SIZES', '1,100,1000').map(Number),
+    variants,
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
+    outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
+    redisUrl,
+  }).then(
+    (results) => {
+      for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
+      process.exit(results.summary.allChecksPassed ? 0 : 1);
+    },
+    (error: unknown) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

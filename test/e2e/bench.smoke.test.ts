@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+// A seconds-long run of `npm run bench` with every variant, so the harness cannot rot. Light on
+// purpose (two connections, one second per cell): other test files run beside it.
+it('runs every variant against the fake, checks each cell, and writes JSON, Markdown and SVG', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  const root = join(__dirname, '../..');
+  await promisify(execFile)(process.execPath, ['--require', require.resolve('tsx/cjs'), 'bench/run.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? '',
+      TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
+      BENCH_SECONDS: '1',
+      BENCH_WARMUP_SECONDS: '0',
+      BENCH_REPEATS: '1',
+      BENCH_SIZES: '1,10',
+      BENCH_CONNECTIONS: '2',
+      BENCH_OUT: out,
+    },
+  });
+  const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
+  expect(results.cells.map((c: { variant: string }) => c.variant)).toEqual(
+    ['a-direct', 'b-ky-forwarder', 'c-undici-forwarder', 'd-lean', 'e-guarded'].flatMap((v) => [v, v]),
+  );
+  for (const cell of results.cells) {
+    expect(cell.checks).toEqual([]);
+    expect(cell.reqPerSec).toBeGreaterThan(0);
+  }
+  expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| d-lean | 10 |');
+  expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*recipients\/s/);
+}, 120_000);
