@@ -30,6 +30,8 @@ export type LimitName = 'caller-minute' | 'caller-day' | 'phone-hour' | 'phone-d
 
 interface Planned extends CounterCharge {
   name: LimitName;
+  /** The caller, the number, or `*` for the global ceiling. */
+  subject: string;
   /** For per-phone counters, the recipients behind it. */
   recipients?: Recipient[];
 }
@@ -67,7 +69,7 @@ export class RateLimiter {
     const add = (name: LimitName, size: number, subject: string, amount: number, limit: number, who?: Recipient[]) => {
       if (limit === 0) return;
       const { index, expiresAt } = windowOf(size, now);
-      planned.push({ name, key: `rl:${name}:${subject}:${index}`, amount, limit, expiresAt, recipients: who });
+      planned.push({ name, subject, key: `rl:${name}:${subject}:${index}`, amount, limit, expiresAt, recipients: who });
     };
     add('caller-minute', MINUTE, callerId, total, callerPerMinute);
     add('caller-day', DAY, callerId, total, callerPerDay);
@@ -122,7 +124,7 @@ function rateLimited(exceeded: Planned[], now: number): SendBatchSmsError {
   }
   fieldErrors.sort((a, b) => Number(a.path[1]) - Number(b.path[1]) || Number(a.path[3]) - Number(b.path[3]));
 
-  const phones = new Set(exceeded.filter((p) => p.recipients).map((p) => p.key.split(':')[2])).size;
+  const phones = new Set(exceeded.filter((p) => p.recipients).map((p) => p.subject)).size;
   const reasons = [...new Set(exceeded.filter((p) => !p.recipients).map((p) => DESCRIBE[p.name](p.limit)))];
   if (phones > 0) reasons.push(`${phones} number${phones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
   const message =

@@ -72,25 +72,25 @@ export class SqliteStateStore implements StateStore {
     // IMMEDIATE takes the write lock first, so two processes on one file cannot both read a count
     // that only one of them may raise.
     this.chargeTx = db.transaction((charges: readonly CounterCharge[], now: number): ChargeOutcome => {
-        const counts = new Map<string, number>();
-        for (const row of s.counts.all(JSON.stringify(charges.map((c) => c.key)), now)) counts.set(row.key, row.count);
-        const exceeded: number[] = [];
-        charges.forEach((c, i) => {
-          if ((counts.get(c.key) ?? 0) + c.amount > c.limit) exceeded.push(i);
-        });
-        if (exceeded.length > 0) return { ok: false, exceeded };
-        s.add.run(JSON.stringify(charges.map((c) => [c.key, c.amount, c.expiresAt])), now);
-        return { ok: true };
+      const counts = new Map<string, number>();
+      for (const row of s.counts.all(JSON.stringify(charges.map((c) => c.key)), now)) counts.set(row.key, row.count);
+      const exceeded: number[] = [];
+      charges.forEach((c, i) => {
+        if ((counts.get(c.key) ?? 0) + c.amount > c.limit) exceeded.push(i);
       });
+      if (exceeded.length > 0) return { ok: false, exceeded };
+      s.add.run(JSON.stringify(charges.map((c) => [c.key, c.amount, c.expiresAt])), now);
+      return { ok: true };
+    });
     this.claimTx = db.transaction((key: string, fingerprint: string, expiresAt: number, now: number): IdempotencyClaim => {
-        const record = s.record.get(key, now);
-        if (!record) {
-          s.put.run(key, fingerprint, null, expiresAt);
-          return { state: 'claimed' };
-        }
-        if (record.fingerprint !== fingerprint) return { state: 'conflict' };
-        return record.result === null ? { state: 'in-progress' } : { state: 'done', result: record.result };
-      });
+      const record = s.record.get(key, now);
+      if (!record) {
+        s.put.run(key, fingerprint, null, expiresAt);
+        return { state: 'claimed' };
+      }
+      if (record.fingerprint !== fingerprint) return { state: 'conflict' };
+      return record.result === null ? { state: 'in-progress' } : { state: 'done', result: record.result };
+    });
 
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }

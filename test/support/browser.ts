@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { requiredTool } from './required-tool';
 
 /** Debian's Chromium; nothing here downloads a browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -11,12 +12,8 @@ export const CHROMIUM_MISSING_MESSAGE =
   'Browser test SKIPPED: /usr/bin/chromium was not found. Install it (Debian/Ubuntu: sudo apt-get install -y chromium) to run it; under CI=true it is required.';
 
 /** Whether the browser test can run; under CI=true a missing Chromium is a failure, not a skip. */
-export function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM) && spawnSync(CHROMIUM, ['--version']).status === 0) return true;
-  if (process.env.CI === 'true') throw new Error(`Chromium is required under CI=true. ${CHROMIUM_MISSING_MESSAGE}`);
-  process.stderr.write(`\n${CHROMIUM_MISSING_MESSAGE}\n\n`);
-  return false;
-}
+export const chromiumAvailable = (): boolean =>
+  requiredTool(existsSync(CHROMIUM) && spawnSync(CHROMIUM, ['--version']).status === 0, CHROMIUM_MISSING_MESSAGE);
 
 /** Headless Chromium with a fresh profile and no background traffic (this machine's network is closed). */
 export function launchChromium(): Promise<BrowserContext> {

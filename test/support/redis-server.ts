@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './ports';
+import { requiredTool } from './required-tool';
 
 /** Where Debian's package puts it; PATH is searched too. */
 const REDIS_SERVER = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim() || null;
@@ -11,20 +12,8 @@ export const REDIS_MISSING_MESSAGE =
  * Whether the Redis tests can run. Without redis-server they are skipped with a plain message, except
  * under CI=true, where a missing server is a failure rather than a silent pass.
  */
-export function redisAvailable(): boolean {
-  if (REDIS_SERVER) return true;
-  if (process.env.CI === 'true') throw new Error(`redis-server is required under CI=true. ${REDIS_MISSING_MESSAGE}`);
-  process.stderr.write(`\n${REDIS_MISSING_MESSAGE}\n\n`);
-  return false;
-}
+export const redisAvailable = (): boolean => requiredTool(REDIS_SERVER !== null, REDIS_MISSING_MESSAGE);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A real redis-server on a free loopback port, without persistence; `stop` ends it. */
 export class RedisServer {
