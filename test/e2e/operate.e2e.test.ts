@@ -15,7 +15,7 @@ afterEach(async () => {
 afterAll(() => upstream.close());
 
 async function serve(env: Record<string, string> = {}, base = upstream.url): Promise<TestServer> {
-  const server = await startServer({ USPEEDO_BASE_URL: base, API_KEYS, USPEEDO_TIMEOUT_MS: '300', ...env });
+  const server = await startServer({ USPEEDO_BASE_URL: base, API_KEYS, USPEEDO_TIMEOUT_MS: '1000', ...env });
   servers.push(server);
   return server;
 }
@@ -58,7 +58,7 @@ describe('GET /metrics', () => {
 
   it('counts an unknown outcome as unknown', async () => {
     const server = await serve();
-    upstream.reply({ delayMs: 600 });
+    upstream.reply({ delayMs: 1500 });
     await send(server, batch([{ phone: '13800138000' }, { phone: '13800138001' }]));
     const { text } = await server.fetch('/metrics');
     expect(metricValue(text, 'sms_recipients_total{outcome="unknown"}')).toBe(2);
@@ -117,7 +117,7 @@ describe('logs', () => {
 // Each fault: the typed error and `retryable` of the mapping table, one attempt, and the server
 // still answering the next request.
 const faults: [string, string, boolean, FakeReply | 'closed-port' | 'unresolvable'][] = [
-  ['latency past the timeout', 'UPSTREAM_TIMEOUT', false, { delayMs: 600 }],
+  ['latency past the timeout', 'UPSTREAM_TIMEOUT', false, { delayMs: 1500 }],
   ['a reset before any response', 'UPSTREAM_UNAVAILABLE', false, { fault: 'reset' }],
   ['a reset in the middle of the body', 'UPSTREAM_UNAVAILABLE', false, { fault: 'reset-mid-body', body: { RetCode: 0, Message: 'x'.repeat(2000) } }],
   ['truncated JSON', 'INVALID_UPSTREAM_RESPONSE', false, { body: '{"RetCode":0,"Mess' }],
