@@ -1,21 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPortUrl, FakeUspeedo } from '../support/fake-uspeedo';
-import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
+import { closedPortUrl } from '../support/fake-uspeedo';
+import { batch, SEND_BATCH_SMS, serverPool, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer } from '../support/tokens';
-
-let upstream: FakeUspeedo;
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
-});
-afterEach(async () => {
-  upstream.reset();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-afterAll(() => upstream.close());
 
 const OFF = {
   RATE_LIMIT_CALLER_PER_MINUTE: '0',
@@ -25,11 +13,8 @@ const OFF = {
   RATE_LIMIT_GLOBAL_PER_DAY: '0',
 };
 
-async function serve(env: Record<string, string>): Promise<TestServer> {
-  const server = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS, ...OFF, ...env });
-  servers.push(server);
-  return server;
-}
+const pool = serverPool({ API_KEYS, ...OFF });
+const { serve } = pool;
 
 const phones = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({ phone: `1390013${String(from + i).padStart(4, '0')}` }));
@@ -49,14 +34,14 @@ describe.each([
     const server = await serve({ [variable]: '5' });
     expect((await send(server, phones(3))).__typename).toBe('SendBatchSmsSuccess');
     expect((await send(server, phones(2, 3))).__typename).toBe('SendBatchSmsSuccess');
-    expect(upstream.calls).toHaveLength(2);
+    expect(pool.upstream.calls).toHaveLength(2);
 
     const over = await send(server, phones(1, 5));
     expect(over).toMatchObject({ __typename: 'SendBatchSmsError', code: 'RATE_LIMITED', retryable: true, fieldErrors: [] });
     expect(over.message).toMatch(message);
     expect(over.retryAfterSeconds).toBeGreaterThan(0);
     expect(over.retryAfterSeconds).toBeLessThanOrEqual(window);
-    expect(upstream.calls).toHaveLength(2);
+    expect(pool.upstream.calls).toHaveLength(2);
   });
 });
 
@@ -67,7 +52,7 @@ it('counts callers apart, and the global ceiling across them', async () => {
   expect((await send(server, phones(1, 3), API_KEY_WEB)).__typename).toBe('SendBatchSmsSuccess');
   const global = await send(server, phones(1, 4), API_KEY_WEB);
   expect(global.message).toMatch(/daily sending ceiling/);
-  expect(upstream.calls).toHaveLength(2);
+  expect(pool.upstream.calls).toHaveLength(2);
 });
 
 describe.each([
@@ -85,7 +70,7 @@ describe.each([
     const over = await send(server, [...phones(2), { phone: '+86 138 0013 8000' }]);
     expect(over).toMatchObject({ code: 'RATE_LIMITED', retryable: true });
     expect(over.fieldErrors).toEqual([{ path: ['taskContent', '0', 'target', '2', 'phone'], message: expect.stringMatching(message) }]);
-    expect(upstream.calls).toHaveLength(5);
+    expect(pool.upstream.calls).toHaveLength(5);
     // All or nothing: the two fresh numbers were not charged by the refused batch.
     expect((await send(server, phones(2))).__typename).toBe('SendBatchSmsSuccess');
   });
@@ -97,7 +82,7 @@ it('charges a number once per message when it appears in several tasks of one ba
   const gql = (n: number) => server.gql(SEND_BATCH_SMS, { input: { taskContent: Array(n).fill(task) } }, bearer(API_KEY_OPS));
   expect((await gql(2)).body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
   expect((await gql(1)).body.data.sendBatchSms.code).toBe('RATE_LIMITED');
-  expect(upstream.calls).toHaveLength(1);
+  expect(pool.upstream.calls).toHaveLength(1);
 });
 
 it('says when a batch alone is larger than a limit: not retryable, no wait that would help', async () => {
@@ -105,26 +90,25 @@ it('says when a batch alone is larger than a limit: not retryable, no wait that 
   const result = await send(server, phones(4));
   expect(result).toMatchObject({ code: 'RATE_LIMITED', retryable: false, retryAfterSeconds: null });
   expect(result.message).toMatch(/batch alone is larger than this caller's limit of 3 recipients per minute/);
-  expect(upstream.calls).toHaveLength(0);
+  expect(pool.upstream.calls).toHaveLength(0);
 });
 
 it('turns each limit off with 0', async () => {
   const server = await serve({});
   for (let i = 0; i < 3; i++) expect((await send(server, [{ phone: '13800138000' }, ...phones(999, 1)])).__typename).toBe('SendBatchSmsSuccess');
-  expect(upstream.calls).toHaveLength(3);
+  expect(pool.upstream.calls).toHaveLength(3);
 });
 
 it('lets only one of two concurrent batches through a limit only one of them fits', async () => {
   const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '10' });
-  upstream.reply({ delayMs: 100 });
+  pool.upstream.reply({ delayMs: 100 });
   const results = await Promise.all([send(server, phones(6)), send(server, phones(6, 6))]);
   expect(results.map((r) => r.__typename).sort()).toEqual(['SendBatchSmsError', 'SendBatchSmsSuccess']);
-  expect(upstream.calls).toHaveLength(1);
+  expect(pool.upstream.calls).toHaveLength(1);
 });
 
 it('gives the recipients back when uSpeedo provably never got the batch', async () => {
-  const server = await startServer({ USPEEDO_BASE_URL: await closedPortUrl(), API_KEYS, ...OFF, RATE_LIMIT_CALLER_PER_MINUTE: '2' });
-  servers.push(server);
+  const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '2' }, await closedPortUrl());
   for (let i = 0; i < 3; i++) {
     expect(await send(server, phones(2))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
   }
@@ -132,7 +116,7 @@ it('gives the recipients back when uSpeedo provably never got the batch', async 
 
 it('keeps counting through a timeout: the batch may have been sent', async () => {
   const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '2', USPEEDO_TIMEOUT_MS: '100' });
-  upstream.reply({ delayMs: 300 });
+  pool.upstream.reply({ delayMs: 300 });
   expect(await send(server, phones(2))).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: false });
   expect((await send(server, phones(1, 2))).code).toBe('RATE_LIMITED');
 });
@@ -148,7 +132,7 @@ describe('ALLOWED_COUNTRY_CODES', () => {
       { path: ['taskContent', '0', 'target', '1', 'phone'], message: 'is in country code +1, which this server does not send to' },
       { path: ['taskContent', '0', 'target', '2', 'phone'], message: 'is in country code +44, which this server does not send to' },
     ]);
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 });
 
@@ -182,7 +166,7 @@ it('keeps daily counts across a restart on the same SQLite file', async () => {
   await first.close();
   const second = await serve({ STATE_DB_PATH: file, RATE_LIMIT_CALLER_PER_DAY: '3' });
   expect((await send(second, phones(1, 3))).code).toBe('RATE_LIMITED');
-  expect(upstream.calls).toHaveLength(1);
+  expect(pool.upstream.calls).toHaveLength(1);
 });
 
 it('fails closed with SERVICE_UNAVAILABLE when the SQLite file cannot be written, sending nothing', async () => {
@@ -196,7 +180,7 @@ it('fails closed with SERVICE_UNAVAILABLE when the SQLite file cannot be written
   try {
     const result = await send(server, phones(1));
     expect(result).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
-    expect(upstream.calls).toHaveLength(0);
+    expect(pool.upstream.calls).toHaveLength(0);
   } finally {
     holder.exec('ROLLBACK');
     holder.close();

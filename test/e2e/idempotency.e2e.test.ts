@@ -1,27 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedPortUrl, FakeUspeedo } from '../support/fake-uspeedo';
-import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
+import { closedPortUrl } from '../support/fake-uspeedo';
+import { batch, SEND_BATCH_SMS, serverPool, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer } from '../support/tokens';
 
-let upstream: FakeUspeedo;
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
-});
-afterEach(async () => {
-  upstream.reset();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-afterAll(() => upstream.close());
-
-async function serve(env: Record<string, string> = {}, base = upstream.url): Promise<TestServer> {
-  const server = await startServer({ USPEEDO_BASE_URL: base, API_KEYS, ...env });
-  servers.push(server);
-  return server;
-}
+const pool = serverPool({ API_KEYS });
+const { serve } = pool;
 
 const input = (idempotencyKey: string, phone = '13800138000') => ({ input: { ...batch([{ phone }]).input, idempotencyKey } });
 
@@ -34,20 +19,20 @@ async function send(server: TestServer, variables: Record<string, unknown>, key 
 describe('idempotencyKey', () => {
   it('answers a repeat with the stored result, identical, without calling uSpeedo or charging quota', async () => {
     const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '1' });
-    upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s-1'], FailedTargetPhones: [] } });
+    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s-1'], FailedTargetPhones: [] } });
     const first = await send(server, input('order-42'));
     expect(first.__typename).toBe('SendBatchSmsSuccess');
     for (let i = 0; i < 3; i++) expect(await send(server, input('order-42'))).toEqual(first);
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 
   it('stores an error whose outcome is unknown too, so a retry cannot send twice', async () => {
     const server = await serve({ USPEEDO_TIMEOUT_MS: '100' });
-    upstream.reply({ delayMs: 300 });
+    pool.upstream.reply({ delayMs: 300 });
     const first = await send(server, input('order-43'));
     expect(first).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: false });
     expect(await send(server, input('order-43'))).toEqual(first);
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 
   it('refuses the same key with another batch: IDEMPOTENCY_CONFLICT, nothing sent', async () => {
@@ -55,26 +40,26 @@ describe('idempotencyKey', () => {
     await send(server, input('order-44'));
     const other = await send(server, input('order-44', '13900139000'));
     expect(other).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', retryable: false });
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 
   it('answers IDEMPOTENCY_IN_PROGRESS while the first request is in flight, then the result', async () => {
     const server = await serve();
-    upstream.reply({ delayMs: 300 });
+    pool.upstream.reply({ delayMs: 300 });
     const first = send(server, input('order-45'));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await send(server, input('order-45'))).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', retryable: true, retryAfterSeconds: 1 });
     const result = await first;
     expect(result.__typename).toBe('SendBatchSmsSuccess');
     expect(await send(server, input('order-45'))).toEqual(result);
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 
   it('scopes keys to the caller', async () => {
     const server = await serve();
     expect((await send(server, input('shared'), API_KEY_OPS)).__typename).toBe('SendBatchSmsSuccess');
     expect((await send(server, input('shared', '13900139000'), API_KEY_WEB)).__typename).toBe('SendBatchSmsSuccess');
-    expect(upstream.calls).toHaveLength(2);
+    expect(pool.upstream.calls).toHaveLength(2);
   });
 
   it('does not keep a result that sent nothing: a retry with the key goes through', async () => {
@@ -89,12 +74,12 @@ describe('idempotencyKey', () => {
     expect((await send(up, input('order-47', '13900139000'))).code).toBe('RATE_LIMITED');
     const invalid = { input: { ...input('order-48').input, taskContent: [{ templateId: ' ', senderId: 'S', target: [{ phone: '13800138000' }] }] } };
     expect((await send(up, invalid)).code).toBe('INVALID_INPUT');
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
 
     const fresh = await serve({ STATE_DB_PATH: file });
     expect((await send(fresh, input('order-47', '13900139000'))).__typename).toBe('SendBatchSmsSuccess');
     expect((await send(fresh, input('order-48'))).__typename).toBe('SendBatchSmsSuccess');
-    expect(upstream.calls).toHaveLength(3);
+    expect(pool.upstream.calls).toHaveLength(3);
   });
 
   it('keeps records across a restart on the same SQLite file', async () => {
@@ -104,7 +89,7 @@ describe('idempotencyKey', () => {
     await first.close();
     const second = await serve({ STATE_DB_PATH: file });
     expect(await send(second, input('order-49'))).toEqual(result);
-    expect(upstream.calls).toHaveLength(1);
+    expect(pool.upstream.calls).toHaveLength(1);
   });
 
   it('forgets a key after IDEMPOTENCY_TTL_SECONDS', async () => {
@@ -112,6 +97,6 @@ describe('idempotencyKey', () => {
     await send(server, input('order-50'));
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await send(server, input('order-50'))).__typename).toBe('SendBatchSmsSuccess');
-    expect(upstream.calls).toHaveLength(2);
+    expect(pool.upstream.calls).toHaveLength(2);
   });
 });

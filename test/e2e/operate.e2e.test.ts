@@ -1,24 +1,9 @@
-import { closedPortUrl, FakeUspeedo, UNRESOLVABLE_URL, type FakeReply } from '../support/fake-uspeedo';
-import { batch, SEND_BATCH_SMS, startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { closedPortUrl, UNRESOLVABLE_URL, type FakeReply } from '../support/fake-uspeedo';
+import { batch, SEND_BATCH_SMS, serverPool, TEST_SECRET, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
 
-let upstream: FakeUspeedo;
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
-});
-afterEach(async () => {
-  upstream.reset();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-afterAll(() => upstream.close());
-
-async function serve(env: Record<string, string> = {}, base = upstream.url): Promise<TestServer> {
-  const server = await startServer({ USPEEDO_BASE_URL: base, API_KEYS, USPEEDO_TIMEOUT_MS: '1000', ...env });
-  servers.push(server);
-  return server;
-}
+const pool = serverPool({ API_KEYS, USPEEDO_TIMEOUT_MS: '1000' });
+const { serve } = pool;
 
 const send = async (server: TestServer, variables: Record<string, unknown>) => {
   const { status, body } = await server.gql(SEND_BATCH_SMS, variables, bearer(API_KEY_OPS));
@@ -34,7 +19,7 @@ const metricValue = (text: string, line: string) => {
 describe('GET /metrics', () => {
   it('counts recipients by outcome, mutations by result, upstream latency and limit rejections, in Prometheus format', async () => {
     const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '5', METRICS_TOKEN: 'metrics-token-0123456789' });
-    upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310000', FailureReason: 'black list' }] } });
+    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310000', FailureReason: 'black list' }] } });
     await send(server, batch([{ phone: '13800138000' }, { phone: '+85255310000' }]));
     await send(server, batch([{ phone: 'nope' }]));
     await send(server, batch([{ phone: '13800138001' }, { phone: '13800138002' }, { phone: '13800138003' }, { phone: '13800138004' }]));
@@ -58,7 +43,7 @@ describe('GET /metrics', () => {
 
   it('counts an unknown outcome as unknown', async () => {
     const server = await serve();
-    upstream.reply({ delayMs: 1500 });
+    pool.upstream.reply({ delayMs: 1500 });
     await send(server, batch([{ phone: '13800138000' }, { phone: '13800138001' }]));
     const { text } = await server.fetch('/metrics');
     expect(metricValue(text, 'sms_recipients_total{outcome="unknown"}')).toBe(2);
@@ -87,7 +72,7 @@ describe('GET /readyz', () => {
 describe('logs', () => {
   it('write one line per send with caller, counts, result, latency and request uuid; phones masked; no secrets', async () => {
     const server = await serve();
-    upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310099', FailureReason: 'x' }] } });
+    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310099', FailureReason: 'x' }] } });
     await send(server, batch([{ phone: '13800138000' }, { phone: '+852 5531 0099' }]));
     expect((await send(server, batch([{ phone: '+85255310098' }, { phone: '12345' }]))).code).toBe('INVALID_INPUT');
     const lines = server.logs.lines.map((line) => JSON.parse(line));
@@ -131,14 +116,14 @@ const faults: [string, string, boolean, FakeReply | 'closed-port' | 'unresolvabl
 
 describe('under faults', () => {
   it.each(faults)('%s → %s (retryable: %s), one attempt, and the next request is served', async (_name, code, retryable, fault) => {
-    const base = fault === 'closed-port' ? await closedPortUrl() : fault === 'unresolvable' ? UNRESOLVABLE_URL : upstream.url;
+    const base = fault === 'closed-port' ? await closedPortUrl() : fault === 'unresolvable' ? UNRESOLVABLE_URL : pool.upstream.url;
     const server = await serve({}, base);
-    if (typeof fault === 'object') upstream.reply(fault);
+    if (typeof fault === 'object') pool.upstream.reply(fault);
     const result = await send(server, batch([{ phone: '13800138000' }]));
     expect(result).toMatchObject({ __typename: 'SendBatchSmsError', code, retryable });
-    expect(upstream.calls).toHaveLength(typeof fault === 'object' ? 1 : 0);
+    expect(pool.upstream.calls).toHaveLength(typeof fault === 'object' ? 1 : 0);
 
-    upstream.reset();
+    pool.upstream.reset();
     expect((await server.fetch('/healthz')).status).toBe(200);
     if (typeof fault === 'object') expect((await send(server, batch([{ phone: '13800138001' }]))).__typename).toBe('SendBatchSmsSuccess');
     else expect((await server.gql('{ smsLimits { maxTargetsPerRequest } }', {}, bearer(API_KEY_OPS))).status).toBe(200);

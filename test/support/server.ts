@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import { FakeUspeedo } from './fake-uspeedo';
 
 /** The uSpeedo secret every test server uses; no response or log line may ever contain it. */
 export const TEST_SECRET = 'test-secret-Zq9!never-leak';
@@ -95,4 +96,40 @@ export const SEND_BATCH_SMS = readFileSync(join(__dirname, '../../examples/opera
 /** A batch of one task with the given targets. */
 export function batch(target: { phone: string; templateParams?: string[] | null }[], templateId = 'template_id_1', senderId = 'USpeedo') {
   return { input: { taskContent: [{ templateId, senderId, target }] } };
+}
+
+/** A test file's fake uSpeedo and the servers started against it, each closed after its test. */
+export interface ServerPool {
+  /** The file's fake uSpeedo; reset after each test. */
+  readonly upstream: FakeUspeedo;
+  /** Starts a server with the pool's defaults and `env` on top, against `base` (default: the fake). */
+  serve(env?: Record<string, string>, base?: string): Promise<TestServer>;
+}
+
+/** Registers the jest hooks for a `ServerPool`; call at the top of a test file. */
+export function serverPool(defaults: Record<string, string> = {}): ServerPool {
+  let upstream: FakeUspeedo | undefined;
+  const servers: TestServer[] = [];
+  beforeAll(async () => {
+    upstream = await FakeUspeedo.start();
+  });
+  afterEach(async () => {
+    upstream?.reset();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  afterAll(() => upstream?.close());
+  const fake = () => {
+    if (!upstream) throw new Error('the fake uSpeedo starts in beforeAll');
+    return upstream;
+  };
+  return {
+    get upstream() {
+      return fake();
+    },
+    async serve(env = {}, base) {
+      const server = await startServer({ USPEEDO_BASE_URL: base ?? fake().url, ...defaults, ...env });
+      servers.push(server);
+      return server;
+    },
+  };
 }
