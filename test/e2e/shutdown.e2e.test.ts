@@ -24,18 +24,27 @@ function startMain(env: Record<string, string> = {}) {
   return run;
 }
 
+/** Waits for the process to listen; its /graphql URL. */
+async function graphqlUrl(run: ReturnType<typeof start>): Promise<string> {
+  await until(() => listening.test(run.output()));
+  return `http://127.0.0.1:${listening.exec(run.output())![1]}/graphql`;
+}
+
+/** One send, as a client would post it. */
+const sendOne = (url: string) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: SEND_BATCH_SMS, variables: batch([{ phone: '13800138000' }]) }),
+  });
+
 describe('SIGTERM', () => {
   it('lets a send in flight finish and answer, refuses new connections, and exits 0', async () => {
     const run = startMain();
     try {
-      await until(() => listening.test(run.output()));
-      const url = `http://127.0.0.1:${listening.exec(run.output())![1]}/graphql`;
+      const url = await graphqlUrl(run);
       upstream.reply({ delayMs: 1000 });
-      const inFlight = fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: SEND_BATCH_SMS, variables: batch([{ phone: '13800138000' }]) }),
-      });
+      const inFlight = sendOne(url);
       await until(() => upstream.calls.length === 1);
       run.child.kill('SIGTERM');
       await until(() => run.output().includes('shutting down'));
@@ -55,14 +64,9 @@ describe('SIGTERM', () => {
   it('gives up after SHUTDOWN_GRACE_MS, saying so, with exit 1', async () => {
     const run = startMain({ SHUTDOWN_GRACE_MS: '300' });
     try {
-      await until(() => listening.test(run.output()));
-      const url = `http://127.0.0.1:${listening.exec(run.output())![1]}/graphql`;
+      const url = await graphqlUrl(run);
       upstream.reply({ delayMs: 2000 });
-      const inFlight = fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: SEND_BATCH_SMS, variables: batch([{ phone: '13800138000' }]) }),
-      }).catch(() => null);
+      const inFlight = sendOne(url).catch(() => null);
       await until(() => upstream.calls.length === 1);
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(1);
@@ -77,11 +81,10 @@ describe('SIGTERM', () => {
   it('in the middle of load: every request that got an answer agrees with what uSpeedo received', async () => {
     const run = startMain({ USPEEDO_TIMEOUT_MS: '200', RATE_LIMIT_PHONE_PER_HOUR: '3' });
     try {
-      await until(() => listening.test(run.output()));
-      const port = listening.exec(run.output())![1];
+      const url = await graphqlUrl(run);
       upstream.reply(loadFake(400));
       const report = await runLoad({
-        url: `http://127.0.0.1:${port}/graphql`,
+        url,
         upstream,
         durationMs: 2000,
         concurrency: 10,
