@@ -47,7 +47,7 @@ export const REDACTED_LOG_PATHS = [
   'error.request',
 ];
 
-/** Said at start whenever the simulator answers instead of uSpeedo. */
+/** Said at start when no callers are configured and every request runs as `anonymous`. */
 export const OPEN_AUTH_WARNING =
   'No callers configured (API_KEYS, JWT_*): anyone who can reach /graphql can send SMS, as caller "anonymous".';
 

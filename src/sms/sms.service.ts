@@ -69,6 +69,7 @@ export class SmsService {
   async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger): Promise<Result> {
     const tasks = input.taskContent.length;
     const who = { caller: caller.id, callerKind: caller.kind, tasks };
+    const scope = callerKey(caller);
     const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
     if (!prepared.ok) {
       const count = prepared.fieldErrors.length;
@@ -91,7 +92,7 @@ export class SmsService {
     let claim: Awaited<ReturnType<Idempotency['claim']>> | undefined;
     if (input.idempotencyKey) {
       try {
-        claim = await this.idempotency.claim(callerKey(caller), input.idempotencyKey, body);
+        claim = await this.idempotency.claim(scope, input.idempotencyKey, body);
       } catch (error) {
         return this.refuse(log, who, error);
       }
@@ -118,7 +119,7 @@ export class SmsService {
 
     let charged: Charged;
     try {
-      const charge = await this.rateLimiter.charge(callerKey(caller), prepared.recipients);
+      const charge = await this.rateLimiter.charge(scope, prepared.recipients);
       if (!charge.ok) {
         await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
         log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');

@@ -184,7 +184,7 @@ function check(exchanges: Exchange[], calls: readonly RecordedCall[]): string[] 
   }
   for (const e of exchanges) {
     const reached = received.get(e.templateId)?.[0];
-    if (e.status !== null && e.status >= 500) violations.push(`${e.templateId}: HTTP ${e.status}`);
+    // Every answer is a 200: a 5xx or a 4xx would both be a broken contract.
     if (e.status !== null && e.status !== 200) violations.push(`${e.templateId}: HTTP ${e.status}`);
     if (!e.result) continue;
     if (e.result.__typename === 'SendBatchSmsSuccess') {
