@@ -1,6 +1,6 @@
 import { validateSync, type ValidationError } from 'class-validator';
 import type { Recipient } from '../guard/rate-limits';
-import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../uspeedo/uspeedo.types';
+import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../uspeedo/uspeedo.types';
 import { readPhone } from './phone';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
@@ -12,10 +12,13 @@ export type PreparedBatch =
   | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
   | { ok: false; code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[] };
 
-const codePoints = (text: string) => {
+// At most `max` code points. A string has at least as many UTF-16 units as code points, so only a
+// long one needs counting.
+const fitsCodePoints = (text: string, max: number) => {
+  if (text.length <= max) return true;
   let count = 0;
-  for (const _ of text) count++;
-  return count;
+  for (const _ of text) if (++count > max) return false;
+  return true;
 };
 
 function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
@@ -40,9 +43,16 @@ function comparePaths(a: FieldError, b: FieldError): number {
   return a.path.length - b.path.length;
 }
 
+const targetPath = (t: number, i: number, ...rest: string[]) => ['taskContent', String(t), 'target', String(i), ...rest];
+
 /**
  * Checks a batch against the input rules and the configured limits, all at once, and builds the
  * upstream body from the same pass so each phone is parsed once. Messages never repeat input values.
+ *
+ * One loop over the targets, with paths built only for errors: at 1000 targets this runs once per
+ * recipient in every send, so it allocates only what the upstream body and the guard keep.
+ * class-validator checks the few task-level fields; it does not walk the targets (their rules are
+ * all here, and walking them cost more than everything else in this function).
  */
 export function prepareBatch(
   input: SendBatchSmsInput,
@@ -51,16 +61,15 @@ export function prepareBatch(
 ): PreparedBatch {
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
-  const recipients: Recipient[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
-  // The decorators on the input classes; class-validator walks the nested tasks and targets.
   flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
 
   const tasks = input.taskContent;
   if (tasks.length > limits.maxTasksPerRequest) {
     errors.push({ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks` });
   }
-  const targetCount = tasks.reduce((sum, task) => sum + task.target.length, 0);
+  let targetCount = 0;
+  for (const task of tasks) targetCount += task.target.length;
   if (targetCount > limits.maxTargetsPerRequest) {
     errors.push({
       path: ['taskContent'],
@@ -68,51 +77,50 @@ export function prepareBatch(
     });
   }
 
-  const request: SendBatchUSMSMessageRequest = {
-    TaskContent: tasks.map((task, t) => {
-      const taskPath = ['taskContent', String(t)];
-      if (codePoints(task.senderId) > limits.maxSenderIdLength) {
-        errors.push({ path: [...taskPath, 'senderId'], message: `must be at most ${limits.maxSenderIdLength} characters` });
+  const recipients: Recipient[] = [];
+  const taskContent: UspeedoTask[] = [];
+  for (let t = 0; t < tasks.length; t++) {
+    const task = tasks[t]!;
+    if (!fitsCodePoints(task.senderId, limits.maxSenderIdLength)) {
+      errors.push({ path: ['taskContent', String(t), 'senderId'], message: `must be at most ${limits.maxSenderIdLength} characters` });
+    }
+    const seen = new Map<string, number>();
+    const entries = task.target;
+    const target: UspeedoTarget[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const reading = readPhone(entry.phone);
+      let phone = entry.phone;
+      if (!reading.ok) {
+        errors.push({ path: targetPath(t, i, 'phone'), message: reading.message });
+      } else {
+        const { e164, countryCode, upstream } = reading.phone;
+        phone = upstream;
+        const first = seen.get(e164);
+        if (first === undefined) seen.set(e164, i);
+        else errors.push({ path: targetPath(t, i, 'phone'), message: `repeats the phone number of target ${first} in this task` });
+        if (allowed && !allowed.has(countryCode)) {
+          destinationErrors.push({ path: targetPath(t, i, 'phone'), message: `is in country code +${countryCode}, which this server does not send to` });
+        }
+        recipients.push({ e164, task: t, target: i });
       }
-      const seen = new Map<string, number>();
-      const target = task.target.map((entry, i): UspeedoTarget => {
-        const targetPath = [...taskPath, 'target', String(i)];
-        const reading = readPhone(entry.phone);
-        if (!reading.ok) {
-          errors.push({ path: [...targetPath, 'phone'], message: reading.message });
-        } else {
-          const first = seen.get(reading.phone.e164);
-          if (first === undefined) seen.set(reading.phone.e164, i);
-          else errors.push({ path: [...targetPath, 'phone'], message: `repeats the phone number of target ${first} in this task` });
-          if (allowed && !allowed.has(reading.phone.countryCode)) {
-            destinationErrors.push({
-              path: [...targetPath, 'phone'],
-              message: `is in country code +${reading.phone.countryCode}, which this server does not send to`,
-            });
-          }
-          recipients.push({ e164: reading.phone.e164, task: t, target: i });
-        }
-        const params = entry.templateParams ?? [];
+      const params = entry.templateParams;
+      if (params && params.length > 0) {
         if (params.length > limits.maxTemplateParamsPerTarget) {
-          errors.push({
-            path: [...targetPath, 'templateParams'],
-            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries`,
-          });
+          errors.push({ path: targetPath(t, i, 'templateParams'), message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries` });
         }
-        params.forEach((param, p) => {
-          if (codePoints(param) > limits.maxTemplateParamLength) {
-            errors.push({
-              path: [...targetPath, 'templateParams', String(p)],
-              message: `must be at most ${limits.maxTemplateParamLength} characters`,
-            });
+        for (let p = 0; p < params.length; p++) {
+          if (!fitsCodePoints(params[p]!, limits.maxTemplateParamLength)) {
+            errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: `must be at most ${limits.maxTemplateParamLength} characters` });
           }
-        });
-        const phone = reading.ok ? reading.phone.upstream : entry.phone;
-        return params.length > 0 ? { Phone: phone, TemplateParams: params } : { Phone: phone };
-      });
-      return { TemplateId: task.templateId, SenderId: task.senderId, Target: target };
-    }),
-  };
+        }
+        target.push({ Phone: phone, TemplateParams: params });
+      } else {
+        target.push({ Phone: phone });
+      }
+    }
+    taskContent.push({ TemplateId: task.templateId, SenderId: task.senderId, Target: target });
+  }
 
   // Every rule at once: a batch with bad input also hears about its disallowed destinations.
   if (errors.length > 0) {
@@ -121,5 +129,5 @@ export function prepareBatch(
   if (destinationErrors.length > 0) {
     return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: destinationErrors };
   }
-  return { ok: true, request, recipients };
+  return { ok: true, request: { TaskContent: taskContent }, recipients };
 }

@@ -1,10 +1,10 @@
-import { ArrayNotEmpty, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { ArrayNotEmpty, IsOptional, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 
-// Rules that do not depend on configuration live here as decorators. The configurable limits and the
-// phone rules are checked in prepare-batch.ts, which needs the configured limits and normalises each
-// phone once for both the check and the upstream body.
+// Rules that do not depend on configuration live here as decorators, for the batch and its tasks. The
+// configurable limits and every per-target rule are checked in prepare-batch.ts, in one pass that
+// also normalises each phone for the upstream body.
 const NOT_BLANK = /\S/;
 const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
@@ -25,8 +25,6 @@ export class SmsTargetInput {
     nullable: true,
     description: "Values for the template's variables {1}, {2}, … in order. Leave out for a template without variables.",
   })
-  @IsOptional()
-  @IsString({ each: true, message: 'must be a list of strings' })
   templateParams?: string[] | null;
 }
 
@@ -45,8 +43,8 @@ export class SmsTaskInput {
   senderId!: string;
 
   @Field(() => [SmsTargetInput], { description: 'Recipients, at least one; a phone number at most once per task.' })
+  // Not @ValidateNested: prepareBatch checks every target in its single pass.
   @ArrayNotEmpty({ message: 'must contain at least one target' })
-  @ValidateNested({ each: true })
   target!: SmsTargetInput[];
 }
 

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { prepareBatch } from '../../src/sms/prepare-batch';
 import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
 import { inputOf } from '../support/input';
+import { prepareBatchReference } from '../support/prepare-batch.reference';
 
 describe('prepareBatch', () => {
   it("builds the spec's body: keys in the spec's order, TemplateParams only where given", () => {
@@ -100,5 +102,39 @@ describe('prepareBatch', () => {
   it('accepts a 255-character printable idempotencyKey', () => {
     const input = inputOf({ taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }], idempotencyKey: ` ~${'k'.repeat(253)}` });
     expect(prepareBatch(input, SMS_LIMIT_CEILINGS).ok).toBe(true);
+  });
+});
+
+// The one-pass prepareBatch must answer exactly as the straightforward one it replaced: the same
+// body, recipients, codes, messages, paths and order.
+describe('prepareBatch agrees with the reference implementation', () => {
+  const phone = fc.oneof(
+    fc.constantFrom('13800138000', '+8613800138000', '(86)13800138000', '8613800138000', '+85255311111', '(852)55311111', '+12025550143', '+6591234567', '12345', 'x', ''),
+    fc.stringMatching(/^1[3-9][0-9]{9}$/),
+    fc.stringMatching(/^\+852[5-9][0-9]{7}$/),
+    fc.stringMatching(/^\+?[0-9]{1,14}$/),
+  );
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('', ' ', '\u0007', '🙂🙂🙂🙂'));
+  const target = fc.record({ phone, templateParams: fc.option(fc.array(text, { maxLength: 4 }), { nil: undefined }) });
+  const task = fc.record({ templateId: text, senderId: text, target: fc.array(target, { maxLength: 8 }) });
+  const batch = fc.record({ taskContent: fc.array(task, { maxLength: 3 }), idempotencyKey: fc.option(text, { nil: undefined }) });
+  const limits = fc.record({
+    maxTasksPerRequest: fc.integer({ min: 1, max: 3 }),
+    maxTargetsPerRequest: fc.integer({ min: 1, max: 20 }),
+    maxSenderIdLength: fc.integer({ min: 1, max: 11 }),
+    maxTemplateParamsPerTarget: fc.integer({ min: 0, max: 4 }),
+    maxTemplateParamLength: fc.integer({ min: 1, max: 10 }),
+  });
+  const countries = fc.constantFrom([], ['86'], ['852', '65']);
+
+  it('on generated batches, limits and country lists', () => {
+    fc.assert(
+      fc.property(batch, limits, countries, (plain, max, allowed) => {
+        const input = inputOf(plain);
+        const limitValues = { ...SMS_LIMIT_CEILINGS, ...max };
+        expect(prepareBatch(input, limitValues, allowed)).toEqual(prepareBatchReference(input, limitValues, allowed));
+      }),
+      { numRuns: 3000, seed: 6 },
+    );
   });
 });

@@ -1,0 +1,129 @@
+// The straightforward prepareBatch that src/sms/prepare-batch.ts replaced (every phone through
+// libphonenumber-js, paths built up front, array copies), kept to check the fast one gives the same
+// answers. Its class-validator walk no longer descends into targets: their one decorator rule (a list
+// of strings) is the GraphQL type's own, so no GraphQL request can break it.
+import { validateSync, type ValidationError } from 'class-validator';
+import type { Recipient } from '../../src/guard/rate-limits';
+import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
+import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
+import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
+import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
+import type { FieldError } from '../../src/sms/send-batch-sms.result';
+import type { SmsLimitValues } from '../../src/sms/sms-limits';
+
+/** A batch checked against every rule: the upstream body to send, or every rule it broke. */
+export type PreparedBatch =
+  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
+  | { ok: false; code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[] };
+
+const codePoints = (text: string) => {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+};
+
+function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
+  for (const error of errors) {
+    // An error about the object itself (forbidUnknownValues) has no property: it belongs to the parent.
+    const path = error.property === undefined ? parent : [...parent, error.property];
+    for (const message of Object.values(error.constraints ?? {})) into.push({ path, message });
+    if (error.children?.length) flatten(error.children, path, into);
+  }
+}
+
+// Document order: numeric segments compare as numbers, so target 10 comes after target 9.
+function comparePaths(a: FieldError, b: FieldError): number {
+  for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
+    const x = a.path[i]!;
+    const y = b.path[i]!;
+    if (x === y) continue;
+    const nx = Number(x);
+    const ny = Number(y);
+    return Number.isInteger(nx) && Number.isInteger(ny) ? nx - ny : x < y ? -1 : 1;
+  }
+  return a.path.length - b.path.length;
+}
+
+/**
+ * Checks a batch against the input rules and the configured limits, all at once, and builds the
+ * upstream body from the same pass so each phone is parsed once. Messages never repeat input values.
+ */
+export function prepareBatchReference(
+  input: SendBatchSmsInput,
+  limits: SmsLimitValues,
+  allowedCountryCodes: readonly string[] = [],
+): PreparedBatch {
+  const errors: FieldError[] = [];
+  const destinationErrors: FieldError[] = [];
+  const recipients: Recipient[] = [];
+  const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
+  // The decorators on the input classes; class-validator walks the nested tasks and targets.
+  flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
+
+  const tasks = input.taskContent;
+  if (tasks.length > limits.maxTasksPerRequest) {
+    errors.push({ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks` });
+  }
+  const targetCount = tasks.reduce((sum, task) => sum + task.target.length, 0);
+  if (targetCount > limits.maxTargetsPerRequest) {
+    errors.push({
+      path: ['taskContent'],
+      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
+    });
+  }
+
+  const request: SendBatchUSMSMessageRequest = {
+    TaskContent: tasks.map((task, t) => {
+      const taskPath = ['taskContent', String(t)];
+      if (codePoints(task.senderId) > limits.maxSenderIdLength) {
+        errors.push({ path: [...taskPath, 'senderId'], message: `must be at most ${limits.maxSenderIdLength} characters` });
+      }
+      const seen = new Map<string, number>();
+      const target = task.target.map((entry, i): UspeedoTarget => {
+        const targetPath = [...taskPath, 'target', String(i)];
+        const reading = readPhone(entry.phone);
+        if (!reading.ok) {
+          errors.push({ path: [...targetPath, 'phone'], message: reading.message });
+        } else {
+          const first = seen.get(reading.phone.e164);
+          if (first === undefined) seen.set(reading.phone.e164, i);
+          else errors.push({ path: [...targetPath, 'phone'], message: `repeats the phone number of target ${first} in this task` });
+          if (allowed && !allowed.has(reading.phone.countryCode)) {
+            destinationErrors.push({
+              path: [...targetPath, 'phone'],
+              message: `is in country code +${reading.phone.countryCode}, which this server does not send to`,
+            });
+          }
+          recipients.push({ e164: reading.phone.e164, task: t, target: i });
+        }
+        const params = entry.templateParams ?? [];
+        if (params.length > limits.maxTemplateParamsPerTarget) {
+          errors.push({
+            path: [...targetPath, 'templateParams'],
+            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries`,
+          });
+        }
+        params.forEach((param, p) => {
+          if (codePoints(param) > limits.maxTemplateParamLength) {
+            errors.push({
+              path: [...targetPath, 'templateParams', String(p)],
+              message: `must be at most ${limits.maxTemplateParamLength} characters`,
+            });
+          }
+        });
+        const phone = reading.ok ? reading.phone.upstream : entry.phone;
+        return params.length > 0 ? { Phone: phone, TemplateParams: params } : { Phone: phone };
+      });
+      return { TemplateId: task.templateId, SenderId: task.senderId, Target: target };
+    }),
+  };
+
+  // Every rule at once: a batch with bad input also hears about its disallowed destinations.
+  if (errors.length > 0) {
+    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [...errors, ...destinationErrors].sort(comparePaths) };
+  }
+  if (destinationErrors.length > 0) {
+    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: destinationErrors };
+  }
+  return { ok: true, request, recipients };
+}
