@@ -164,6 +164,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.addHook('onClose', async () => {
     await apollo.stop();
     await store.close();
+    await uspeedo.close();
   });
 
   await app.register(cors, {

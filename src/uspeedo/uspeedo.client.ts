@@ -1,5 +1,7 @@
 import ky, { type KyInstance } from 'ky';
+import { Agent } from 'undici';
 import type { UspeedoCredentials } from '../config';
+import { createUndiciFetch } from './undici-fetch';
 import type { SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** Where and how to reach uSpeedo. */
@@ -7,7 +9,7 @@ export interface UspeedoClientOptions {
   baseUrl: string;
   timeoutMs: number;
   credentials: UspeedoCredentials;
-  /** A Fetch API implementation; the built-in simulator is one. Defaults to the global fetch. */
+  /** A Fetch API implementation; the built-in simulator is one. Defaults to one on undici.request. */
   fetch?: typeof globalThis.fetch;
 }
 
@@ -111,10 +113,12 @@ async function readCapped(response: Response, limit: number): Promise<string | u
 export class UspeedoClient {
   readonly #http: KyInstance;
   readonly #timeoutMs: number;
+  readonly #agent: Agent | undefined;
 
   constructor(options: UspeedoClientOptions) {
     const { accessKeyId, accessKeySecret } = options.credentials;
     this.#timeoutMs = options.timeoutMs;
+    this.#agent = options.fetch ? undefined : new Agent({ keepAliveTimeout: 4_000 });
     this.#http = ky.create({
       prefixUrl: options.baseUrl,
       // A retried POST is a second SMS and a second bill.
@@ -128,8 +132,13 @@ export class UspeedoClient {
         accept: 'application/json',
         authorization: `Basic ${Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64')}`,
       },
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: options.fetch ?? createUndiciFetch(this.#agent),
     });
+  }
+
+  /** Closes the kept-alive connections to uSpeedo, once no send is in flight. */
+  async close(): Promise<void> {
+    await this.#agent?.close();
   }
 
   /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
