@@ -1,7 +1,7 @@
-import ky, { type KyInstance } from 'ky';
+import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import type { UspeedoCredentials } from '../config';
-import { createUndiciFetch } from './undici-fetch';
+import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
 import type { SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** Where and how to reach uSpeedo. */
@@ -147,7 +147,11 @@ export class UspeedoClient {
     const deadline = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     try {
-      response = await this.#http.post(SEND_BATCH_PATH, { body: typeof request === 'string' ? request : JSON.stringify(request), signal: deadline });
+      const body = typeof request === 'string' ? request : JSON.stringify(request);
+      // Our own transport takes the body beside the Request (see RawBodyInit); another fetch, such as
+      // the simulator, gets it the standard way.
+      const options: Options & RawBodyInit = this.#agent ? { rawBody: body, signal: deadline } : { body, signal: deadline };
+      response = await this.#http.post(SEND_BATCH_PATH, options);
     } catch (error) {
       if (isTimeout(error, deadline)) return { kind: 'timeout', status: null, requestUuid: null };
       const cause = describeFailure(error);
