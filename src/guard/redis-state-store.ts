@@ -5,23 +5,36 @@ import {
   type CounterCharge,
   type IdempotencyClaim,
   type StateStore,
+  groupCharges,
 } from './state-store';
 
 /** Every key this server writes starts with this, so it can share a Redis with other applications. */
 export const REDIS_KEY_PREFIX = 'uspeedo-sms:';
 
 // The same check-then-charge as the SQLite transaction, run inside Redis so it is atomic across
-// instances. ARGV holds (amount, limit, expiresAt) per key. Returns the 0-based indexes that would overflow.
+// instances. KEYS come group by group; ARGV holds (key count, amount, limit, expiresAt) per group, so
+// 1000 recipients cost a handful of arguments beside their keys. Returns the 0-based indexes (in
+// KEYS) that would overflow.
 const CHARGE = `
 local exceeded = {}
-for i = 1, #KEYS do
-  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if current + tonumber(ARGV[3 * i - 2]) > tonumber(ARGV[3 * i - 1]) then exceeded[#exceeded + 1] = i - 1 end
+local first = 1
+for g = 1, #ARGV, 4 do
+  local last, amount, limit = first + tonumber(ARGV[g]) - 1, tonumber(ARGV[g + 1]), tonumber(ARGV[g + 2])
+  local counts = redis.call('MGET', unpack(KEYS, first, last))
+  for i = first, last do
+    if tonumber(counts[i - first + 1] or '0') + amount > limit then exceeded[#exceeded + 1] = i - 1 end
+  end
+  first = last + 1
 end
 if #exceeded > 0 then return exceeded end
-for i = 1, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
-  redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i])
+first = 1
+for g = 1, #ARGV, 4 do
+  local last = first + tonumber(ARGV[g]) - 1
+  for i = first, last do
+    redis.call('INCRBY', KEYS[i], ARGV[g + 1])
+    redis.call('PEXPIREAT', KEYS[i], ARGV[g + 3])
+  end
+  first = last + 1
 end
 return exceeded
 `;
@@ -120,10 +133,13 @@ export class RedisStateStore implements StateStore {
 
   async charge(charges: readonly CounterCharge[]): Promise<ChargeOutcome> {
     if (charges.length === 0) return { ok: true };
-    const keys = charges.map((c) => c.key);
-    const args = charges.flatMap((c) => [c.amount, c.limit, c.expiresAt]);
+    const groups = groupCharges(charges);
+    const keys = groups.flatMap((g) => g.keys);
+    const args = groups.flatMap((g) => [g.keys.length, g.amount, g.limit, g.expiresAt]);
     const exceeded = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
-    return exceeded.length === 0 ? { ok: true } : { ok: false, exceeded };
+    if (exceeded.length === 0) return { ok: true };
+    const indexes = groups.flatMap((g) => g.indexes);
+    return { ok: false, exceeded: exceeded.map((i) => indexes[i]!).sort((a, b) => a - b) };
   }
 
   async refund(charges: readonly CounterCharge[]): Promise<void> {

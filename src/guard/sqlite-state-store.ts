@@ -7,6 +7,7 @@ import {
   type CounterCharge,
   type IdempotencyClaim,
   type StateStore,
+  groupCharges,
 } from './state-store';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -24,25 +25,6 @@ const SCHEMA = `
 
 /** Thrown inside the charge's savepoint to roll it back. */
 class OverLimit extends Error {}
-
-interface ChargeGroup {
-  amount: number;
-  expiresAt: number;
-  limit: number;
-  keys: string[];
-}
-
-// Charges by (amount, window end, limit): a batch's per-number counters fall into a few groups.
-function groupCharges(charges: readonly CounterCharge[]): Iterable<ChargeGroup> {
-  const groups = new Map<string, ChargeGroup>();
-  for (const c of charges) {
-    const id = `${c.amount}:${c.expiresAt}:${c.limit}`;
-    const group = groups.get(id);
-    if (group) group.keys.push(c.key);
-    else groups.set(id, { amount: c.amount, expiresAt: c.expiresAt, limit: c.limit, keys: [c.key] });
-  }
-  return groups.values();
-}
 
 /** Limits and idempotency records in one SQLite file: survives restarts, shared by processes on one host. */
 export class SqliteStateStore implements StateStore {

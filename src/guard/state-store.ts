@@ -48,3 +48,29 @@ export class StateStoreUnavailableError extends Error {
     super(`state store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
+
+/** Counters that share an amount, a window end and a limit, as a batch's per-number counters do. */
+export interface ChargeGroup {
+  amount: number;
+  expiresAt: number;
+  limit: number;
+  keys: string[];
+  /** Each key's index in the charges it came from. */
+  indexes: number[];
+}
+
+/** Charges grouped by (amount, window end, limit): 1000 recipients' counters fall into a few groups. */
+export function groupCharges(charges: readonly CounterCharge[]): ChargeGroup[] {
+  const groups = new Map<string, ChargeGroup>();
+  charges.forEach((c, i) => {
+    const id = `${c.amount}:${c.expiresAt}:${c.limit}`;
+    const group = groups.get(id);
+    if (group) {
+      group.keys.push(c.key);
+      group.indexes.push(i);
+    } else {
+      groups.set(id, { amount: c.amount, expiresAt: c.expiresAt, limit: c.limit, keys: [c.key], indexes: [i] });
+    }
+  });
+  return [...groups.values()];
+}
