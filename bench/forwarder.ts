@@ -1,15 +1,24 @@
 // What a user would hand-write instead of this server (variants b and c): node:http, JSON.parse, build
-// the upstream body, send it once, answer JSON. `ky` uses this server's ky settings; `undici` uses
-// undici.request, about the least a Node proxy can spend.
+// the upstream body, send it once, answer JSON. `ky` uses this server's ky settings on Node's own
+// fetch, as a user would; `ky-undici` adds this server's own transport (ky on undici.request, the body
+// beside the Request); `undici` uses undici.request alone, about the least a Node proxy can spend.
 import { createServer } from 'node:http';
-import ky from 'ky';
+import ky, { type Options } from 'ky';
 import { request as undiciRequest } from 'undici';
+import { createUndiciFetch } from '../src/uspeedo/undici-fetch';
 
-const client = process.argv[2] === 'undici' ? 'undici' : 'ky';
+const client = process.argv[2] === 'undici' || process.argv[2] === 'ky-undici' ? process.argv[2] : 'ky';
 const upstream = `${process.env.USPEEDO_BASE_URL}/api/v1/usms/SendBatchUSMSMessage`;
 const authorization = `Basic ${Buffer.from('bench-id:bench-secret').toString('base64')}`;
 const headers = { 'content-type': 'application/json', accept: 'application/json', authorization };
-const http = ky.create({ retry: 0, timeout: 10_000, throwHttpErrors: false, redirect: 'manual', headers });
+const http = ky.create({
+  retry: 0,
+  timeout: 10_000,
+  throwHttpErrors: false,
+  redirect: 'manual',
+  headers,
+  ...(client === 'ky-undici' ? { fetch: createUndiciFetch() } : {}),
+});
 
 interface Input {
   input: { taskContent: { templateId: string; senderId: string; target: { phone: string; templateParams?: string[] | null }[] }[] };
@@ -20,6 +29,7 @@ async function forward(body: string): Promise<string> {
     const response = await undiciRequest(upstream, { method: 'POST', headers, body });
     return response.body.text();
   }
+  if (client === 'ky-undici') return (await http.post(upstream, { rawBody: body } as Options)).text();
   return (await http.post(upstream, { body })).text();
 }
 

@@ -15,7 +15,7 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 const API_KEY = 'usk_bench-key-0123456789abcdefghijklmnopqrstuvwxyz';
 const QUERY = 'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
 
-export type Variant = 'a-direct' | 'b-ky-forwarder' | 'c-undici-forwarder' | 'd-lean' | 'e-guarded' | 'e-guarded-redis';
+export type Variant = 'a-direct' | 'b-ky-forwarder' | 'b2-ky-undici-forwarder' | 'c-undici-forwarder' | 'd-lean' | 'e-guarded' | 'e-guarded-redis';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -72,6 +72,9 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(line.split(/\s+/)[1]) / 1024);
 }
 
+const isForwarder = (variant: Variant): variant is 'b-ky-forwarder' | 'b2-ky-undici-forwarder' | 'c-undici-forwarder' =>
+  variant === 'b-ky-forwarder' || variant === 'b2-ky-undici-forwarder' || variant === 'c-undici-forwarder';
+
 function targets(size: number) {
   return Array.from({ length: size }, (_, i) => ({ phone: `1380013${String(i).padStart(4, '0')}`, templateParams: ['123456'] }));
 }
@@ -80,7 +83,7 @@ function bodyFor(variant: Variant, size: number): string {
   if (variant === 'a-direct') {
     return JSON.stringify({ TaskContent: [{ TemplateId: 'template_id_1', SenderId: 'USpeedo', Target: targets(size).map((t) => ({ Phone: t.phone, TemplateParams: t.templateParams })) }] });
   }
-  if (variant === 'b-ky-forwarder' || variant === 'c-undici-forwarder') return JSON.stringify({ input });
+  if (isForwarder(variant)) return JSON.stringify({ input });
   return JSON.stringify({ query: QUERY, variables: { input } });
 }
 
@@ -97,8 +100,9 @@ async function startVariant(variant: Variant, fakeUrl: string, options: BenchOpt
   const base = { PORT: String(port), HOST: '127.0.0.1', USPEEDO_BASE_URL: fakeUrl };
   let child: ChildProcess;
   let url: string;
-  if (variant === 'b-ky-forwarder' || variant === 'c-undici-forwarder') {
-    child = launch('0', ['--require', tsx, 'bench/forwarder.ts', variant === 'c-undici-forwarder' ? 'undici' : 'ky'], base);
+  if (isForwarder(variant)) {
+    const client = { 'b-ky-forwarder': 'ky', 'b2-ky-undici-forwarder': 'ky-undici', 'c-undici-forwarder': 'undici' }[variant];
+    child = launch('0', ['--require', tsx, 'bench/forwarder.ts', client], base);
     started.push(child);
     url = `http://127.0.0.1:${port}/`;
     await waitFor(url);
@@ -149,7 +153,7 @@ async function sanity(running: Running, body: string): Promise<boolean> {
   const text = await response.text();
   if (response.status !== 200) return false;
   if (running.variant === 'a-direct') return JSON.parse(text).RetCode === 0;
-  if (running.variant.startsWith('b-') || running.variant.startsWith('c-')) return JSON.parse(text).ok === true;
+  if (isForwarder(running.variant)) return JSON.parse(text).ok === true;
   return JSON.parse(text).data?.sendBatchSms?.__typename === 'SendBatchSmsSuccess';
 }
 
@@ -300,7 +304,7 @@ function summarize(cells: Cell[]): Summary {
 if (require.main === module) {
   const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
   const redisUrl = process.env.BENCH_REDIS_URL;
-  const variants = list('BENCH_VARIANTS', 'a-direct,b-ky-forwarder,c-undici-forwarder,d-lean,e-guarded') as Variant[];
+  const variants = list('BENCH_VARIANTS', 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded') as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
   runBench({
     durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
