@@ -1,6 +1,6 @@
 import { SendBatchSmsErrorCode } from '../sms/send-batch-sms-error-code.enum';
 import { failure, type FieldError, type SendBatchSmsError } from '../sms/send-batch-sms.result';
-import type { CounterCharge, StateStore } from './state-store';
+import type { ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, PhoneWindow, StateStore } from './state-store';
 
 /** The abuse limits, counted in recipients. 0 turns a limit off. */
 export interface RateLimitValues {
@@ -30,13 +30,16 @@ export type LimitName = 'caller-minute' | 'caller-day' | 'phone-hour' | 'phone-d
 
 interface Planned extends CounterCharge {
   name: LimitName;
-  /** The caller, the number, or `*` for the global ceiling. */
+  /** The caller, or `*` for the global ceiling. */
   subject: string;
-  /** For per-phone counters, the recipients behind it. */
-  recipients?: Recipient[];
 }
 
-// Fixed windows aligned to the epoch (days are UTC days). The window index is part of the key, so a
+/** What a batch charges: its counters, with the names that errors and metrics give them. */
+export interface Plan extends ChargeRequest {
+  counters: Planned[];
+}
+
+// Fixed windows aligned to the epoch (days are UTC days). A counter belongs to one window index, so a
 // new window starts from zero and the old counter expires on its own.
 function windowOf(size: number, now: number) {
   const index = Math.floor(now / size);
@@ -52,7 +55,10 @@ const DESCRIBE: Record<LimitName, (limit: number) => string> = {
 };
 
 /** What a charge took, to give back if the batch provably never reached uSpeedo. */
-export type Charged = readonly CounterCharge[];
+export type Charged = ChargeRequest;
+
+// A number's key in the store: its E.164 digits as an integer (at most 15 digits, exact in a double).
+const phoneKey = (e164: string) => Number(e164.slice(1));
 
 /** Checks and charges every limit a batch touches in one store round trip. */
 export class RateLimiter {
@@ -61,33 +67,28 @@ export class RateLimiter {
     readonly limits: RateLimitValues,
   ) {}
 
-  /** The counters a batch touches, one per limit and (for the per-number limits) per distinct number. */
-  plan(callerId: string, recipients: readonly Recipient[], now: number): Planned[] {
+  /** The counters a batch touches: one per caller and global limit, and each distinct number's hour and day counters. */
+  plan(callerId: string, recipients: readonly Recipient[], now: number): Plan {
     const { callerPerMinute, callerPerDay, phonePerHour, phonePerDay, globalPerDay } = this.limits;
     const total = recipients.length;
-    const planned: Planned[] = [];
-    const add = (name: LimitName, size: number, subject: string, amount: number, limit: number, who?: Recipient[]) => {
+    const counters: Planned[] = [];
+    const add = (name: LimitName, size: number, subject: string, limit: number) => {
       if (limit === 0) return;
       const { index, expiresAt } = windowOf(size, now);
-      planned.push({ name, subject, key: `rl:${name}:${subject}:${index}`, amount, limit, expiresAt, recipients: who });
+      counters.push({ name, subject, key: `rl:${name}:${subject}:${index}`, amount: total, limit, expiresAt });
     };
-    add('caller-minute', MINUTE, callerId, total, callerPerMinute);
-    add('caller-day', DAY, callerId, total, callerPerDay);
-    add('global-day', DAY, '*', total, globalPerDay);
-    if (phonePerHour > 0 || phonePerDay > 0) {
-      // A number may appear in several tasks of one batch: it is charged once per message.
-      const byPhone = new Map<string, Recipient[]>();
-      for (const recipient of recipients) {
-        const same = byPhone.get(recipient.e164);
-        if (same) same.push(recipient);
-        else byPhone.set(recipient.e164, [recipient]);
-      }
-      for (const [phone, who] of byPhone) {
-        add('phone-hour', HOUR, phone, who.length, phonePerHour, who);
-        add('phone-day', DAY, phone, who.length, phonePerDay, who);
-      }
-    }
-    return planned;
+    add('caller-minute', MINUTE, callerId, callerPerMinute);
+    add('caller-day', DAY, callerId, callerPerDay);
+    add('global-day', DAY, '*', globalPerDay);
+    if (total === 0 || (phonePerHour === 0 && phonePerDay === 0)) return { counters, phones: null };
+    return {
+      counters,
+      phones: {
+        byAmount: byAmount(recipients),
+        hour: { ...windowOf(HOUR, now), limit: phonePerHour },
+        day: { ...windowOf(DAY, now), limit: phonePerDay },
+      },
+    };
   }
 
   /** Charges the batch, or answers `RATE_LIMITED` and charges nothing. Throws if the store is unavailable. */
@@ -96,11 +97,13 @@ export class RateLimiter {
     recipients: readonly Recipient[],
     now = Date.now(),
   ): Promise<{ ok: true; charged: Charged } | { ok: false; error: SendBatchSmsError; limits: LimitName[] }> {
-    const planned = this.plan(callerId, recipients, now);
-    const outcome = await this.store.charge(planned, now);
-    if (outcome.ok) return { ok: true, charged: planned };
-    const exceeded = outcome.exceeded.map((i) => planned[i]!);
-    return { ok: false, error: rateLimited(exceeded, now), limits: [...new Set(exceeded.map((p) => p.name))] };
+    const plan = this.plan(callerId, recipients, now);
+    const outcome = await this.store.charge(plan, now);
+    if (outcome.ok) return { ok: true, charged: plan };
+    const counters = outcome.exceeded.map((i) => plan.counters[i]!);
+    const phones = outcome.phones.map((p) => ({ ...p, limit: p.window === 'hour' ? plan.phones!.hour : plan.phones!.day }));
+    const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...phones.map((p) => phoneLimitName(p.window))])];
+    return { ok: false, error: rateLimited(counters, phones, recipients, now), limits };
   }
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */
@@ -109,27 +112,68 @@ export class RateLimiter {
   }
 }
 
-function rateLimited(exceeded: Planned[], now: number): SendBatchSmsError {
+const phoneLimitName = (window: 'hour' | 'day'): LimitName => (window === 'hour' ? 'phone-hour' : 'phone-day');
+
+// Each distinct number with how many messages the batch sends it. Within a task a number appears once
+// (a repeat is invalid input), so a one-task batch needs no counting.
+function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
+  const last = recipients[recipients.length - 1]!;
+  if (recipients[0]!.task === last.task) return [{ amount: 1, phones: recipients.map((r) => phoneKey(r.e164)) }];
+  const counts = new Map<number, number>();
+  for (const r of recipients) {
+    const phone = phoneKey(r.e164);
+    counts.set(phone, (counts.get(phone) ?? 0) + 1);
+  }
+  const groups = new Map<number, number[]>();
+  for (const [phone, amount] of counts) {
+    const group = groups.get(amount);
+    if (group) group.push(phone);
+    else groups.set(amount, [phone]);
+  }
+  return [...groups].map(([amount, phones]) => ({ amount, phones }));
+}
+
+function rateLimited(
+  counters: Planned[],
+  phones: (PhoneOverflow & { limit: PhoneWindow })[],
+  recipients: readonly Recipient[],
+  now: number,
+): SendBatchSmsError {
+  const amountOf = new Map<number, number>();
+  if (phones.length > 0) for (const r of recipients) amountOf.set(phoneKey(r.e164), (amountOf.get(phoneKey(r.e164)) ?? 0) + 1);
+  const overflows = [
+    ...counters.map((c) => ({ name: c.name, amount: c.amount, limit: c.limit, expiresAt: c.expiresAt })),
+    ...phones.map((p) => ({ name: phoneLimitName(p.window), amount: amountOf.get(p.phone) ?? 0, limit: p.limit.limit, expiresAt: p.limit.expiresAt })),
+  ];
   // A counter the batch alone overflows can never pass, however long the caller waits.
-  const never = exceeded.filter((p) => p.amount > p.limit);
-  const retryAfter = Math.max(...exceeded.map((p) => Math.ceil((p.expiresAt - now) / 1000)));
+  const never = overflows.filter((o) => o.amount > o.limit);
+  const retryAfter = Math.max(...overflows.map((o) => Math.ceil((o.expiresAt - now) / 1000)));
+
   const fieldErrors: FieldError[] = [];
-  for (const p of exceeded) {
-    for (const r of p.recipients ?? []) {
-      fieldErrors.push({
-        path: ['taskContent', String(r.task), 'target', String(r.target), 'phone'],
-        message: `this number has reached ${DESCRIBE[p.name](p.limit)}`,
-      });
+  if (phones.length > 0) {
+    const over = { hour: new Set<number>(), day: new Set<number>() };
+    const limitOf = { hour: 0, day: 0 };
+    for (const p of phones) {
+      over[p.window].add(p.phone);
+      limitOf[p.window] = p.limit.limit;
+    }
+    for (const r of recipients) {
+      const phone = phoneKey(r.e164);
+      for (const window of (['hour', 'day'] as const).filter((w) => over[w].has(phone))) {
+        fieldErrors.push({
+          path: ['taskContent', String(r.task), 'target', String(r.target), 'phone'],
+          message: `this number has reached ${DESCRIBE[phoneLimitName(window)](limitOf[window])}`,
+        });
+      }
     }
   }
-  fieldErrors.sort((a, b) => Number(a.path[1]) - Number(b.path[1]) || Number(a.path[3]) - Number(b.path[3]));
 
-  const phones = new Set(exceeded.filter((p) => p.recipients).map((p) => p.subject)).size;
-  const reasons = [...new Set(exceeded.filter((p) => !p.recipients).map((p) => DESCRIBE[p.name](p.limit)))];
-  if (phones > 0) reasons.push(`${phones} number${phones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
+  const distinctPhones = new Set(phones.map((p) => p.phone)).size;
+  const reasons = [...new Set(counters.map((c) => DESCRIBE[c.name](c.limit)))];
+  if (distinctPhones > 0) reasons.push(`${distinctPhones} number${distinctPhones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
   const message =
     never.length > 0
-      ? `This batch alone is larger than ${never.map((p) => DESCRIBE[p.name](p.limit)).join(' and ')}: split it. Nothing was sent.`
+      ? `This batch alone is larger than ${[...new Set(never.map((o) => DESCRIBE[o.name](o.limit)))].join(' and ')}: split it. Nothing was sent.`
       : `Rate limit reached: ${reasons.join('; ')}. Nothing was sent; retry after ${retryAfter} s.`;
   return failure({
     code: SendBatchSmsErrorCode.RATE_LIMITED,

@@ -2,47 +2,80 @@ import Redis from 'ioredis';
 import {
   StateStoreUnavailableError,
   type ChargeOutcome,
-  type CounterCharge,
+  type ChargeRequest,
   type IdempotencyClaim,
+  type PhoneCharges,
+  type PhoneOverflow,
   type StateStore,
-  groupCharges,
 } from './state-store';
 
 /** Every key this server writes starts with this, so it can share a Redis with other applications. */
 export const REDIS_KEY_PREFIX = 'uspeedo-sms:';
 
 // The same check-then-charge as the SQLite transaction, run inside Redis so it is atomic across
-// instances. KEYS come group by group; ARGV holds (key count, amount, limit, expiresAt) per group, so
-// 1000 recipients cost a handful of arguments beside their keys. Returns the 0-based indexes (in
-// KEYS) that would overflow.
+// instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
+// the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
+// count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
+// [amount, [number, …]] groups and each window's limit and end. Two hashes and one JSON argument cost
+// a handful of arguments for 1000 recipients instead of 2000 keys. Returns {counter indexes (0-based),
+// {number, window (1 hour, 2 day), …}} of what would overflow; nothing is charged unless both are empty.
 const CHARGE = `
-local exceeded = {}
-local first = 1
-for g = 1, #ARGV, 4 do
-  local last, amount, limit = first + tonumber(ARGV[g]) - 1, tonumber(ARGV[g + 1]), tonumber(ARGV[g + 2])
-  local counts = redis.call('MGET', unpack(KEYS, first, last))
-  for i = first, last do
-    if tonumber(counts[i - first + 1] or '0') + amount > limit then exceeded[#exceeded + 1] = i - 1 end
+local n = tonumber(ARGV[1])
+local exceeded, over = {}, {}
+for i = 1, n do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i]) then
+    exceeded[#exceeded + 1] = i - 1
   end
-  first = last + 1
 end
-if #exceeded > 0 then return exceeded end
-first = 1
-for g = 1, #ARGV, 4 do
-  local last = first + tonumber(ARGV[g]) - 1
-  for i = first, last do
-    redis.call('INCRBY', KEYS[i], ARGV[g + 1])
-    redis.call('PEXPIREAT', KEYS[i], ARGV[g + 3])
+local a = 3 * n + 2
+local groups = {}
+if #KEYS > n then groups = cjson.decode(ARGV[a]) end
+for w = 1, #KEYS - n do
+  local limit = tonumber(ARGV[a + 2 * w - 1])
+  if limit > 0 then
+    for _, group in ipairs(groups) do
+      local amount, phones = group[1], group[2]
+      local counts = redis.call('HMGET', KEYS[n + w], unpack(phones))
+      for i = 1, #phones do
+        if tonumber(counts[i] or '0') + amount > limit then
+          over[#over + 1] = phones[i]
+          over[#over + 1] = w
+        end
+      end
+    end
   end
-  first = last + 1
 end
-return exceeded
+if #exceeded > 0 or #over > 0 then return {exceeded, over} end
+for i = 1, n do
+  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 1])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i + 1])
+end
+for w = 1, #KEYS - n do
+  for _, group in ipairs(groups) do
+    for _, phone in ipairs(group[2]) do redis.call('HINCRBY', KEYS[n + w], phone, group[1]) end
+  end
+  redis.call('PEXPIREAT', KEYS[n + w], ARGV[a + 2 * w])
+end
+return {exceeded, over}
 `;
 
+// KEYS as for CHARGE; ARGV: n, each counter's amount, then the numbers' JSON.
 const REFUND = `
-for i = 1, #KEYS do
+local n = tonumber(ARGV[1])
+for i = 1, n do
   local current = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if current > 0 then redis.call('DECRBY', KEYS[i], math.min(current, tonumber(ARGV[i]))) end
+  if current > 0 then redis.call('DECRBY', KEYS[i], math.min(current, tonumber(ARGV[i + 1]))) end
+end
+if #KEYS > n then
+  for _, group in ipairs(cjson.decode(ARGV[n + 2])) do
+    for w = 1, #KEYS - n do
+      local counts = redis.call('HMGET', KEYS[n + w], unpack(group[2]))
+      for i, phone in ipairs(group[2]) do
+        local current = tonumber(counts[i] or '0')
+        if current > 0 then redis.call('HINCRBY', KEYS[n + w], phone, -math.min(current, group[1])) end
+      end
+    end
+  end
 end
 return 0
 `;
@@ -75,8 +108,13 @@ end
 return 0
 `;
 
+// Each window's hash of per-number counts; it expires, whole, when its window ends.
+const phoneHashes = (phones: PhoneCharges) => [`rl:phone-hour:${phones.hour.index}`, `rl:phone-day:${phones.day.index}`];
+// Numbers as strings: Lua's numbers would print a 15-digit number in exponent form.
+const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones.map(String)]));
+
 interface ScriptedRedis extends Redis {
-  smsCharge(keys: number, ...args: (string | number)[]): Promise<number[]>;
+  smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]]>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
   smsClaim(key: string, fingerprint: string, ttlMs: number): Promise<[string, string?]>;
   smsComplete(key: string, fingerprint: string, result: string, ttlMs: number): Promise<number>;
@@ -131,20 +169,29 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  async charge(charges: readonly CounterCharge[]): Promise<ChargeOutcome> {
-    if (charges.length === 0) return { ok: true };
-    const groups = groupCharges(charges);
-    const keys = groups.flatMap((g) => g.keys);
-    const args = groups.flatMap((g) => [g.keys.length, g.amount, g.limit, g.expiresAt]);
-    const exceeded = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
-    if (exceeded.length === 0) return { ok: true };
-    const indexes = groups.flatMap((g) => g.indexes);
-    return { ok: false, exceeded: exceeded.map((i) => indexes[i]!).sort((a, b) => a - b) };
+  async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+    const { counters, phones } = request;
+    if (counters.length === 0 && !phones) return { ok: true };
+    const keys = counters.map((c) => c.key);
+    const args: (string | number)[] = [counters.length];
+    for (const c of counters) args.push(c.amount, c.limit, c.expiresAt);
+    if (phones) {
+      keys.push(...phoneHashes(phones));
+      args.push(phonesJson(phones), phones.hour.limit, phones.hour.expiresAt, phones.day.limit, phones.day.expiresAt);
+    }
+    const [exceeded, over] = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
+    if (exceeded.length === 0 && over.length === 0) return { ok: true };
+    const overflows: PhoneOverflow[] = [];
+    for (let i = 0; i < over.length; i += 2) overflows.push({ phone: Number(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
+    return { ok: false, exceeded, phones: overflows };
   }
 
-  async refund(charges: readonly CounterCharge[]): Promise<void> {
-    if (charges.length === 0) return;
-    await this.run(() => this.redis.smsRefund(charges.length, ...charges.map((c) => c.key), ...charges.map((c) => c.amount)));
+  async refund(request: ChargeRequest): Promise<void> {
+    const { counters, phones } = request;
+    if (counters.length === 0 && !phones) return;
+    const keys = [...counters.map((c) => c.key), ...(phones ? phoneHashes(phones) : [])];
+    const args: (string | number)[] = [counters.length, ...counters.map((c) => c.amount), ...(phones ? [phonesJson(phones)] : [])];
+    await this.run(() => this.redis.smsRefund(keys.length, ...keys, ...args));
   }
 
   async claim(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim> {

@@ -1,6 +1,6 @@
-/** One counter a batch touches: charged by `amount` only if it stays within `limit`. */
+/** One counter a batch touches (a caller's, or the global one): charged by `amount` only if it stays within `limit`. */
 export interface CounterCharge {
-  /** Unique per limit, subject and window, e.g. `phone-hour:+8613800138000:493812`. */
+  /** Unique per limit, subject and window, e.g. `rl:caller-day:api-key:billing:20417`. */
   key: string;
   amount: number;
   limit: number;
@@ -8,8 +8,43 @@ export interface CounterCharge {
   expiresAt: number;
 }
 
-/** The store's answer to a charge: all counters charged, or none and the indexes of those that would overflow. */
-export type ChargeOutcome = { ok: true } | { ok: false; exceeded: number[] };
+/** One of the two per-number windows. `limit` 0 counts without checking. */
+export interface PhoneWindow {
+  /** Which window: `floor(now / size)`. A counter from an older window starts again from zero. */
+  index: number;
+  expiresAt: number;
+  limit: number;
+}
+
+/**
+ * The per-number counters of a batch: every number's hour and day counters, charged together. Numbers
+ * are E.164 digits without the `+` as integers (at most 15 digits, exact in a double), so a store can
+ * key them as integers rather than building a string key per recipient.
+ */
+export interface PhoneCharges {
+  /** Distinct numbers, grouped by how many messages this batch sends to each (almost always one group, of 1). */
+  byAmount: { amount: number; phones: number[] }[];
+  hour: PhoneWindow;
+  day: PhoneWindow;
+}
+
+/** Everything one batch charges, in one round trip. */
+export interface ChargeRequest {
+  counters: readonly CounterCharge[];
+  phones: PhoneCharges | null;
+}
+
+/** A per-number counter a charge would overflow. */
+export interface PhoneOverflow {
+  phone: number;
+  window: 'hour' | 'day';
+}
+
+/**
+ * The store's answer to a charge: every counter charged, or none and those that would overflow
+ * (`exceeded` indexes into `counters`).
+ */
+export type ChargeOutcome = { ok: true } | { ok: false; exceeded: number[]; phones: PhoneOverflow[] };
 
 /** What a caller's idempotency key already holds. */
 export type IdempotencyClaim =
@@ -24,9 +59,9 @@ export type IdempotencyClaim =
  */
 export interface StateStore {
   /** Checks every counter and charges all of them, or none, atomically. */
-  charge(charges: readonly CounterCharge[], now: number): Promise<ChargeOutcome>;
+  charge(request: ChargeRequest, now: number): Promise<ChargeOutcome>;
   /** Gives back what `charge` took, for a batch that provably never reached uSpeedo. */
-  refund(charges: readonly CounterCharge[]): Promise<void>;
+  refund(request: ChargeRequest): Promise<void>;
   /** Claims `key` for a request with `fingerprint`, or reports what the key already holds. */
   claim(key: string, fingerprint: string, ttlMs: number, now: number): Promise<IdempotencyClaim>;
   /** Stores the result for a claimed key, kept for `ttlMs`. */
@@ -47,30 +82,4 @@ export class StateStoreUnavailableError extends Error {
   constructor(cause: unknown) {
     super(`state store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
-}
-
-/** Counters that share an amount, a window end and a limit, as a batch's per-number counters do. */
-export interface ChargeGroup {
-  amount: number;
-  expiresAt: number;
-  limit: number;
-  keys: string[];
-  /** Each key's index in the charges it came from. */
-  indexes: number[];
-}
-
-/** Charges grouped by (amount, window end, limit): 1000 recipients' counters fall into a few groups. */
-export function groupCharges(charges: readonly CounterCharge[]): ChargeGroup[] {
-  const groups = new Map<string, ChargeGroup>();
-  charges.forEach((c, i) => {
-    const id = `${c.amount}:${c.expiresAt}:${c.limit}`;
-    const group = groups.get(id);
-    if (group) {
-      group.keys.push(c.key);
-      group.indexes.push(i);
-    } else {
-      groups.set(id, { amount: c.amount, expiresAt: c.expiresAt, limit: c.limit, keys: [c.key], indexes: [i] });
-    }
-  });
-  return [...groups.values()];
 }

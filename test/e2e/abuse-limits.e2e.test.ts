@@ -85,6 +85,18 @@ it('charges a number once per message when it appears in several tasks of one ba
   expect(pool.upstream.calls).toHaveLength(1);
 });
 
+it('says when a number alone in one batch is over its limit: not retryable, named in every task', async () => {
+  const server = await serve({ RATE_LIMIT_PHONE_PER_HOUR: '2' });
+  const task = { templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }, { phone: '13800138001' }] };
+  const { body } = await server.gql(SEND_BATCH_SMS, { input: { taskContent: [task, task, task] } }, bearer(API_KEY_OPS));
+  const result = body.data.sendBatchSms;
+  expect(result).toMatchObject({ code: 'RATE_LIMITED', retryable: false, retryAfterSeconds: null });
+  expect(result.message).toMatch(/batch alone is larger than the limit of 2 messages per number per hour: split it/);
+  const paths = result.fieldErrors.map((e: { path: string[] }) => e.path.join('.'));
+  expect(paths).toEqual(['0.0', '0.1', '1.0', '1.1', '2.0', '2.1'].map((at) => `taskContent.${at.split('.')[0]}.target.${at.split('.')[1]}.phone`));
+  expect(pool.upstream.calls).toHaveLength(0);
+});
+
 it('says when a batch alone is larger than a limit: not retryable, no wait that would help', async () => {
   const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '3' });
   const result = await send(server, phones(4));

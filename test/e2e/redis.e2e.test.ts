@@ -80,16 +80,25 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
   });
 
   it('expires what it writes: counters at the end of their window, records after the TTL', async () => {
-    const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '5', IDEMPOTENCY_TTL_SECONDS: '600' });
-    await send(server, { input: { ...batch(phones(1)).input, idempotencyKey: 'k-2' } });
+    const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '5', RATE_LIMIT_PHONE_PER_HOUR: '5', IDEMPOTENCY_TTL_SECONDS: '600' });
+    await send(server, { input: { ...batch(phones(2)).input, idempotencyKey: 'k-2' } });
     const client = new Redis(redis.url);
     try {
       const keys = await client.keys('uspeedo-sms:*');
-      expect(keys.sort()).toEqual([expect.stringMatching(/^uspeedo-sms:idem:/), expect.stringMatching(/^uspeedo-sms:rl:caller-minute:api-key:ops:\d+$/)]);
+      expect(keys.sort()).toEqual([
+        expect.stringMatching(/^uspeedo-sms:idem:/),
+        expect.stringMatching(/^uspeedo-sms:rl:caller-minute:api-key:ops:\d+$/),
+        // Per-number counts live in one hash per window (both windows are counted whichever limit is on).
+        expect.stringMatching(/^uspeedo-sms:rl:phone-day:\d+$/),
+        expect.stringMatching(/^uspeedo-sms:rl:phone-hour:\d+$/),
+      ]);
+      const hour = keys.find((k) => k.includes('phone-hour'))!;
+      expect(await client.hgetall(hour)).toEqual({ '8613900130000': '1', '8613900130001': '1' });
+      const maxTtl = (key: string) => (key.includes(':idem:') ? 600_000 : key.includes('phone-day') ? 86_400_000 : key.includes('phone-hour') ? 3_600_000 : 60_000);
       for (const key of keys) {
         const ttl = await client.pttl(key);
         expect(ttl).toBeGreaterThan(0);
-        expect(ttl).toBeLessThanOrEqual(key.includes(':idem:') ? 600_000 : 60_000);
+        expect(ttl).toBeLessThanOrEqual(maxTtl(key));
       }
     } finally {
       client.disconnect();
