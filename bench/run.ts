@@ -126,7 +126,7 @@ async function startVariant(variant: Variant, fakeUrl: string, options: BenchOpt
       STATE_DB_PATH: join(stateDir, `${variant}.db`),
       ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl! } : {}),
     };
-    child = launch('0', ['dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
+    child = launch('0', [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []), 'dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
     started.push(child);
     url = `http://127.0.0.1:${port}/graphql`;
     await waitFor(`http://127.0.0.1:${port}/healthz`);

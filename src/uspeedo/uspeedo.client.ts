@@ -83,30 +83,47 @@ const describeFailure = (error: unknown) => {
   return errorCode(error) ?? (typeof name === 'string' ? name : 'unknown');
 };
 
-const isTimeout = (error: unknown, deadline: AbortSignal) =>
-  deadline.aborted || asErrorLike(error)?.name === 'TimeoutError';
+const isTimeout = (error: unknown) => asErrorLike(error)?.name === 'TimeoutError';
 
-// The body as text, or undefined when it is larger than the limit (then it is not read further).
-async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+/** `readCapped`'s answer when the deadline came first. */
+const TIMED_OUT = Symbol('timed out');
+
+// The body as text; undefined when it is larger than the limit, TIMED_OUT when it is not whole within
+// `remainingMs` (then it is not read further, and the connection is dropped).
+async function readCapped(response: Response, limit: number, remainingMs: number): Promise<string | undefined | typeof TIMED_OUT> {
   if (Number(response.headers.get('content-length')) > limit) {
     await response.body?.cancel();
     return undefined;
   }
   if (!response.body) return '';
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    // A pending read then resolves as done.
+    reader.cancel().catch(() => {});
+  }, Math.max(0, remainingMs));
+  try {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (timedOut) return TIMED_OUT;
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel();
+        return undefined;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+    return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+  } catch (error) {
+    if (timedOut) return TIMED_OUT;
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** Sends SendBatchUSMSMessage requests: exactly one HTTP attempt each, never retried. */
@@ -143,17 +160,18 @@ export class UspeedoClient {
 
   /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
   async sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
-    // ky's timeout ends at the response headers; this deadline also bounds reading the body.
-    const deadline = AbortSignal.timeout(this.#timeoutMs);
+    // ky's timeout ends at the response headers; what is left of it then bounds reading the body. No
+    // AbortSignal of our own: ky would join it to its own with AbortSignal.any, about 30 µs a send.
+    const started = performance.now();
     let response: Response;
     try {
       const body = typeof request === 'string' ? request : JSON.stringify(request);
       // Our own transport takes the body beside the Request (see RawBodyInit); another fetch, such as
       // the simulator, gets it the standard way.
-      const options: Options & RawBodyInit = this.#agent ? { rawBody: body, signal: deadline } : { body, signal: deadline };
+      const options: Options & RawBodyInit = this.#agent ? { rawBody: body } : { body };
       response = await this.#http.post(SEND_BATCH_PATH, options);
     } catch (error) {
-      if (isTimeout(error, deadline)) return { kind: 'timeout', status: null, requestUuid: null };
+      if (isTimeout(error)) return { kind: 'timeout', status: null, requestUuid: null };
       const cause = describeFailure(error);
       if (NOT_SENT_CODES.has(cause)) return { kind: 'not-sent', cause };
       return { kind: 'connection-lost', cause, status: null, requestUuid: null };
@@ -161,11 +179,11 @@ export class UspeedoClient {
 
     const requestUuid = response.headers.get(REQUEST_UUID_HEADER);
     try {
-      const body = await readCapped(response, MAX_RESPONSE_BYTES);
+      const body = await readCapped(response, MAX_RESPONSE_BYTES, this.#timeoutMs - (performance.now() - started));
+      if (body === TIMED_OUT) return { kind: 'timeout', status: response.status, requestUuid };
       if (body === undefined) return { kind: 'too-large', status: response.status, requestUuid };
       return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };
     } catch (error) {
-      if (isTimeout(error, deadline)) return { kind: 'timeout', status: response.status, requestUuid };
       const cause = describeFailure(error);
       return { kind: 'connection-lost', cause, status: response.status, requestUuid };
     }
