@@ -18,13 +18,15 @@ export interface Cell {
 
 export interface Summary {
   goals: { goal: string; value: number | null; met: boolean }[];
+  /** Ratios beside the goals, for context: none of them is a goal. */
+  context: { what: string; value: number | null }[];
   allChecksPassed: boolean;
 }
 
 export interface BenchResults {
   date: string;
   machine: { cpus: number; model: string; node: string; pinned: boolean };
-  options: { durationSeconds: number; warmupSeconds: number; repeats: number; connections: number; sizes: number[] };
+  options: { durationSeconds: number; warmupSeconds: number; repeats: number; connections: number; sizes: number[]; serverNodeFlags: string[] };
   cells: Cell[];
   summary: Summary;
 }
@@ -35,10 +37,11 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
       `| ${c.variant} | ${c.size} | ${c.reqPerSec} | ${c.recipientsPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMicrosPerRequest ?? '–'} | ${c.cpuMicrosPerRecipient ?? '–'} | ${c.peakRssMb ?? '–'} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
   );
   const goals = results.summary.goals.map((g) => `| ${g.goal} | ${g.value ?? '–'} | ${g.met ? 'met' : '**missed**'} |`);
+  const context = results.summary.context.map((c) => `| ${c.what} | ${c.value ?? '–'} |`);
   const { options: o, machine: m } = results;
   const markdown = [
     `Run ${results.date} on ${m.cpus} × ${m.model}, Node ${m.node}${m.pinned ? ', server pinned to core 0, load and fake on core 1' : ''}.`,
-    `${o.connections} connections, ${o.durationSeconds} s per cell after a ${o.warmupSeconds} s warm-up, medians of ${o.repeats} interleaved repeats.`,
+    `${o.connections} connections, ${o.durationSeconds} s per cell after a ${o.warmupSeconds} s warm-up, medians of ${o.repeats} interleaved repeats.${o.serverNodeFlags.length ? ` Server started with \`node ${o.serverNodeFlags.join(' ')}\`.` : ''}`,
     '',
     '| variant | targets | req/s | recipients/s | p50 ms | p99 ms | server CPU µs/req | µs/recipient | peak RSS MB | checks |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -48,6 +51,7 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
     '|---|---|---|',
     ...goals,
     '',
+    ...(context.length ? ['| for context (not goals) | value |', '|---|---|', ...context, ''] : []),
   ].join('\n');
 
   const spec: TopLevelSpec = {
