@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,14 +147,29 @@ async function startOrKill(variant: Variant, fakeUrl: string, options: BenchOpti
   }
 }
 
+// One request on a connection of its own. fetch's pooled keep-alive connection could be one that
+// the server closes as idle (60 s) just as it is reused, which failed a full run once.
+function once(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 async function received(fakeUrl: string): Promise<number> {
-  return ((await (await fetch(fakeUrl)).json()) as { received: number }).received;
+  return (JSON.parse((await once(fakeUrl)).text) as { received: number }).received;
 }
 
 async function sanity(running: Running, body: string): Promise<boolean> {
-  const response = await fetch(running.url, { method: 'POST', headers: headersFor(running.variant), body });
-  const text = await response.text();
-  if (response.status !== 200) return false;
+  const { status, text } = await once(running.url, { method: 'POST', headers: headersFor(running.variant), body });
+  if (status !== 200) return false;
   if (running.variant === 'a-direct') return JSON.parse(text).RetCode === 0;
   if (isForwarder(running.variant)) return JSON.parse(text).ok === true;
   return JSON.parse(text).data?.sendBatchSms?.__typename === 'SendBatchSmsSuccess';

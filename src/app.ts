@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { jitGateway } from './jit-gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
@@ -141,7 +142,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const protection = operationProtection(config.isProduction);
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: jitGateway(schema),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.

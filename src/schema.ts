@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { SmsResolver } from './sms/sms.resolver';
+import { SendBatchSmsSuccess } from './sms/send-batch-sms.result';
 import type { SmsService } from './sms/sms.service';
 
 /** Builds the GraphQL schema. Without a service it still builds, for printing the SDL. */
@@ -15,7 +16,12 @@ export function buildGraphQLSchema(sms?: SmsService): GraphQLSchema {
   };
   // Validation runs in the service, so rule breaks become a typed INVALID_INPUT result rather than a
   // top-level error that would echo the input back.
-  return buildSchemaSync({ resolvers: [SmsResolver], container, validate: false });
+  const schema = buildSchemaSync({ resolvers: [SmsResolver], container, validate: false });
+  // type-graphql wraps a union's resolveType in an async function; graphql-jit (see jit-gateway.ts)
+  // does not await one, so the union gets a plain synchronous one.
+  (schema.getType('SendBatchSmsResult') as GraphQLUnionType).resolveType = (value) =>
+    value instanceof SendBatchSmsSuccess ? 'SendBatchSmsSuccess' : 'SendBatchSmsError';
+  return schema;
 }
 
 /** The committed SDL: sorted, so the file changes only when the schema does. */

@@ -21,7 +21,8 @@ const fitsCodePoints = (text: string, max: number) => {
   return true;
 };
 
-function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
+/** class-validator's nested errors as field errors, each with its path. */
+export function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
   for (const error of errors) {
     // An error about the object itself (forbidUnknownValues) has no property: it belongs to the parent.
     const path = error.property === undefined ? parent : [...parent, error.property];
@@ -30,8 +31,8 @@ function flatten(errors: ValidationError[], parent: string[], into: FieldError[]
   }
 }
 
-// Document order: numeric segments compare as numbers, so target 10 comes after target 9.
-function comparePaths(a: FieldError, b: FieldError): number {
+/** Document order: numeric segments compare as numbers, so target 10 comes after target 9. */
+export function comparePaths(a: FieldError, b: FieldError): number {
   for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
     const x = a.path[i]!;
     const y = b.path[i]!;

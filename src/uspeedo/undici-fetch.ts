@@ -20,6 +20,12 @@ function toHeaders(raw: Record<string, string | string[] | undefined>): Headers 
  */
 export interface RawBodyInit {
   rawBody?: string;
+  /**
+   * Aborts the exchange, headers or body, in place of the Request's signal. Handed beside the
+   * Request for the same reason: a signal given to ky is joined to ky's own with AbortSignal.any, and
+   * ky's own stops mattering once the headers are in.
+   */
+  abort?: AbortSignal;
 }
 
 /**
@@ -32,7 +38,7 @@ export function createUndiciFetch(dispatcher?: Dispatcher): typeof globalThis.fe
   return async (input, init) => {
     // ky always passes a Request; duck-typed, since it may come from another realm (a test sandbox).
     const req = typeof input === 'object' && 'method' in input ? input : new Request(input, init);
-    const raw = (init as RawBodyInit | undefined)?.rawBody;
+    const { rawBody: raw, abort } = (init as RawBodyInit | undefined) ?? {};
     const body = raw ?? (req.body ? Buffer.from(await req.arrayBuffer()) : undefined);
     const headers: Record<string, string> = {};
     req.headers.forEach((value, name) => {
@@ -42,7 +48,7 @@ export function createUndiciFetch(dispatcher?: Dispatcher): typeof globalThis.fe
       method: req.method as Dispatcher.HttpMethod,
       headers,
       body,
-      signal: req.signal,
+      signal: abort ?? req.signal,
       ...(dispatcher ? { dispatcher } : {}),
     });
     const status = answer.statusCode;

@@ -89,10 +89,12 @@ const isTimeout = (error: unknown) => asErrorLike(error)?.name === 'TimeoutError
 const TIMED_OUT = Symbol('timed out');
 
 // The body as text; undefined when it is larger than the limit, TIMED_OUT when it is not whole within
-// `remainingMs` (then it is not read further, and the connection is dropped).
-async function readCapped(response: Response, limit: number, remainingMs: number): Promise<string | undefined | typeof TIMED_OUT> {
+// `remainingMs`. Whenever it stops before the end it calls `abort`, which must drop the connection: a
+// cancelled reader alone leaves the socket open with the rest of the answer unread.
+async function readCapped(response: Response, limit: number, remainingMs: number, abort: () => void): Promise<string | undefined | typeof TIMED_OUT> {
   if (Number(response.headers.get('content-length')) > limit) {
-    await response.body?.cancel();
+    abort();
+    await response.body?.cancel().catch(() => {});
     return undefined;
   }
   if (!response.body) return '';
@@ -100,7 +102,7 @@ async function readCapped(response: Response, limit: number, remainingMs: number
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    // A pending read then resolves as done.
+    abort();
     reader.cancel().catch(() => {});
   }, Math.max(0, remainingMs));
   try {
@@ -112,13 +114,15 @@ async function readCapped(response: Response, limit: number, remainingMs: number
       if (done) break;
       size += value.byteLength;
       if (size > limit) {
-        await reader.cancel();
+        abort();
+        await reader.cancel().catch(() => {});
         return undefined;
       }
       chunks.push(value);
     }
     return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
   } catch (error) {
+    abort();
     if (timedOut) return TIMED_OUT;
     throw error;
   } finally {
@@ -160,17 +164,20 @@ export class UspeedoClient {
 
   /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
   async sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
-    // ky's timeout ends at the response headers; what is left of it then bounds reading the body. No
-    // AbortSignal of our own: ky would join it to its own with AbortSignal.any, about 30 µs a send.
+    // ky's timeout ends at the response headers; what is left of it then bounds reading the body.
+    // Our own transport takes the body and this abort beside the Request (see RawBodyInit): given to
+    // ky as `signal`, ky would join it to its own with AbortSignal.any, about 30 µs a send. Another
+    // fetch, such as the simulator, gets the body the standard way and ky's signal.
     const started = performance.now();
+    const controller = new AbortController();
+    const abort = () => controller.abort();
     let response: Response;
     try {
       const body = typeof request === 'string' ? request : JSON.stringify(request);
-      // Our own transport takes the body beside the Request (see RawBodyInit); another fetch, such as
-      // the simulator, gets it the standard way.
-      const options: Options & RawBodyInit = this.#agent ? { rawBody: body } : { body };
+      const options: Options & RawBodyInit = this.#agent ? { rawBody: body, abort: controller.signal } : { body };
       response = await this.#http.post(SEND_BATCH_PATH, options);
     } catch (error) {
+      abort();
       if (isTimeout(error)) return { kind: 'timeout', status: null, requestUuid: null };
       const cause = describeFailure(error);
       if (NOT_SENT_CODES.has(cause)) return { kind: 'not-sent', cause };
@@ -179,7 +186,7 @@ export class UspeedoClient {
 
     const requestUuid = response.headers.get(REQUEST_UUID_HEADER);
     try {
-      const body = await readCapped(response, MAX_RESPONSE_BYTES, this.#timeoutMs - (performance.now() - started));
+      const body = await readCapped(response, MAX_RESPONSE_BYTES, this.#timeoutMs - (performance.now() - started), abort);
       if (body === TIMED_OUT) return { kind: 'timeout', status: response.status, requestUuid };
       if (body === undefined) return { kind: 'too-large', status: response.status, requestUuid };
       return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };

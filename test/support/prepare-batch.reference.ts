@@ -1,11 +1,13 @@
 // The straightforward prepareBatch that src/sms/prepare-batch.ts replaced (every phone through
 // libphonenumber-js, paths built up front, array copies), kept to check the fast one gives the same
 // answers. Its class-validator walk no longer descends into targets: their one decorator rule (a list
-// of strings) is the GraphQL type's own, so no GraphQL request can break it.
-import { validateSync, type ValidationError } from 'class-validator';
+// of strings) is the GraphQL type's own, so no GraphQL request can break it. It shares only the
+// flattening and ordering of errors with the fast one.
+import { validateSync } from 'class-validator';
 import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
 import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
+import { comparePaths, flatten } from '../../src/sms/prepare-batch';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
 import type { FieldError } from '../../src/sms/send-batch-sms.result';
@@ -21,28 +23,6 @@ const codePoints = (text: string) => {
   for (const _ of text) count++;
   return count;
 };
-
-function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
-  for (const error of errors) {
-    // An error about the object itself (forbidUnknownValues) has no property: it belongs to the parent.
-    const path = error.property === undefined ? parent : [...parent, error.property];
-    for (const message of Object.values(error.constraints ?? {})) into.push({ path, message });
-    if (error.children?.length) flatten(error.children, path, into);
-  }
-}
-
-// Document order: numeric segments compare as numbers, so target 10 comes after target 9.
-function comparePaths(a: FieldError, b: FieldError): number {
-  for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
-    const x = a.path[i]!;
-    const y = b.path[i]!;
-    if (x === y) continue;
-    const nx = Number(x);
-    const ny = Number(y);
-    return Number.isInteger(nx) && Number.isInteger(ny) ? nx - ny : x < y ? -1 : 1;
-  }
-  return a.path.length - b.path.length;
-}
 
 /**
  * Checks a batch against the input rules and the configured limits, all at once, and builds the
