@@ -58,6 +58,8 @@ export class SqliteStateStore implements StateStore {
   private readonly chargeTx: Database.Transaction<(batch: readonly PendingCharge[]) => ChargeOutcome[]>;
   /** Charges waiting for the next group commit. */
   private pending: PendingCharge[] = [];
+  /** The day whose stale per-number rows were last deleted. */
+  private sweptPhonesDay = -1;
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
   private readonly claimTx: Database.Transaction<(key: string, fingerprint: string, expiresAt: number, now: number) => IdempotencyClaim>;
   private readonly statements;
@@ -193,9 +195,15 @@ export class SqliteStateStore implements StateStore {
 
   private sweep(): void {
     const now = Date.now();
+    const today = Math.floor(now / DAY_MS);
     try {
       this.statements.sweepCounters.run(now);
-      this.statements.sweepPhones.run(Math.floor(now / DAY_MS));
+      // A scan of every number (day is not indexed: an index would be rewritten by every charge), so
+      // once a day, when yesterday's rows have all gone stale.
+      if (today > this.sweptPhonesDay) {
+        this.statements.sweepPhones.run(today);
+        this.sweptPhonesDay = today;
+      }
       this.statements.sweepRecords.run(now);
     } catch {
       // A busy or failing file is reported by the next request that needs it.
