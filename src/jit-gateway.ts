@@ -2,8 +2,14 @@ import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallba
 import { execute, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
-/** Documents compiled per operation name; Apollo hands the same DocumentNode for the same query text. */
-type Compiled = Map<string | null, CompiledQuery | null>;
+/**
+ * Per operation name of a document: `seen` after its first run, then its compiled query (null when jit
+ * cannot compile it). Apollo hands the same DocumentNode for the same query text while it is cached.
+ */
+type Compiled = Map<string | null, CompiledQuery | null | 'seen'>;
+
+/** graphql-jit's `compileQuery`, or a stand-in that counts its calls. */
+export type Compile = (schema: GraphQLSchema, document: DocumentNode, operationName?: string) => CompiledQuery | ExecutionResult;
 
 /**
  * Runs mutations with graphql-jit and everything else with graphql-js, through Apollo Server's gateway
@@ -14,22 +20,27 @@ type Compiled = Map<string | null, CompiledQuery | null>;
  * each operation's coercion once. Only a mutation that jit coerces without complaint runs on jit: when
  * it refuses the variables, graphql-js coerces them again and answers, so a malformed request gets
  * graphql-js's own messages (naming `$input` and the path) and Apollo's 400. Queries (`smsLimits`,
- * introspection for the Sandbox) stay on graphql-js.
+ * introspection for the Sandbox) stay on graphql-js, and so does a mutation's first run.
  */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuery): GatewayInterface {
   const compiledByDocument = new WeakMap<DocumentNode, Compiled>();
   let listener: GatewaySchemaLoadOrUpdateCallback | undefined;
 
+  // Compiling costs about 2 ms, so a document is compiled the second time it runs: a client sends
+  // the same document again and again, and a stream of one-off documents never pays for compiling.
   const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
     let compiled = compiledByDocument.get(document);
     if (!compiled) compiledByDocument.set(document, (compiled = new Map()));
-    let query = compiled.get(operationName);
+    const query = compiled.get(operationName);
     if (query === undefined) {
-      const result = compileQuery(schema, document, operationName ?? undefined);
-      query = isCompiledQuery(result) ? result : null;
-      compiled.set(operationName, query);
+      compiled.set(operationName, 'seen');
+      return null;
     }
-    return query;
+    if (query !== 'seen') return query;
+    const result = compile(schema, document, operationName ?? undefined);
+    const compiledQuery = isCompiledQuery(result) ? result : null;
+    compiled.set(operationName, compiledQuery);
+    return compiledQuery;
   };
 
   const executor: GatewayExecutor = async (request) => {

@@ -1,7 +1,8 @@
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import fc from 'fast-check';
 import { execute, parse, type OperationDefinitionNode } from 'graphql';
-import { jitGateway } from '../../src/jit-gateway';
+import { compileQuery } from 'graphql-jit';
+import { jitGateway, type Compile } from '../../src/jit-gateway';
 import { buildGraphQLSchema } from '../../src/schema';
 import { failure, success } from '../../src/sms/send-batch-sms.result';
 import type { SmsService } from '../../src/sms/sms.service';
@@ -36,12 +37,14 @@ const schema = buildGraphQLSchema(service);
 const document = parse(SEND_BATCH_SMS);
 const operation = document.definitions[0] as OperationDefinitionNode;
 
+const compile = jest.fn<ReturnType<Compile>, Parameters<Compile>>((...args) => compileQuery(...args));
+const gateway = jitGateway(schema, compile);
+gateway.onSchemaLoadOrUpdate(() => {});
+const executor = gateway.load({ apollo: {} as never }).then(({ executor }) => executor!);
+
 async function viaGateway(variables: Record<string, unknown>) {
-  const gateway = jitGateway(schema);
-  gateway.onSchemaLoadOrUpdate(() => {});
-  const { executor } = await gateway.load({ apollo: {} as never });
   const request = { document, operation, operationName: operation.name?.value ?? null, context: {}, request: { variables } };
-  return executor!(request as unknown as GatewayGraphQLRequestContext);
+  return (await executor)(request as unknown as GatewayGraphQLRequestContext);
 }
 
 // graphql-js's answer and what the service saw, then the gateway's: they must be the same.
@@ -67,6 +70,15 @@ const task = fc.record(
 const input = fc.record({ taskContent: fc.oneof(fc.array(task, { maxLength: 3 }), task, fc.constant('x')), idempotencyKey: maybe(text) }, { requiredKeys: [] });
 
 describe('jitGateway', () => {
+  it('runs a document on graphql-js the first time, compiles it the second, and reuses it after', async () => {
+    const variables = { input: { taskContent: [] } };
+    await viaGateway(variables);
+    expect(compile).not.toHaveBeenCalled();
+    await viaGateway(variables);
+    await viaGateway(variables);
+    expect(compile).toHaveBeenCalledTimes(1);
+  });
+
   it('answers a valid batch and hands the resolver the same input as graphql-js', async () => {
     const variables = {
       input: {
