@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { jitGateway } from './jit-gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
@@ -18,6 +17,7 @@ import { RateLimiter } from './guard/rate-limits';
 import { RedisStateStore } from './guard/redis-state-store';
 import { SqliteStateStore } from './guard/sqlite-state-store';
 import type { StateStore } from './guard/state-store';
+import { jitGateway } from './jit-gateway';
 import { SmsMetrics } from './metrics';
 import { operationProtection } from './operation-limits';
 import { buildGraphQLSchema } from './schema';

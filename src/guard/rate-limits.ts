@@ -1,6 +1,6 @@
 import { SendBatchSmsErrorCode } from '../sms/send-batch-sms-error-code.enum';
 import { failure, type FieldError, type SendBatchSmsError } from '../sms/send-batch-sms.result';
-import type { ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, PhoneWindow, StateStore } from './state-store';
+import type { ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from './state-store';
 
 /** The abuse limits, counted in recipients. 0 turns a limit off. */
 export interface RateLimitValues {
@@ -98,21 +98,24 @@ export class RateLimiter {
     now = Date.now(),
   ): Promise<{ ok: true; charged: Charged } | { ok: false; error: SendBatchSmsError; limits: LimitName[] }> {
     const plan = this.plan(callerId, recipients, now);
+    // Every limit off: nothing to count, so no store round trip.
+    if (isEmpty(plan)) return { ok: true, charged: plan };
     const outcome = await this.store.charge(plan, now);
     if (outcome.ok) return { ok: true, charged: plan };
     const counters = outcome.exceeded.map((i) => plan.counters[i]!);
-    const phones = outcome.phones.map((p) => ({ ...p, limit: p.window === 'hour' ? plan.phones!.hour : plan.phones!.day }));
-    const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...phones.map((p) => phoneLimitName(p.window))])];
-    return { ok: false, error: rateLimited(counters, phones, recipients, now), limits };
+    const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
+    return { ok: false, error: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
   }
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */
   refund(charged: Charged): Promise<void> {
-    return this.store.refund(charged);
+    return isEmpty(charged) ? Promise.resolve() : this.store.refund(charged);
   }
 }
 
-const phoneLimitName = (window: 'hour' | 'day'): LimitName => (window === 'hour' ? 'phone-hour' : 'phone-day');
+const phoneLimitName = (window: PhoneOverflow['window']): LimitName => (window === 'hour' ? 'phone-hour' : 'phone-day');
+
+const isEmpty = (request: ChargeRequest) => request.counters.length === 0 && !request.phones;
 
 // Each distinct number with how many messages the batch sends it. Within a task a number appears once
 // (a repeat is invalid input), so a one-task batch needs no counting.
@@ -135,15 +138,18 @@ function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
 
 function rateLimited(
   counters: Planned[],
-  phones: (PhoneOverflow & { limit: PhoneWindow })[],
+  phones: PhoneOverflow[],
+  planned: PhoneCharges | null,
   recipients: readonly Recipient[],
   now: number,
 ): SendBatchSmsError {
+  // Overflowing numbers only come from a plan with per-number charges.
+  const windows = planned!;
   const amountOf = new Map<number, number>();
-  if (phones.length > 0) for (const r of recipients) amountOf.set(phoneKey(r.e164), (amountOf.get(phoneKey(r.e164)) ?? 0) + 1);
+  if (phones.length > 0) for (const group of windows.byAmount) for (const phone of group.phones) amountOf.set(phone, group.amount);
   const overflows = [
     ...counters.map((c) => ({ name: c.name, amount: c.amount, limit: c.limit, expiresAt: c.expiresAt })),
-    ...phones.map((p) => ({ name: phoneLimitName(p.window), amount: amountOf.get(p.phone) ?? 0, limit: p.limit.limit, expiresAt: p.limit.expiresAt })),
+    ...phones.map((p) => ({ name: phoneLimitName(p.window), amount: amountOf.get(p.phone)!, limit: windows[p.window].limit, expiresAt: windows[p.window].expiresAt })),
   ];
   // A counter the batch alone overflows can never pass, however long the caller waits.
   const never = overflows.filter((o) => o.amount > o.limit);
@@ -152,17 +158,13 @@ function rateLimited(
   const fieldErrors: FieldError[] = [];
   if (phones.length > 0) {
     const over = { hour: new Set<number>(), day: new Set<number>() };
-    const limitOf = { hour: 0, day: 0 };
-    for (const p of phones) {
-      over[p.window].add(p.phone);
-      limitOf[p.window] = p.limit.limit;
-    }
+    for (const p of phones) over[p.window].add(p.phone);
     for (const r of recipients) {
       const phone = phoneKey(r.e164);
       for (const window of (['hour', 'day'] as const).filter((w) => over[w].has(phone))) {
         fieldErrors.push({
           path: ['taskContent', String(r.task), 'target', String(r.target), 'phone'],
-          message: `this number has reached ${DESCRIBE[phoneLimitName(window)](limitOf[window])}`,
+          message: `this number has reached ${DESCRIBE[phoneLimitName(window)](windows[window].limit)}`,
         });
       }
     }

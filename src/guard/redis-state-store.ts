@@ -171,7 +171,6 @@ export class RedisStateStore implements StateStore {
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const { counters, phones } = request;
-    if (counters.length === 0 && !phones) return { ok: true };
     const keys = counters.map((c) => c.key);
     const args: (string | number)[] = [counters.length];
     for (const c of counters) args.push(c.amount, c.limit, c.expiresAt);
@@ -188,7 +187,6 @@ export class RedisStateStore implements StateStore {
 
   async refund(request: ChargeRequest): Promise<void> {
     const { counters, phones } = request;
-    if (counters.length === 0 && !phones) return;
     const keys = [...counters.map((c) => c.key), ...(phones ? phoneHashes(phones) : [])];
     const args: (string | number)[] = [counters.length, ...counters.map((c) => c.amount), ...(phones ? [phonesJson(phones)] : [])];
     await this.run(() => this.redis.smsRefund(keys.length, ...keys, ...args));

@@ -211,7 +211,6 @@ export class SqliteStateStore implements StateStore {
   }
 
   charge(request: ChargeRequest, now: number): Promise<ChargeOutcome> {
-    if (request.counters.length === 0 && !request.phones) return Promise.resolve({ ok: true });
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(() => this.commitPending());
       this.pending.push({ request, now, resolve, reject });
@@ -234,7 +233,6 @@ export class SqliteStateStore implements StateStore {
   }
 
   refund(request: ChargeRequest): Promise<void> {
-    if (request.counters.length === 0 && !request.phones) return Promise.resolve();
     return this.run(() => this.refundTx.immediate(request));
   }
 
@@ -262,7 +260,9 @@ export class SqliteStateStore implements StateStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    if (this.db.open) this.commitPending();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.commitPending();
+      this.db.close();
+    }
   }
 }
