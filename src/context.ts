@@ -5,4 +5,6 @@ import type { Caller } from './auth/caller';
 export interface GraphQLContext {
   log: FastifyBaseLogger;
   caller: Caller;
+  /** The request's id (x-request-id), as its log lines carry it. */
+  requestId: string;
 }

@@ -1,53 +1,66 @@
 import { createHash } from 'node:crypto';
-import { failure, success, SendBatchSmsSuccess, type SendBatchSmsError } from '../sms/send-batch-sms.result';
-import type { IdempotencyClaim, StateStore } from './state-store';
+import type { StateStore } from './state-store';
 
-type Result = SendBatchSmsSuccess | SendBatchSmsError;
-
-/** What a claimed idempotency key answers: go ahead, or the stored result, or why not. */
+/** What a claimed idempotency key answers: go ahead, or the stored payload, or why not. Plain data. */
 export type IdempotencyDecision =
-  | { kind: 'proceed'; release: () => Promise<void>; complete: (result: Result) => Promise<void> }
-  | { kind: 'replay'; result: Result }
+  | { kind: 'proceed'; release: () => Promise<void>; complete: (payload: string) => Promise<boolean> }
+  | { kind: 'replay'; payload: string }
   | { kind: 'conflict' }
-  | { kind: 'in-progress' };
+  /** Another request holds the key; its lease ends in `retryAfterSeconds` at the latest. */
+  | { kind: 'in-progress'; retryAfterSeconds: number }
+  /** The request that claimed the key may have sent and never stored its outcome: final for the key's TTL. */
+  | { kind: 'outcome-unknown'; claimedAt: Date | null; requestId: string | null };
 
-/** Caller-scoped idempotency keys: one send per key, the same answer on every retry. */
+/**
+ * How long past the upstream timeout a claimant may take to store its result: the charge before the
+ * send and the store write after it (each bounded at 2 s by the stores) fit in it.
+ */
+export const LEASE_MARGIN_MS = 5_000;
+
+/** Caller-scoped idempotency keys: one send per key, the same answer on every retry, across crashes too. */
 export class Idempotency {
+  /**
+   * @param ttlSeconds how long a key is kept, from its claim.
+   * @param leaseMs how long a claimant has to store its outcome before the key's outcome is unknown.
+   */
   constructor(
     private readonly store: StateStore,
     readonly ttlSeconds: number,
+    readonly leaseMs: number,
   ) {}
 
   /**
    * Claims `key` for this caller and payload. `payload` is the upstream body as sent, so two inputs
    * that normalise to the same batch (`13800138000` and `+8613800138000`) count as the same payload.
    */
-  async claim(callerId: string, key: string, payload: string): Promise<IdempotencyDecision> {
+  async claim(callerId: string, key: string, payload: string, requestId: string): Promise<IdempotencyDecision> {
     // Length-prefixed, so caller "a:b" with key "c" never meets caller "a" with key "b:c".
     const scoped = `${callerId.length}:${callerId}:${key}`;
     const fingerprint = createHash('sha256').update(payload).digest('base64url');
-    const ttlMs = this.ttlSeconds * 1000;
-    const claim: IdempotencyClaim = await this.store.claim(scoped, fingerprint, ttlMs, Date.now());
+    const now = Date.now();
+    const claim = await this.store.claim({
+      key: scoped,
+      fingerprint,
+      now,
+      ttlMs: this.ttlSeconds * 1000,
+      leaseMs: this.leaseMs,
+      requestId,
+    });
     switch (claim.state) {
       case 'claimed':
         return {
           kind: 'proceed',
           release: () => this.store.release(scoped, fingerprint),
-          complete: (result) => this.store.complete(scoped, fingerprint, serialize(result), ttlMs, Date.now()),
+          complete: (result) => this.store.complete(scoped, fingerprint, result, Date.now(), this.ttlSeconds * 1000),
         };
       case 'done':
-        return { kind: 'replay', result: deserialize(claim.result) };
+        return { kind: 'replay', payload: claim.result };
+      case 'in-progress':
+        return { kind: 'in-progress', retryAfterSeconds: Math.max(1, Math.ceil((claim.leaseEndsAt - now) / 1000)) };
+      case 'unknown':
+        return { kind: 'outcome-unknown', claimedAt: claim.claimedAt > 0 ? new Date(claim.claimedAt) : null, requestId: claim.requestId };
       default:
         return { kind: claim.state };
     }
   }
-}
-
-function serialize(result: Result): string {
-  return JSON.stringify({ type: result instanceof SendBatchSmsSuccess ? 'success' : 'error', fields: result });
-}
-
-function deserialize(text: string): Result {
-  const { type, fields } = JSON.parse(text) as { type: 'success' | 'error'; fields: never };
-  return type === 'success' ? success(fields) : failure(fields);
 }

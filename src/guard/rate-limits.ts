@@ -57,8 +57,8 @@ const DESCRIBE: Record<LimitName, (limit: number) => string> = {
 /** What a charge took, to give back if the batch provably never reached uSpeedo. */
 export type Charged = ChargeRequest;
 
-// A number's key in the store: its E.164 digits as an integer (at most 15 digits, exact in a double).
-const phoneKey = (e164: string) => Number(e164.slice(1));
+// A number's key in the store: its E.164 digits without the plus, kept as text (see PhoneCharges).
+const phoneKey = (e164: string) => e164.slice(1);
 
 /** Checks and charges every limit a batch touches in one store round trip. */
 export class RateLimiter {
@@ -122,12 +122,12 @@ const isEmpty = (request: ChargeRequest) => request.counters.length === 0 && !re
 function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
   const last = recipients[recipients.length - 1]!;
   if (recipients[0]!.task === last.task) return [{ amount: 1, phones: recipients.map((r) => phoneKey(r.e164)) }];
-  const counts = new Map<number, number>();
+  const counts = new Map<string, number>();
   for (const r of recipients) {
     const phone = phoneKey(r.e164);
     counts.set(phone, (counts.get(phone) ?? 0) + 1);
   }
-  const groups = new Map<number, number[]>();
+  const groups = new Map<number, string[]>();
   for (const [phone, amount] of counts) {
     const group = groups.get(amount);
     if (group) group.push(phone);
@@ -145,7 +145,7 @@ function rateLimited(
 ): SendBatchSmsError {
   // Overflowing numbers only come from a plan with per-number charges.
   const windows = planned!;
-  const amountOf = new Map<number, number>();
+  const amountOf = new Map<string, number>();
   if (phones.length > 0) for (const group of windows.byAmount) for (const phone of group.phones) amountOf.set(phone, group.amount);
   const overflows = [
     ...counters.map((c) => ({ name: c.name, amount: c.amount, limit: c.limit, expiresAt: c.expiresAt })),
@@ -157,7 +157,7 @@ function rateLimited(
 
   const fieldErrors: FieldError[] = [];
   if (phones.length > 0) {
-    const over = { hour: new Set<number>(), day: new Set<number>() };
+    const over = { hour: new Set<string>(), day: new Set<string>() };
     for (const p of phones) over[p.window].add(p.phone);
     for (const r of recipients) {
       const phone = phoneKey(r.e164);

@@ -3,6 +3,7 @@ import {
   StateStoreUnavailableError,
   type ChargeOutcome,
   type ChargeRequest,
+  type ClaimRequest,
   type IdempotencyClaim,
   type PhoneCharges,
   type PhoneOverflow,
@@ -80,23 +81,33 @@ end
 return 0
 `;
 
-// A record is a hash: f = fingerprint, r = stored result (absent while in flight).
+// A record is a hash: f = fingerprint, r = stored result (absent while in flight), c = when it was
+// claimed, l = when the claim's lease ends, q = the claiming request's id (ms since the epoch, from the
+// instances' clocks, as SQLite's are). ARGV: fingerprint, now, kept for (ms), lease end, request id;
+// times travel as integer strings, which Lua's doubles would print in exponent form.
 const CLAIM = `
-local record = redis.call('HMGET', KEYS[1], 'f', 'r')
+local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'c', 'l', 'q')
+local now = tonumber(ARGV[2])
 if not record[1] then
-  redis.call('HSET', KEYS[1], 'f', ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('HSET', KEYS[1], 'f', ARGV[1], 'c', ARGV[2], 'l', ARGV[4], 'q', ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return {'claimed'}
 end
 if record[1] ~= ARGV[1] then return {'conflict'} end
-if not record[2] then return {'in-progress'} end
-return {'done', record[2]}
+if record[2] then return {'done', record[2]} end
+local lease = tonumber(record[4] or '0')
+if lease > now then return {'in-progress', record[4]} end
+return {'unknown', record[3] or '0', record[5] or ''}
 `;
 
+// Stores the result only inside the lease, kept until the TTL after the claim. ARGV: fingerprint,
+// result, now, TTL (ms).
 const COMPLETE = `
-if redis.call('HGET', KEYS[1], 'f') == ARGV[1] then
+local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'l', 'c')
+if record[1] == ARGV[1] and not record[2] and tonumber(record[3] or '0') > tonumber(ARGV[3]) then
   redis.call('HSET', KEYS[1], 'r', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', tonumber(record[4]) + tonumber(ARGV[4])))
+  return 1
 end
 return 0
 `;
@@ -110,14 +121,14 @@ return 0
 
 // Each window's hash of per-number counts; it expires, whole, when its window ends.
 const phoneHashes = (phones: PhoneCharges) => [`rl:phone-hour:${phones.hour.index}`, `rl:phone-day:${phones.day.index}`];
-// Numbers as strings: Lua's numbers would print a 15-digit number in exponent form.
-const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones.map(String)]));
+// Numbers as strings: Lua's numbers are doubles, and would print a 15-digit number in exponent form.
+const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones]));
 
 interface ScriptedRedis extends Redis {
   smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]]>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
-  smsClaim(key: string, fingerprint: string, ttlMs: number): Promise<[string, string?]>;
-  smsComplete(key: string, fingerprint: string, result: string, ttlMs: number): Promise<number>;
+  smsClaim(key: string, fingerprint: string, now: number, keepMs: number, leaseEnd: number, requestId: string): Promise<[string, string?, string?]>;
+  smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
   smsRelease(key: string, fingerprint: string): Promise<number>;
 }
 
@@ -181,7 +192,7 @@ export class RedisStateStore implements StateStore {
     const [exceeded, over] = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
     if (exceeded.length === 0 && over.length === 0) return { ok: true };
     const overflows: PhoneOverflow[] = [];
-    for (let i = 0; i < over.length; i += 2) overflows.push({ phone: Number(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
+    for (let i = 0; i < over.length; i += 2) overflows.push({ phone: String(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
     return { ok: false, exceeded, phones: overflows };
   }
 
@@ -192,14 +203,22 @@ export class RedisStateStore implements StateStore {
     await this.run(() => this.redis.smsRefund(keys.length, ...keys, ...args));
   }
 
-  async claim(key: string, fingerprint: string, ttlMs: number): Promise<IdempotencyClaim> {
-    const [state, result] = await this.run(() => this.redis.smsClaim(`idem:${key}`, fingerprint, ttlMs));
-    if (state === 'done') return { state, result: result ?? '' };
-    return { state: state as 'claimed' | 'in-progress' | 'conflict' };
+  async claim({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): Promise<IdempotencyClaim> {
+    const [state, a, b] = await this.run(() => this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId));
+    switch (state) {
+      case 'done':
+        return { state, result: a ?? '' };
+      case 'in-progress':
+        return { state, leaseEndsAt: Number(a) };
+      case 'unknown':
+        return { state, claimedAt: Number(a), requestId: b || null };
+      default:
+        return { state: state as 'claimed' | 'conflict' };
+    }
   }
 
-  async complete(key: string, fingerprint: string, result: string, ttlMs: number): Promise<void> {
-    await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, ttlMs));
+  async complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
+    return (await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, now, ttlMs))) === 1;
   }
 
   async release(key: string, fingerprint: string): Promise<void> {

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   StateStoreUnavailableError,
   type ChargeOutcome,
   type ChargeRequest,
+  type ClaimRequest,
   type IdempotencyClaim,
   type PhoneOverflow,
   type StateStore,
@@ -39,9 +40,31 @@ const SCHEMA = `
     phone INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hour_count INTEGER NOT NULL, day INTEGER NOT NULL, day_count INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT, expires_at INTEGER NOT NULL
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT, expires_at INTEGER NOT NULL,
+    claimed_at INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0, request_id TEXT
   ) WITHOUT ROWID;
 `;
+
+// Columns added to a file an older version created. A pending record from before leases existed gets
+// lease_until 0: its outcome is unknown at once, which is the truth (its claimant is gone).
+const IDEMPOTENCY_COLUMNS = [
+  'claimed_at INTEGER NOT NULL DEFAULT 0',
+  'lease_until INTEGER NOT NULL DEFAULT 0',
+  'request_id TEXT',
+];
+
+/** Record of an idempotency key, as the claim reads it. */
+interface IdempotencyRow {
+  fingerprint: string;
+  result: string | null;
+  claimed_at: number;
+  lease_until: number;
+  request_id: string | null;
+}
+
+// Digit strings as a JSON array of numbers, without passing through a JavaScript number: json_each
+// reads each as a 64-bit integer, exact to 19 digits.
+const digitsJson = (phones: readonly string[]) => `[${phones.join(',')}]`;
 
 /** Thrown inside the charge's transaction to roll it back, carrying what overflowed. */
 class OverLimit extends Error {
@@ -61,18 +84,27 @@ export class SqliteStateStore implements StateStore {
   /** The day whose stale per-number rows were last deleted. */
   private sweptPhonesDay = -1;
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
-  private readonly claimTx: Database.Transaction<(key: string, fingerprint: string, expiresAt: number, now: number) => IdempotencyClaim>;
+  private readonly claimTx: Database.Transaction<(request: ClaimRequest) => IdempotencyClaim>;
   private readonly statements;
 
   /** Opens (and creates) the database file; `:memory:` keeps everything in this process. */
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // It holds phone numbers and stored results: readable by its owner only. SQLite gives the WAL
+      // and shared-memory files the database file's permissions.
+      if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    }
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
+    const columns = new Set(this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')").all().map((c) => c.name));
+    for (const column of IDEMPOTENCY_COLUMNS) {
+      if (!columns.has(column.split(' ', 1)[0]!)) this.db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
+    }
 
     const db = this.db;
     this.statements = {
@@ -97,24 +129,27 @@ export class SqliteStateStore implements StateStore {
           day_count = CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END,
           day = excluded.day`),
       // After the charge: the numbers in `j` whose counter is over a limit (0 is off). Almost always none.
+      // 64-bit integers back as BigInt: a 17-digit number is not exact as a JavaScript number.
       overPhones: db
-        .prepare<[{ j: string; hl: number; dl: number }], [number, number, number]>(`
+        .prepare<[{ j: string; hl: number; dl: number }], [bigint, number, number]>(`
           SELECT phone, @hl > 0 AND hour_count > @hl, @dl > 0 AND day_count > @dl FROM phone_counters
           WHERE phone IN (SELECT value FROM json_each(@j)) AND ((@hl > 0 AND hour_count > @hl) OR (@dl > 0 AND day_count > @dl))`)
-        .raw(),
+        .raw()
+        .safeIntegers(),
       subtractPhones: db.prepare<[PhoneParams]>(`
         UPDATE phone_counters SET
           hour_count = CASE WHEN hour = @h THEN max(0, hour_count - @a) ELSE hour_count END,
           day_count = CASE WHEN day = @d THEN max(0, day_count - @a) ELSE day_count END
         WHERE phone IN (SELECT value FROM json_each(@j))`),
-      record: db.prepare<[string, number], { fingerprint: string; result: string | null }>(
-        'SELECT fingerprint, result FROM idempotency WHERE key = ? AND expires_at > ?',
+      record: db.prepare<[string, number], IdempotencyRow>(
+        'SELECT fingerprint, result, claimed_at, lease_until, request_id FROM idempotency WHERE key = ? AND expires_at > ?',
       ),
-      put: db.prepare<[string, string, string | null, number]>(
-        'INSERT OR REPLACE INTO idempotency (key, fingerprint, result, expires_at) VALUES (?, ?, ?, ?)',
+      put: db.prepare<[string, string, number, number, number, string]>(
+        'INSERT OR REPLACE INTO idempotency (key, fingerprint, result, expires_at, claimed_at, lease_until, request_id) VALUES (?, ?, NULL, ?, ?, ?, ?)',
       ),
-      finish: db.prepare<[string, number, string, string]>(
-        'UPDATE idempotency SET result = ?, expires_at = ? WHERE key = ? AND fingerprint = ?',
+      // A key is kept for its TTL from the claim, not from the answer (nor for the rest of a longer lease).
+      finish: db.prepare<[string, number, string, string, number]>(
+        'UPDATE idempotency SET result = ?, expires_at = claimed_at + ? WHERE key = ? AND fingerprint = ? AND result IS NULL AND lease_until > ?',
       ),
       forget: db.prepare<[string, string]>('DELETE FROM idempotency WHERE key = ? AND fingerprint = ? AND result IS NULL'),
       sweepCounters: db.prepare<[number]>('DELETE FROM counters WHERE expires_at <= ?'),
@@ -138,12 +173,12 @@ export class SqliteStateStore implements StateStore {
       const p = request.phones;
       if (p) {
         for (const group of p.byAmount) {
-          const j = JSON.stringify(group.phones);
+          const j = digitsJson(group.phones);
           s.addPhones.run({ h: p.hour.index, d: p.day.index, a: group.amount, j });
           if (p.hour.limit === 0 && p.day.limit === 0) continue;
           for (const [phone, hour, day] of s.overPhones.all({ j, hl: p.hour.limit, dl: p.day.limit })) {
-            if (hour) phones.push({ phone, window: 'hour' });
-            if (day) phones.push({ phone, window: 'day' });
+            if (hour) phones.push({ phone: String(phone), window: 'hour' });
+            if (day) phones.push({ phone: String(phone), window: 'day' });
           }
         }
       }
@@ -169,17 +204,20 @@ export class SqliteStateStore implements StateStore {
       for (const c of request.counters) s.subtract.run(c.amount, c.key);
       const p = request.phones;
       for (const group of p?.byAmount ?? []) {
-        s.subtractPhones.run({ h: p!.hour.index, d: p!.day.index, a: group.amount, j: JSON.stringify(group.phones) });
+        s.subtractPhones.run({ h: p!.hour.index, d: p!.day.index, a: group.amount, j: digitsJson(group.phones) });
       }
     });
-    this.claimTx = db.transaction((key: string, fingerprint: string, expiresAt: number, now: number): IdempotencyClaim => {
+    this.claimTx = db.transaction(({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): IdempotencyClaim => {
       const record = s.record.get(key, now);
       if (!record) {
-        s.put.run(key, fingerprint, null, expiresAt);
+        s.put.run(key, fingerprint, now + Math.max(ttlMs, leaseMs), now, now + leaseMs, requestId);
         return { state: 'claimed' };
       }
       if (record.fingerprint !== fingerprint) return { state: 'conflict' };
-      return record.result === null ? { state: 'in-progress' } : { state: 'done', result: record.result };
+      if (record.result !== null) return { state: 'done', result: record.result };
+      return record.lease_until > now
+        ? { state: 'in-progress', leaseEndsAt: record.lease_until }
+        : { state: 'unknown', claimedAt: record.claimed_at, requestId: record.request_id };
     });
 
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
@@ -236,14 +274,12 @@ export class SqliteStateStore implements StateStore {
     return this.run(() => this.refundTx.immediate(request));
   }
 
-  claim(key: string, fingerprint: string, ttlMs: number, now: number): Promise<IdempotencyClaim> {
-    return this.run(() => this.claimTx.immediate(key, fingerprint, now + ttlMs, now));
+  claim(request: ClaimRequest): Promise<IdempotencyClaim> {
+    return this.run(() => this.claimTx.immediate(request));
   }
 
-  complete(key: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void> {
-    return this.run(() => {
-      this.statements.finish.run(result, now + ttlMs, key, fingerprint);
-    });
+  complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.run(() => this.statements.finish.run(result, ttlMs, key, fingerprint, now).changes === 1);
   }
 
   release(key: string, fingerprint: string): Promise<void> {

@@ -18,12 +18,13 @@ export interface PhoneWindow {
 
 /**
  * The per-number counters of a batch: every number's hour and day counters, charged together. Numbers
- * are E.164 digits without the `+` as integers (at most 15 digits, exact in a double), so a store can
- * key them as integers rather than building a string key per recipient.
+ * are E.164 digits without the `+`, as strings: libphonenumber-js accepts numbers of up to 17 digits
+ * with the country code (German ones among them), past a double's exact 15-16 digits. A store may key
+ * them as 64-bit integers (19 digits), never as JavaScript numbers.
  */
 export interface PhoneCharges {
   /** Distinct numbers, grouped by how many messages this batch sends to each (almost always one group, of 1). */
-  byAmount: { amount: number; phones: number[] }[];
+  byAmount: { amount: number; phones: string[] }[];
   hour: PhoneWindow;
   day: PhoneWindow;
 }
@@ -36,7 +37,7 @@ export interface ChargeRequest {
 
 /** A per-number counter a charge would overflow. */
 export interface PhoneOverflow {
-  phone: number;
+  phone: string;
   window: 'hour' | 'day';
 }
 
@@ -46,10 +47,26 @@ export interface PhoneOverflow {
  */
 export type ChargeOutcome = { ok: true } | { ok: false; exceeded: number[]; phones: PhoneOverflow[] };
 
+/** A new claim on an idempotency key. */
+export interface ClaimRequest {
+  key: string;
+  fingerprint: string;
+  now: number;
+  /** How long the key is kept, from the claim, whatever becomes of it. */
+  ttlMs: number;
+  /** How long the claimant has to store a result; past it, the key's outcome is unknown for good. */
+  leaseMs: number;
+  /** The claiming request's id, so a later answer can point at its log lines. */
+  requestId: string;
+}
+
 /** What a caller's idempotency key already holds. */
 export type IdempotencyClaim =
   | { state: 'claimed' }
-  | { state: 'in-progress' }
+  /** Claimed by a request whose lease runs until `leaseEndsAt` (ms since the epoch). */
+  | { state: 'in-progress'; leaseEndsAt: number }
+  /** Claimed, its lease over and no result stored: the claimant died or lost the store mid-send. */
+  | { state: 'unknown'; claimedAt: number; requestId: string | null }
   | { state: 'conflict' }
   | { state: 'done'; result: string };
 
@@ -62,10 +79,16 @@ export interface StateStore {
   charge(request: ChargeRequest, now: number): Promise<ChargeOutcome>;
   /** Gives back what `charge` took, for a batch that provably never reached uSpeedo. */
   refund(request: ChargeRequest): Promise<void>;
-  /** Claims `key` for a request with `fingerprint`, or reports what the key already holds. */
-  claim(key: string, fingerprint: string, ttlMs: number, now: number): Promise<IdempotencyClaim>;
-  /** Stores the result for a claimed key, kept for `ttlMs`. */
-  complete(key: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void>;
+  /**
+   * Claims a key for a request, or reports what the key already holds. The record is kept for the
+   * longer of the TTL and the lease, counted from the claim.
+   */
+  claim(request: ClaimRequest): Promise<IdempotencyClaim>;
+  /**
+   * Stores the result for a key this request claimed, kept until `ttlMs` after the claim. Only inside
+   * the lease: once a key has been reported `unknown` its answer never changes. False when not stored.
+   */
+  complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean>;
   /** Forgets a claim whose request provably sent nothing, so the key can be used again. */
   release(key: string, fingerprint: string): Promise<void>;
   /** Resolves when the store answers. */

@@ -7,6 +7,7 @@ export enum SendBatchSmsErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   IDEMPOTENCY_IN_PROGRESS = 'IDEMPOTENCY_IN_PROGRESS',
+  OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   PARAMETER_ERROR = 'PARAMETER_ERROR',
   MISSING_PARAMETER = 'MISSING_PARAMETER',
@@ -36,6 +37,11 @@ registerEnumType(SendBatchSmsErrorCode, {
     },
     IDEMPOTENCY_IN_PROGRESS: {
       description: 'A request with this idempotencyKey is still being processed. Nothing was sent; retry shortly for its result.',
+    },
+    OUTCOME_UNKNOWN: {
+      description:
+        'An earlier request with this idempotencyKey may have been sent, but its outcome was never recorded (the server stopped mid-send). ' +
+        'Sending again risks a duplicate: check uSpeedo before sending under a new key. Final for the key; nothing was sent now.',
     },
     SERVICE_UNAVAILABLE: { description: "This server's state store is unreachable, so it cannot check limits. Nothing was sent." },
     PARAMETER_ERROR: { description: 'uSpeedo RetCode 215392: a parameter was rejected.' },

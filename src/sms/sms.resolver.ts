@@ -22,6 +22,6 @@ export class SmsResolver {
     @Arg('input', () => SendBatchSmsInput) input: SendBatchSmsInput,
     @Ctx() context: GraphQLContext,
   ): Promise<SendBatchSmsSuccess | SendBatchSmsError> {
-    return this.sms.sendBatch(input, context.caller, context.log);
+    return this.sms.sendBatch(input, context.caller, context.log, context.requestId);
   }
 }

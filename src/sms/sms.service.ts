@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../auth/caller';
-import type { Idempotency } from '../guard/idempotency';
+import type { Idempotency, IdempotencyDecision } from '../guard/idempotency';
 import type { Charged, RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError } from '../guard/state-store';
 import type { SmsMetrics } from '../metrics';
@@ -10,6 +10,7 @@ import { prepareBatch } from './prepare-batch';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
+import { deserializeResult, serializeResult } from './stored-result';
 import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
 
@@ -41,6 +42,37 @@ const storeUnavailable = () =>
     retryable: true,
   });
 
+/** What a key already taken answers, instead of a send. */
+function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>): Result {
+  switch (claim.kind) {
+    case 'replay':
+      return deserializeResult(claim.payload);
+    case 'conflict':
+      return failure({
+        code: Code.IDEMPOTENCY_CONFLICT,
+        message: 'This idempotencyKey was already used with a different batch. Nothing was sent; use a new key for a new batch.',
+      });
+    case 'in-progress':
+      return failure({
+        code: Code.IDEMPOTENCY_IN_PROGRESS,
+        message: 'A request with this idempotencyKey is still in progress. Nothing was sent; retry shortly to get its result.',
+        retryable: true,
+        retryAfterSeconds: claim.retryAfterSeconds,
+      });
+    case 'outcome-unknown': {
+      const when = claim.claimedAt ? ` at ${claim.claimedAt.toISOString()}` : '';
+      const which = claim.requestId ? ` (request id ${claim.requestId} in this server's logs)` : '';
+      return failure({
+        code: Code.OUTCOME_UNKNOWN,
+        message:
+          `An earlier request with this idempotencyKey${which}${when} may have been sent to uSpeedo, but its outcome was never recorded ` +
+          '(the server stopped or lost its state store mid-send). Sending the batch again risks a duplicate SMS. ' +
+          "Check uSpeedo's console (its send records for that time) before sending it under a new key. Nothing was sent now.",
+      });
+    }
+  }
+}
+
 /** Validates a batch, checks the caller's limits and idempotency key, and sends it to uSpeedo in one call, or not at all. */
 export class SmsService {
   constructor(
@@ -66,7 +98,7 @@ export class SmsService {
   }
 
   /** Sends one batch. Never throws for anything a caller can act on: those come back as `SendBatchSmsError`. */
-  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger): Promise<Result> {
+  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, requestId: string): Promise<Result> {
     const tasks = input.taskContent.length;
     const who = { caller: caller.id, callerKind: caller.kind, tasks };
     const scope = callerKey(caller);
@@ -89,30 +121,19 @@ export class SmsService {
     // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
     const body = JSON.stringify(prepared.request);
 
-    let claim: Awaited<ReturnType<Idempotency['claim']>> | undefined;
+    let claim: IdempotencyDecision | undefined;
     if (input.idempotencyKey) {
       try {
-        claim = await this.idempotency.claim(scope, input.idempotencyKey, body);
+        claim = await this.idempotency.claim(scope, input.idempotencyKey, body, requestId);
       } catch (error) {
         return this.refuse(log, who, error);
       }
       if (claim.kind !== 'proceed') {
-        log.info({ sms: { ...who, recipients, idempotency: claim.kind } }, 'sendBatchSms answered from its idempotency key');
-        this.metrics?.mutations.inc({
-          result: claim.kind === 'replay' ? 'REPLAYED' : claim.kind === 'conflict' ? Code.IDEMPOTENCY_CONFLICT : Code.IDEMPOTENCY_IN_PROGRESS,
-        });
-        if (claim.kind === 'replay') return claim.result;
-        return claim.kind === 'conflict'
-          ? failure({
-              code: Code.IDEMPOTENCY_CONFLICT,
-              message: 'This idempotencyKey was already used with a different batch. Nothing was sent; use a new key for a new batch.',
-            })
-          : failure({
-              code: Code.IDEMPOTENCY_IN_PROGRESS,
-              message: 'A request with this idempotencyKey is still in progress. Nothing was sent; retry shortly to get its result.',
-              retryable: true,
-              retryAfterSeconds: 1,
-            });
+        const answer = answerFromKey(claim);
+        const label = claim.kind === 'replay' ? 'REPLAYED' : (answer as SendBatchSmsError).code;
+        log.info({ sms: { ...who, recipients, idempotency: claim.kind, result: label } }, 'sendBatchSms answered from its idempotency key');
+        this.metrics?.mutations.inc({ result: label });
+        return answer;
       }
     }
     const release = claim?.kind === 'proceed' ? claim.release : async () => {};
@@ -136,7 +157,7 @@ export class SmsService {
 
     const started = performance.now();
     const exchange = await this.uspeedo.sendBatch(body);
-    const result = mapUspeedoExchange(exchange);
+    const result = mapUspeedoExchange(exchange, (text) => this.uspeedo.redact(text));
     const upstreamMs = Math.round(performance.now() - started);
 
     // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
@@ -144,7 +165,13 @@ export class SmsService {
       await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
       await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
     } else if (claim?.kind === 'proceed') {
-      await claim.complete(result).catch((error: unknown) => log.error({ err: error }, 'could not store an idempotent result'));
+      // Not stored (the store failed, or the lease ran out first): once the lease is over, retries
+      // with this key answer OUTCOME_UNKNOWN rather than sending again.
+      const stored = await claim.complete(serializeResult(result)).catch((error: unknown) => {
+        log.error({ err: error }, 'could not store an idempotent result');
+        return false;
+      });
+      if (!stored) log.warn({ sms: { ...who, idempotency: 'not-stored' } }, 'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN');
     }
 
     const outcome =

@@ -48,7 +48,8 @@ describe('idempotencyKey', () => {
     pool.upstream.reply({ delayMs: 300 });
     const first = send(server, input('order-45'));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await send(server, input('order-45'))).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', retryable: true, retryAfterSeconds: 1 });
+    // The lease: the 2 s upstream timeout plus the margin, less the 100 ms gone.
+    expect(await send(server, input('order-45'))).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS', retryable: true, retryAfterSeconds: 7 });
     const result = await first;
     expect(result.__typename).toBe('SendBatchSmsSuccess');
     expect(await send(server, input('order-45'))).toEqual(result);

@@ -36,17 +36,17 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
   const refused = (exceeded: number[], phones: PhoneOverflow[]) => ({ ok: false, exceeded, phones });
   const sorted = (outcome: ChargeOutcome) =>
-    outcome.ok ? outcome : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone - b.phone || a.window.localeCompare(b.window)) };
+    outcome.ok ? outcome : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
   beforeAll(async () => ({ store, stop } = await open()));
   afterAll(() => stop());
 
   it('charges every counter and every number of a batch, and counts on from there', async () => {
-    const phones = Array.from({ length: 500 }, (_, i) => 8613800100000 + i);
+    const phones = Array.from({ length: 500 }, (_, i) => String(8613800100000 + i));
     const batch = { counters: [counter('caller', 500, 1000, now + 5_000)], phones: numbers(1, 2, 5, [{ amount: 1, phones }]) };
     expect(await store.charge(batch, now)).toEqual({ ok: true });
     expect(await store.charge(batch, now)).toEqual({ ok: true });
     // A third message to any of them overflows its hour counter of 2, and names exactly those.
-    const third = numbers(1, 2, 5, [{ amount: 1, phones: [phones[7]!, 8613999999999, phones[9]!] }]);
+    const third = numbers(1, 2, 5, [{ amount: 1, phones: [phones[7]!, '8613999999999', phones[9]!] }]);
     expect(sorted(await store.charge({ counters: [], phones: third }, now))).toEqual(
       refused([], [{ phone: phones[7]!, window: 'hour' }, { phone: phones[9]!, window: 'hour' }]),
     );
@@ -55,8 +55,8 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
 
   it('names both windows of a number, counts a number sent several messages by its amount, and checks no limit of 0', async () => {
-    const p = 8615500000001;
-    const q = 8615500000002;
+    const p = '8615500000001';
+    const q = '8615500000002';
     expect(await store.charge({ counters: [], phones: numbers(2, 3, 4, [{ amount: 3, phones: [p] }, { amount: 1, phones: [q] }]) }, now)).toEqual({ ok: true });
     expect(sorted(await store.charge({ counters: [], phones: numbers(2, 3, 4, [{ amount: 2, phones: [p, q] }]) }, now))).toEqual(
       refused([], [{ phone: p, window: 'day' }, { phone: p, window: 'hour' }]),
@@ -66,8 +66,8 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
 
   it('on an overflow charges nothing at all, not even the counters and numbers that had room', async () => {
-    const full = 8613700000001;
-    const roomy = 8613700000002;
+    const full = '8613700000001';
+    const roomy = '8613700000002';
     expect(await store.charge({ counters: [counter('full', 1, 1)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [full] }]) }, now)).toEqual({ ok: true });
     const outcome = await store.charge(
       { counters: [counter('roomy-a', 5, 5), counter('full', 1, 1), counter('roomy-b', 5, 5)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [roomy, full] }]) },
@@ -79,7 +79,7 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
 
   it('charges concurrent batches in arrival order, each all or nothing (SQLite commits them as one group)', async () => {
-    const p = 8613400000001;
+    const p = '8613400000001';
     const batch = (amount: number) => ({ counters: [counter('concurrent', amount, 5)], phones: numbers(6, 2, 2, [{ amount: 1, phones: [p] }]) });
     // Sent in one turn of the event loop: the second overflows the counter and takes nothing, so the
     // third (which fits what the second would have taken) still passes; the fourth overflows the number.
@@ -88,7 +88,7 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
 
   it('gives back a refunded charge, counters and numbers alike', async () => {
-    const p = 8613600000001;
+    const p = '8613600000001';
     const batch = { counters: [counter('refund', 2, 2)], phones: numbers(4, 1, 1, [{ amount: 1, phones: [p] }]) };
     expect(await store.charge(batch, now)).toEqual({ ok: true });
     expect(sorted(await store.charge(batch, now))).toEqual(refused([0], [{ phone: p, window: 'day' }, { phone: p, window: 'hour' }]));
@@ -104,12 +104,86 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
     const later = Date.now();
     expect(await store.charge(only(counter('window', 2, 2, later + 60_000)), later)).toEqual({ ok: true });
 
-    const p = 8613500000001;
+    const p = '8613500000001';
     const at = (hour: number) => ({ counters: [], phones: { byAmount: [{ amount: 1, phones: [p] }], hour: { index: hour, expiresAt: later + 60_000, limit: 1 }, day: { index: 5, expiresAt: later + 60_000, limit: 2 } } });
     expect(await store.charge(at(100), later)).toEqual({ ok: true });
     expect(sorted(await store.charge(at(100), later))).toEqual(refused([], [{ phone: p, window: 'hour' }]));
     // The next hour of the same day: the hour counts from zero, the day goes on to its limit of 2.
     expect(await store.charge(at(101), later)).toEqual({ ok: true });
     expect(sorted(await store.charge(at(102), later))).toEqual(refused([], [{ phone: p, window: 'day' }]));
+  });
+});
+
+describe.each(stores)('%s state store: per-number counters past 15 digits', (_name, open) => {
+  it('keeps two 17-digit numbers that differ only in the last digit apart', async () => {
+    const { store, stop } = await open();
+    try {
+      const now = Date.now();
+      // Both parse as valid German numbers; as JavaScript numbers they are the same double.
+      const [a, b] = ['49301234567890121', '49301234567890123'];
+      expect(Number(a)).toBe(Number(b));
+      const phones = (phone: string) => ({ byAmount: [{ amount: 1, phones: [phone] }], hour: { index: 9, expiresAt: now + 60_000, limit: 5 }, day: { index: 9, expiresAt: now + 60_000, limit: 0 } });
+      for (let i = 0; i < 5; i++) expect(await store.charge({ counters: [], phones: phones(a) }, now)).toEqual({ ok: true });
+      expect(await store.charge({ counters: [], phones: phones(a) }, now)).toEqual({ ok: false, exceeded: [], phones: [{ phone: a, window: 'hour' }] });
+      expect(await store.charge({ counters: [], phones: phones(b) }, now)).toEqual({ ok: true });
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe.each(stores)('%s state store: idempotency records', (_name, open) => {
+  let store: StateStore;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ store, stop } = await open()));
+  afterAll(() => stop());
+  const claim = (key: string, now: number, over: Partial<{ fingerprint: string; ttlMs: number; leaseMs: number }> = {}) =>
+    store.claim({ key, fingerprint: 'f1', now, ttlMs: 60_000, leaseMs: 1_000, requestId: 'req-1', ...over });
+
+  it('is in progress inside the lease, then unknown for good: a late result is not stored', async () => {
+    const t = Date.now();
+    expect(await claim('k1', t)).toEqual({ state: 'claimed' });
+    expect(await claim('k1', t + 400)).toEqual({ state: 'in-progress', leaseEndsAt: t + 1_000 });
+    expect(await claim('k1', t + 1_000)).toEqual({ state: 'unknown', claimedAt: t, requestId: 'req-1' });
+    // Too late to store a result: the key's answer stays unknown.
+    expect(await store.complete('k1', 'f1', '{"late":true}', t + 1_001, 60_000)).toBe(false);
+    expect(await claim('k1', t + 59_000)).toEqual({ state: 'unknown', claimedAt: t, requestId: 'req-1' });
+    expect(await claim('k1', t + 1_000, { fingerprint: 'f2' })).toEqual({ state: 'conflict' });
+  });
+
+  it('stores a result inside the lease and keeps it for the TTL counted from the claim, not from the result', async () => {
+    const t = Date.now();
+    expect(await claim('k2', t, { ttlMs: 1_500, leaseMs: 1_000 })).toEqual({ state: 'claimed' });
+    expect(await store.complete('k2', 'f1', 'stored', t + 900, 1_500)).toBe(true);
+    expect(await store.complete('k2', 'f1', 'again', t + 950, 1_500)).toBe(false);
+    expect(await claim('k2', t + 1_200)).toEqual({ state: 'done', result: 'stored' });
+    // Redis expires the key on its own clock: wait the TTL out for real.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t + 1_600 - Date.now())));
+    expect(await claim('k2', Date.now())).toEqual({ state: 'claimed' });
+  });
+
+  it('keeps a record at least as long as its lease, whatever the TTL', async () => {
+    const t = Date.now();
+    expect(await claim('k3', t, { ttlMs: 100, leaseMs: 1_000 })).toEqual({ state: 'claimed' });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t + 300 - Date.now())));
+    expect(await claim('k3', t + 300)).toEqual({ state: 'in-progress', leaseEndsAt: t + 1_000 });
+  });
+
+  it('forgets a stored result at the TTL from the claim even when the lease is longer', async () => {
+    const t = Date.now();
+    expect(await claim('k5', t, { ttlMs: 300, leaseMs: 5_000 })).toEqual({ state: 'claimed' });
+    expect(await store.complete('k5', 'f1', 'r', t + 50, 300)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t + 400 - Date.now())));
+    expect(await claim('k5', Date.now())).toEqual({ state: 'claimed' });
+  });
+
+  it('frees a key whose request sent nothing, and never one that holds a result', async () => {
+    const t = Date.now();
+    expect(await claim('k4', t)).toEqual({ state: 'claimed' });
+    await store.release('k4', 'f1');
+    expect(await claim('k4', t + 10)).toEqual({ state: 'claimed' });
+    expect(await store.complete('k4', 'f1', 'r', t + 20, 60_000)).toBe(true);
+    await store.release('k4', 'f1');
+    expect(await claim('k4', t + 30)).toEqual({ state: 'done', result: 'r' });
   });
 });
