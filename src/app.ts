@@ -12,7 +12,7 @@ import { authHook } from './auth/auth.hook';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config';
 import type { GraphQLContext } from './context';
-import { Idempotency } from './guard/idempotency';
+import { Idempotency, LEASE_MARGIN_MS } from './guard/idempotency';
 import { RateLimiter } from './guard/rate-limits';
 import { RedisStateStore } from './guard/redis-state-store';
 import { SqliteStateStore } from './guard/sqlite-state-store';
@@ -98,6 +98,14 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       ...(deps.logDestination ? { stream: deps.logDestination } : {}),
     },
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client has REQUEST_TIMEOUT_MS to send a whole request, headers and body; then Node answers 408
+    // and closes. Node checks every connectionsCheckingInterval, so that bounds how late the cut comes.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))),
+    },
     // Keep a caller's request id when it is safe to log; otherwise make one.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
@@ -135,18 +143,18 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     uspeedo,
     config.limits,
     new RateLimiter(store, config.rateLimits),
-    new Idempotency(store, config.idempotencyTtlSeconds),
+    new Idempotency(store, config.idempotencyTtlSeconds, config.uspeedo.timeoutMs + LEASE_MARGIN_MS),
     metrics,
   );
   const schema = buildGraphQLSchema(sms);
-  const protection = operationProtection(config.isProduction);
+  const protection = operationProtection(!config.introspection);
 
   const apollo = new ApolloServer<GraphQLContext>({
     gateway: jitGateway(schema),
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
     // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.
-    hideSchemaDetailsFromClientErrors: config.isProduction,
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     validationRules: protection.validationRules,
@@ -156,7 +164,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       logUnexpectedErrors,
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
     ],
-    formatError: config.isProduction ? maskUnexpectedError : undefined,
+    formatError: config.hardened ? maskUnexpectedError : undefined,
   });
   await apollo.start();
   // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The
@@ -169,7 +177,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
 
   await app.register(cors, {
-    origin: config.isProduction ? config.corsOrigins : [...config.corsOrigins, ...APOLLO_SANDBOX_ORIGINS],
+    origin: config.introspection ? [...config.corsOrigins, ...APOLLO_SANDBOX_ORIGINS] : config.corsOrigins,
     methods: ['GET', 'POST'],
     exposedHeaders: ['x-request-id'],
     maxAge: 600,
@@ -179,8 +187,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   app.route({
     method: ['GET', 'POST'],
     url: '/graphql',
-    preHandler: authHook(new Authenticator(config.auth)),
-    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log, caller: request.caller }) }),
+    // onRequest: a caller without valid credentials is answered before its body is read or parsed.
+    onRequest: authHook(new Authenticator(config.auth)),
+    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log, caller: request.caller, requestId: request.id }) }),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -203,6 +212,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       if (!timingSafeEqual(createHash('sha256').update(sent).digest(), metricsToken)) {
         return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'METRICS_TOKEN required' });
       }
+    } else if (!config.metricsPublic) {
+      return reply.code(401).send({ error: 'metrics are closed: set METRICS_TOKEN (and send it as a bearer token) or METRICS_PUBLIC=true' });
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

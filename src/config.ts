@@ -12,9 +12,15 @@ export interface UspeedoCredentials {
 
 /** Everything the server needs, validated. Built only by `loadConfig`. */
 export interface Config {
-  /** As given (default `development`); only `production` changes behaviour. */
+  /** As given (default `development`). `production` also refuses to start on the simulator unasked. */
   nodeEnv: string;
   isProduction: boolean;
+  /**
+   * True with real uSpeedo credentials (real money) or in production: callers required, introspection
+   * and the Sandbox off unless asked for, schema hints hidden, /metrics closed, unexpected errors masked.
+   * It follows the credentials, not NODE_ENV, so a typo there cannot open a paid endpoint.
+   */
+  hardened: boolean;
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -32,8 +38,12 @@ export interface Config {
   rateLimits: RateLimitValues;
   idempotencyTtlSeconds: number;
   state: StateConfig;
-  /** Bearer token `/metrics` requires; null leaves it open (keep it off the public network then). */
+  /** Bearer token `/metrics` requires; null leaves it open only when `metricsPublic`, else it answers 401. */
   metricsToken: string | null;
+  /** `/metrics` open to anyone without a token: outside a hardened posture, or with METRICS_PUBLIC=true. */
+  metricsPublic: boolean;
+  /** How long a client has to send a whole request, headers and body. */
+  requestTimeoutMs: number;
   /** How long a shutdown waits for in-flight requests before giving up. */
   shutdownGraceMs: number;
 }
@@ -48,8 +58,8 @@ export type JwtKeySource =
 export interface AuthConfig {
   /** sha256 hex of each API key → its caller id. The keys themselves are never configured. */
   apiKeys: ReadonlyMap<string, string>;
-  jwt: { key: JwtKeySource; issuer: string | undefined; audience: string | undefined } | null;
-  /** True when no caller configuration is set: outside production, or with AUTH_DISABLED=true. */
+  jwt: { key: JwtKeySource; issuer: string | undefined; audience: string | undefined; maxAge: string | undefined } | null;
+  /** True when no caller configuration is set: on the simulator outside production, or with AUTH_DISABLED=true. */
   open: boolean;
 }
 
@@ -246,6 +256,13 @@ const envSchema = z.object({
   JWT_SECRET: jwtSecret,
   JWT_ISSUER: optional,
   JWT_AUDIENCE: optional,
+  JWT_MAX_AGE: optional.transform((value, ctx) => {
+    if (value !== undefined && !/^\d+\s*(s|sec|secs|m|min|mins|h|hr|hrs|hour|hours|d|day|days)?$/i.test(value)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration like 3600, 15m, 1h or 1d' });
+      return z.NEVER;
+    }
+    return value;
+  }),
   AUTH_DISABLED: flag(),
   RATE_LIMIT_CALLER_PER_MINUTE: rateLimit(1000),
   RATE_LIMIT_CALLER_PER_DAY: rateLimit(10000),
@@ -263,7 +280,9 @@ const envSchema = z.object({
     }
     return value;
   }),
+  METRICS_PUBLIC: flag(),
   SHUTDOWN_GRACE_MS: wholeNumber(0, 600000, 15000),
+  REQUEST_TIMEOUT_MS: wholeNumber(100, 600000, 30000),
 });
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
@@ -278,6 +297,7 @@ function crossFieldProblems(env: Env): string[] {
   const forcedOn = simulator !== undefined && TRUE.has(simulator);
   const forcedOff = simulator !== undefined && FALSE.has(simulator);
   const production = env.NODE_ENV?.trim() === 'production';
+  const live = hasId && hasSecret && !forcedOn;
 
   if (hasId !== hasSecret) {
     problems.push(`${hasId ? 'USPEEDO_ACCESS_KEY_SECRET' : 'USPEEDO_ACCESS_KEY_ID'}: is required when ${hasId ? 'USPEEDO_ACCESS_KEY_ID' : 'USPEEDO_ACCESS_KEY_SECRET'} is set`);
@@ -295,12 +315,17 @@ function crossFieldProblems(env: Env): string[] {
   const authDisabled = env.AUTH_DISABLED !== undefined && TRUE.has(env.AUTH_DISABLED.trim().toLowerCase());
   if (authDisabled && callersConfigured) {
     problems.push('AUTH_DISABLED: cannot be true while API_KEYS or a JWT_* key is set');
-  } else if (production && !callersConfigured && !authDisabled) {
+  } else if ((production || live) && !callersConfigured && !authDisabled) {
+    const why = live ? 'with real uSpeedo credentials, whatever NODE_ENV says' : 'in production';
     problems.push(
-      'API_KEYS: callers are required in production (set API_KEYS, or JWT_JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET; AUTH_DISABLED=true leaves the endpoint open to anyone)',
+      `API_KEYS: callers are required ${why}: set API_KEYS (npm run api-key mints one) or JWT_JWKS_URL / JWT_PUBLIC_KEY / JWT_SECRET, ` +
+        'or set AUTH_DISABLED=true to leave the endpoint open to anyone who can reach it',
     );
   }
-  for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE']) {
+  if (isSet(env.METRICS_PUBLIC) && TRUE.has(env.METRICS_PUBLIC!.trim().toLowerCase()) && isSet(env.METRICS_TOKEN)) {
+    problems.push('METRICS_PUBLIC: cannot be true while METRICS_TOKEN is set');
+  }
+  for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE']) {
     if (isSet(env[name]) && jwtSources.length === 0) problems.push(`${name}: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET`);
   }
   return problems;
@@ -328,22 +353,22 @@ export function loadConfig(env: Env): Config {
   const e = parsed.data;
   const isProduction = e.NODE_ENV === 'production';
   const useSimulator = e.USPEEDO_SIMULATOR ?? !e.USPEEDO_ACCESS_KEY_ID;
+  const live = !useSimulator && Boolean(e.USPEEDO_ACCESS_KEY_ID && e.USPEEDO_ACCESS_KEY_SECRET);
+  const hardened = isProduction || live;
   const key = jwtKey(e);
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
+    hardened,
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     corsOrigins: e.CORS_ORIGINS,
-    introspection: e.GRAPHQL_INTROSPECTION ?? !isProduction,
+    introspection: e.GRAPHQL_INTROSPECTION ?? !hardened,
     uspeedo: {
       baseUrl: e.USPEEDO_BASE_URL,
       timeoutMs: e.USPEEDO_TIMEOUT_MS,
-      credentials:
-        useSimulator || !e.USPEEDO_ACCESS_KEY_ID || !e.USPEEDO_ACCESS_KEY_SECRET
-          ? null
-          : { accessKeyId: e.USPEEDO_ACCESS_KEY_ID, accessKeySecret: e.USPEEDO_ACCESS_KEY_SECRET },
+      credentials: live ? { accessKeyId: e.USPEEDO_ACCESS_KEY_ID!, accessKeySecret: e.USPEEDO_ACCESS_KEY_SECRET! } : null,
     },
     limits: {
       maxTargetsPerRequest: e.SMS_MAX_TARGETS_PER_REQUEST,
@@ -354,7 +379,7 @@ export function loadConfig(env: Env): Config {
     },
     auth: {
       apiKeys: e.API_KEYS,
-      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE } : null,
+      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAge: e.JWT_MAX_AGE } : null,
       open: e.API_KEYS.size === 0 && !key,
     },
     rateLimits: {
@@ -368,6 +393,8 @@ export function loadConfig(env: Env): Config {
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null },
     metricsToken: e.METRICS_TOKEN ?? null,
+    metricsPublic: e.METRICS_PUBLIC ?? !hardened,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
 }

@@ -41,7 +41,7 @@ export function oneSendPerOperation(context: ValidationContext): ASTVisitor {
 }
 
 /** Armor's plugins and validation rules, `oneSendPerOperation` and the token limit, for the ApolloServer options. */
-export function operationProtection(isProduction: boolean) {
+export function operationProtection(hideSuggestions: boolean) {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: OPERATION_LIMITS.maxDepth },
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
@@ -51,7 +51,7 @@ export function operationProtection(isProduction: boolean) {
     maxTokens: { enabled: false },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost },
     // Suggestions map the schema for someone without introspection; they help while developing.
-    blockFieldSuggestion: { enabled: isProduction },
+    blockFieldSuggestion: { enabled: hideSuggestions },
   }).protect();
   return {
     plugins,

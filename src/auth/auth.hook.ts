@@ -5,7 +5,7 @@ import { ANONYMOUS, type Caller } from './caller';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the auth hook on /graphql before Apollo runs. */
+    /** Set by the auth hook on /graphql before the body is read. */
     caller: Caller;
   }
 }
@@ -17,9 +17,13 @@ function isLandingPage(request: FastifyRequest): boolean {
   return !query?.query && !query?.extensions && (request.headers.accept ?? '').includes('text/html');
 }
 
+// A request that says it has a body (a length, or chunks to come).
+const hasBody = (request: FastifyRequest) =>
+  request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+
 /**
- * A preHandler for /graphql: finds the caller, or answers 401/403/503 with a GraphQL error body
- * before anything is parsed or sent.
+ * An onRequest hook for /graphql: finds the caller, or answers 401/403/503 with a GraphQL error body
+ * before the body is read, let alone parsed, and before anything is sent.
  */
 export function authHook(authenticator: Authenticator) {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -34,6 +38,9 @@ export function authHook(authenticator: Authenticator) {
       request.log.info({ auth: { result: error.code, reason: error.reason } }, 'request refused');
       if (error.code === 'UNAUTHENTICATED') reply.header('www-authenticate', 'Bearer realm="sms", error="invalid_token"');
       if (error.code === 'FORBIDDEN') reply.header('www-authenticate', 'Bearer realm="sms", error="insufficient_scope", scope="sms:send"');
+      // The body is never read: closing the connection after the answer stops Node from reading (and
+      // a slow client from dripping) the rest of it just to keep the connection alive.
+      if (hasBody(request)) reply.header('connection', 'close');
       await reply
         .code(error.statusCode)
         .type('application/json; charset=utf-8')

@@ -32,8 +32,15 @@ function algorithmsFor(key: KeyObject): string[] {
 
 type Verifier = (token: string) => Promise<JWTPayload>;
 
-function jwtVerifier(key: JwtKeySource, issuer: string | undefined, audience: string | undefined): Verifier {
-  const options = { issuer, audience, clockTolerance: CLOCK_TOLERANCE_SECONDS, requiredClaims: ['exp', 'sub'] };
+function jwtVerifier(key: JwtKeySource, issuer: string | undefined, audience: string | undefined, maxAge: string | undefined): Verifier {
+  // With a maximum age, jose refuses a token issued longer ago than it (by iat), and one without iat.
+  const options = {
+    issuer,
+    audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: maxAge === undefined ? ['exp', 'sub'] : ['exp', 'sub', 'iat'],
+    ...(maxAge === undefined ? {} : { maxTokenAge: /^\d+$/.test(maxAge) ? Number(maxAge) : maxAge }),
+  };
   switch (key.kind) {
     case 'jwks': {
       const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(key.url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
@@ -76,7 +83,7 @@ export class Authenticator {
 
   constructor(private readonly config: AuthConfig) {
     const jwt = config.jwt;
-    this.verifyJwt = jwt ? jwtVerifier(jwt.key, jwt.issuer, jwt.audience) : undefined;
+    this.verifyJwt = jwt ? jwtVerifier(jwt.key, jwt.issuer, jwt.audience, jwt.maxAge) : undefined;
   }
 
   /** True when no callers are configured: every request runs as `anonymous`. */

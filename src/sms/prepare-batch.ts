@@ -2,6 +2,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import type { Recipient } from '../guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../uspeedo/uspeedo.types';
 import { readPhone } from './phone';
+import { printableTextProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
 import type { FieldError } from './send-batch-sms.result';
@@ -111,9 +112,12 @@ export function prepareBatch(
           errors.push({ path: targetPath(t, i, 'templateParams'), message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries` });
         }
         for (let p = 0; p < params.length; p++) {
-          if (!fitsCodePoints(params[p]!, limits.maxTemplateParamLength)) {
+          const param = params[p]!;
+          if (!fitsCodePoints(param, limits.maxTemplateParamLength)) {
             errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: `must be at most ${limits.maxTemplateParamLength} characters` });
           }
+          const problem = printableTextProblem(param);
+          if (problem) errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: problem });
         }
         target.push({ Phone: phone, TemplateParams: params });
       } else {

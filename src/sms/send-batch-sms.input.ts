@@ -1,12 +1,11 @@
 import { ArrayNotEmpty, IsOptional, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
+import { IsPrintableText } from './printable-text';
 import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 
 // Rules that do not depend on configuration live here as decorators, for the batch and its tasks. The
 // configurable limits and every per-target rule are checked in prepare-batch.ts, in one pass that
 // also normalises each phone for the upstream body.
-const NOT_BLANK = /\S/;
-const NO_CONTROL_CHARACTERS = /^\P{Cc}*$/u;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Longest `idempotencyKey`, as with Stripe's idempotency keys. */
@@ -23,7 +22,9 @@ export class SmsTargetInput {
 
   @Field(() => [String], {
     nullable: true,
-    description: "Values for the template's variables {1}, {2}, … in order. Leave out for a template without variables.",
+    description:
+      "Values for the template's variables {1}, {2}, … in order; printable text (no control characters, newlines included). " +
+      'Leave out for a template without variables.',
   })
   templateParams?: string[] | null;
 }
@@ -32,14 +33,12 @@ export class SmsTargetInput {
 @InputType({ description: 'One template sent from one sender to a list of recipients.' })
 export class SmsTaskInput {
   @Field(() => String, { description: `uSpeedo template id, 1 to ${TEMPLATE_ID_MAX_LENGTH} characters.` })
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
+  @IsPrintableText()
   @MaxLength(TEMPLATE_ID_MAX_LENGTH, { message: `must be at most ${TEMPLATE_ID_MAX_LENGTH} characters` })
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
   templateId!: string;
 
   @Field(() => String, { description: 'Sender name registered with uSpeedo (see smsLimits.maxSenderIdLength).' })
-  @Matches(NOT_BLANK, { message: 'must not be blank' })
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
+  @IsPrintableText()
   senderId!: string;
 
   @Field(() => [SmsTargetInput], { description: 'Recipients, at least one; a phone number at most once per task.' })

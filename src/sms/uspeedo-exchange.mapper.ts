@@ -58,7 +58,11 @@ function readFailedTargets(value: unknown): FailedTargetPhone[] | undefined {
  * Turns what happened on the wire into the GraphQL result, row by row of the mapping table in the
  * README. `retryable` is true only where a retry provably cannot send the same SMS twice.
  */
-export function mapUspeedoExchange(exchange: UspeedoExchange): SendBatchSmsSuccess | SendBatchSmsError {
+/**
+ * Maps what happened on the wire to the result union. `redact` cleans uSpeedo's Message before it
+ * reaches a caller (the client's `redact` removes this server's credentials from it).
+ */
+export function mapUspeedoExchange(exchange: UspeedoExchange, redact: (text: string) => string = (text) => text): SendBatchSmsSuccess | SendBatchSmsError {
   switch (exchange.kind) {
     case 'not-sent':
       return failure({
@@ -88,14 +92,14 @@ export function mapUspeedoExchange(exchange: UspeedoExchange): SendBatchSmsSucce
         requestUuid: exchange.requestUuid,
       });
     case 'answered':
-      return mapAnswer(exchange);
+      return mapAnswer(exchange, redact);
   }
 }
 
-function mapAnswer({ status, body, requestUuid, retryAfter }: Extract<UspeedoExchange, { kind: 'answered' }>) {
+function mapAnswer({ status, body, requestUuid, retryAfter }: Extract<UspeedoExchange, { kind: 'answered' }>, redact: (text: string) => string) {
   const json = parseJson(body);
   const retCode = typeof json?.RetCode === 'number' && Number.isInteger(json.RetCode) ? json.RetCode : null;
-  const upstreamMessage = typeof json?.Message === 'string' && json.Message !== '' ? json.Message : null;
+  const upstreamMessage = typeof json?.Message === 'string' && json.Message !== '' ? redact(json.Message) : null;
   const known = { retCode, httpStatus: status, requestUuid };
 
   if (status === 401 || status === 403 || retCode === RetCode.BAD_CREDENTIALS) {

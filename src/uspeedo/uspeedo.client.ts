@@ -135,9 +135,15 @@ export class UspeedoClient {
   readonly #http: KyInstance;
   readonly #timeoutMs: number;
   readonly #agent: Agent | undefined;
+  /** Everything of ours an answer must not echo back to a caller: longest first, so none leaves a part of another. */
+  readonly #secrets: string[];
 
   constructor(options: UspeedoClientOptions) {
     const { accessKeyId, accessKeySecret } = options.credentials;
+    const basic = Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64');
+    this.#secrets = [`Basic ${basic}`, basic, `${accessKeyId}:${accessKeySecret}`, accessKeySecret, accessKeyId]
+      .filter((secret) => secret !== '')
+      .sort((a, b) => b.length - a.length);
     this.#timeoutMs = options.timeoutMs;
     this.#agent = options.fetch ? undefined : new Agent({ keepAliveTimeout: 4_000 });
     this.#http = ky.create({
@@ -151,10 +157,17 @@ export class UspeedoClient {
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
-        authorization: `Basic ${Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64')}`,
+        authorization: `Basic ${basic}`,
       },
       fetch: options.fetch ?? createUndiciFetch(this.#agent),
     });
+  }
+
+  /** `text` (uSpeedo's Message, say) without this client's credentials or its Basic header. */
+  redact(text: string): string {
+    let clean = text;
+    for (const secret of this.#secrets) clean = clean.replaceAll(secret, '[redacted]');
+    return clean;
   }
 
   /** Closes the kept-alive connections to uSpeedo, once no send is in flight. */

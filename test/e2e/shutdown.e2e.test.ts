@@ -19,6 +19,8 @@ function startMain(env: Record<string, string> = {}) {
     USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
     USPEEDO_TIMEOUT_MS: '3000',
     STATE_DB_PATH: ':memory:',
+    // Real credentials need callers or an explicit opt-out; callers have tests of their own.
+    AUTH_DISABLED: 'true',
     ...env,
   });
   return run;

@@ -8,6 +8,7 @@ import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
 import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
 import { comparePaths, flatten } from '../../src/sms/prepare-batch';
+import { printableTextProblem } from '../../src/sms/printable-text';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
 import type { FieldError } from '../../src/sms/send-batch-sms.result';
@@ -90,6 +91,8 @@ export function prepareBatchReference(
               message: `must be at most ${limits.maxTemplateParamLength} characters`,
             });
           }
+          const problem = printableTextProblem(param);
+          if (problem) errors.push({ path: [...targetPath, 'templateParams', String(p)], message: problem });
         });
         const phone = reading.ok ? reading.phone.upstream : entry.phone;
         return params.length > 0 ? { Phone: phone, TemplateParams: params } : { Phone: phone };

@@ -40,9 +40,22 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts the real app on a free loopback port: test credentials, a 2 s upstream timeout, in-memory state, `env` on top (e.g. `USPEEDO_BASE_URL`). */
+const CALLER_VARIABLES = ['API_KEYS', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_SECRET'];
+
+/**
+ * Starts the real app on a free loopback port: test credentials, a 2 s upstream timeout, in-memory
+ * state, `env` on top (e.g. `USPEEDO_BASE_URL`). Real credentials harden the server, so a test that
+ * configures no callers opts out of them (AUTH_DISABLED), one without METRICS_TOKEN opens /metrics
+ * (METRICS_PUBLIC), and one outside production opens introspection, as development on the simulator
+ * has it; the posture itself has tests of its own.
+ */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const openings: Record<string, string> = {};
+  if (!CALLER_VARIABLES.some((name) => env[name]) && env.AUTH_DISABLED === undefined) openings.AUTH_DISABLED = 'true';
+  if (!env.METRICS_TOKEN && env.METRICS_PUBLIC === undefined) openings.METRICS_PUBLIC = 'true';
+  if (env.NODE_ENV !== 'production' && env.GRAPHQL_INTROSPECTION === undefined) openings.GRAPHQL_INTROSPECTION = 'true';
   const config = loadConfig({
+    ...openings,
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,

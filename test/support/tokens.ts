@@ -22,6 +22,8 @@ export interface TokenOptions {
   iss?: string;
   aud?: string;
   exp?: number;
+  /** Issued this many seconds ago (default now). */
+  age?: number;
   secret?: string;
 }
 
@@ -34,7 +36,7 @@ function sign(options: TokenOptions, key: Parameters<SignJWT['sign']>[0], header
   const claims: Record<string, unknown> = {};
   if (options.scope !== undefined) claims.scope = options.scope;
   if (options.scp !== undefined) claims.scp = options.scp;
-  let jwt = new SignJWT(claims).setProtectedHeader(header).setIssuedAt();
+  let jwt = new SignJWT(claims).setProtectedHeader(header).setIssuedAt(Math.floor(Date.now() / 1000) - (options.age ?? 0));
   if (options.sub !== '') jwt = jwt.setSubject(options.sub ?? 'user-1');
   if (options.iss) jwt = jwt.setIssuer(options.iss);
   if (options.aud) jwt = jwt.setAudience(options.aud);

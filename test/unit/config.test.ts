@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       nodeEnv: 'development',
       isProduction: false,
+      hardened: false,
       host: '0.0.0.0',
       port: 4000,
       logLevel: 'info',
@@ -34,7 +35,9 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 86400,
       state: { sqlitePath: './data/state.db', redisUrl: null },
       metricsToken: null,
+      metricsPublic: true,
       shutdownGraceMs: 15000,
+      requestTimeoutMs: 30000,
     });
   });
 
@@ -65,9 +68,13 @@ describe('loadConfig', () => {
       IDEMPOTENCY_TTL_SECONDS: '60',
       STATE_DB_PATH: '/var/lib/sms/state.db',
       REDIS_URL: 'redis://127.0.0.1:6380/2',
+      REQUEST_TIMEOUT_MS: '5000',
     });
     expect(config).toMatchObject({
       isProduction: true,
+      hardened: true,
+      metricsPublic: false,
+      requestTimeoutMs: 5000,
       host: '127.0.0.1',
       port: 8080,
       logLevel: 'warn',
@@ -91,15 +98,23 @@ describe('loadConfig', () => {
 
   it('reads each way of checking JWTs, with issuer and audience', () => {
     const secret = 's'.repeat(32);
-    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'sms' }).auth).toEqual({
+    expect(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'sms', JWT_MAX_AGE: '1h' }).auth).toEqual({
       apiKeys: new Map(),
-      jwt: { key: { kind: 'secret', secret }, issuer: 'https://id.example.com/', audience: 'sms' },
+      jwt: { key: { kind: 'secret', secret }, issuer: 'https://id.example.com/', audience: 'sms', maxAge: '1h' },
       open: false,
     });
     expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.jwt?.key).toEqual({ kind: 'jwks', url: 'https://id.example.com/jwks.json' });
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(loadConfig({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).auth.jwt?.key).toEqual({ kind: 'public-key', pem });
+  });
+
+  it('reports a bad JWT_MAX_AGE, REQUEST_TIMEOUT_MS and a JWT_MAX_AGE without JWTs', () => {
+    expect(problemsOf({ JWT_SECRET: 's'.repeat(32), JWT_MAX_AGE: 'soon', REQUEST_TIMEOUT_MS: '10' })).toEqual([
+      'JWT_MAX_AGE: must be a duration like 3600, 15m, 1h or 1d',
+      'REQUEST_TIMEOUT_MS: must be a whole number from 100 to 600000',
+    ]);
+    expect(problemsOf({ JWT_MAX_AGE: '1h' })).toEqual(['JWT_MAX_AGE: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET']);
   });
 
   it('reports every bad caller and limit variable, repeating no value', () => {
