@@ -179,6 +179,18 @@ describe('text that reaches the SMS', () => {
   });
 });
 
+describe('per-number counters', () => {
+  it('give two valid 17-digit numbers a counter each', async () => {
+    const server = await serve({ RATE_LIMIT_PHONE_PER_HOUR: '5' });
+    const sendTo = async (phone: string) =>
+      (await server.gql(SEND_BATCH_SMS, batch([{ phone }]), bearer(API_KEY_OPS))).body.data.sendBatchSms;
+    for (let i = 0; i < 5; i++) expect((await sendTo('+49301234567890121')).__typename).toBe('SendBatchSmsSuccess');
+    expect(await sendTo('+49301234567890121')).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((await sendTo('+49301234567890123')).__typename).toBe('SendBatchSmsSuccess');
+    expect(pool.upstream.calls).toHaveLength(6);
+  });
+});
+
 describe('smaller holes', () => {
   it('refuses a JWT older than JWT_MAX_AGE (by iat)', async () => {
     const server = await serve({ API_KEYS: '', JWT_SECRET: JWT_TEST_SECRET, JWT_MAX_AGE: '1h' });
