@@ -43,7 +43,9 @@ const server = createServer((req, res) => {
         TaskContent: input.taskContent.map((task) => ({
           TemplateId: task.templateId,
           SenderId: task.senderId,
-          Target: task.target.map((t) => (t.templateParams?.length ? { Phone: t.phone, TemplateParams: t.templateParams } : { Phone: t.phone })),
+          Target: task.target.map((t) =>
+            t.templateParams?.length ? { Phone: t.phone, TemplateParams: t.templateParams } : { Phone: t.phone },
+          ),
         })),
       });
       const answer = JSON.parse(await forward(body)) as { RetCode: number; SessionNo: string[] };

@@ -26,7 +26,14 @@ export interface Summary {
 export interface BenchResults {
   date: string;
   machine: { cpus: number; model: string; node: string; pinned: boolean };
-  options: { durationSeconds: number; warmupSeconds: number; repeats: number; connections: number; sizes: number[]; serverNodeFlags: string[] };
+  options: {
+    durationSeconds: number;
+    warmupSeconds: number;
+    repeats: number;
+    connections: number;
+    sizes: number[];
+    serverNodeFlags: string[];
+  };
   cells: Cell[];
   summary: Summary;
 }

@@ -14,9 +14,11 @@ const root = join(__dirname, '..');
 const tsx = require.resolve('tsx/cjs');
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const API_KEY = 'usk_bench-key-0123456789abcdefghijklmnopqrstuvwxyz';
-const QUERY = 'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
+const QUERY =
+  'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
 
-export type Variant = 'a-direct' | 'b-ky-forwarder' | 'b2-ky-undici-forwarder' | 'c-undici-forwarder' | 'd-lean' | 'e-guarded' | 'e-guarded-redis';
+export type Variant =
+  'a-direct' | 'b-ky-forwarder' | 'b2-ky-undici-forwarder' | 'c-undici-forwarder' | 'd-lean' | 'e-guarded' | 'e-guarded-redis';
 
 export interface BenchOptions {
   durationSeconds: number;
@@ -44,7 +46,8 @@ async function freePort(): Promise<number> {
 
 // Two cores or more: the server alone on core 0, the load and the fake on the others.
 const MULTICORE = cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
-const pinned = (cores: string, command: string, args: string[]) => (MULTICORE ? { command: 'taskset', args: ['-c', cores, command, ...args] } : { command, args });
+const pinned = (cores: string, command: string, args: string[]) =>
+  MULTICORE ? { command: 'taskset', args: ['-c', cores, command, ...args] } : { command, args };
 
 function launch(cores: string, args: string[], env: Record<string, string>): ChildProcess {
   const { command, args: full } = pinned(cores, process.execPath, args);
@@ -67,11 +70,13 @@ async function waitFor(url: string): Promise<void> {
 
 // utime + stime of a process (and its threads), in microseconds; VmHWM in MiB.
 function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))!;
   return Math.round(Number(line.split(/\s+/)[1]) / 1024);
 }
 
@@ -84,7 +89,15 @@ function targets(size: number) {
 function bodyFor(variant: Variant, size: number): string {
   const input = { taskContent: [{ templateId: 'template_id_1', senderId: 'USpeedo', target: targets(size) }] };
   if (variant === 'a-direct') {
-    return JSON.stringify({ TaskContent: [{ TemplateId: 'template_id_1', SenderId: 'USpeedo', Target: targets(size).map((t) => ({ Phone: t.phone, TemplateParams: t.templateParams })) }] });
+    return JSON.stringify({
+      TaskContent: [
+        {
+          TemplateId: 'template_id_1',
+          SenderId: 'USpeedo',
+          Target: targets(size).map((t) => ({ Phone: t.phone, TemplateParams: t.templateParams })),
+        },
+      ],
+    });
   }
   if (isForwarder(variant)) return JSON.stringify({ input });
   return JSON.stringify({ query: QUERY, variables: { input } });
@@ -97,7 +110,13 @@ interface Running {
   child: ChildProcess | null;
 }
 
-async function startVariant(variant: Variant, fakeUrl: string, options: BenchOptions, stateDir: string, started: ChildProcess[]): Promise<Running> {
+async function startVariant(
+  variant: Variant,
+  fakeUrl: string,
+  options: BenchOptions,
+  stateDir: string,
+  started: ChildProcess[],
+): Promise<Running> {
   if (variant === 'a-direct') return { variant, url: `${fakeUrl}/api/v1/usms/SendBatchUSMSMessage`, pid: null, child: null };
   const port = await freePort();
   const base = { PORT: String(port), HOST: '127.0.0.1', USPEEDO_BASE_URL: fakeUrl };
@@ -117,7 +136,15 @@ async function startVariant(variant: Variant, fakeUrl: string, options: BenchOpt
       USPEEDO_ACCESS_KEY_ID: 'bench-id',
       USPEEDO_ACCESS_KEY_SECRET: 'bench-secret',
     };
-    const lean = { AUTH_DISABLED: 'true', RATE_LIMIT_CALLER_PER_MINUTE: '0', RATE_LIMIT_CALLER_PER_DAY: '0', RATE_LIMIT_PHONE_PER_HOUR: '0', RATE_LIMIT_PHONE_PER_DAY: '0', RATE_LIMIT_GLOBAL_PER_DAY: '0', STATE_DB_PATH: join(stateDir, `${variant}.db`) };
+    const lean = {
+      AUTH_DISABLED: 'true',
+      RATE_LIMIT_CALLER_PER_MINUTE: '0',
+      RATE_LIMIT_CALLER_PER_DAY: '0',
+      RATE_LIMIT_PHONE_PER_HOUR: '0',
+      RATE_LIMIT_PHONE_PER_DAY: '0',
+      RATE_LIMIT_GLOBAL_PER_DAY: '0',
+      STATE_DB_PATH: join(stateDir, `${variant}.db`),
+    };
     const high = '1000000000';
     const guarded = {
       API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
@@ -137,7 +164,13 @@ async function startVariant(variant: Variant, fakeUrl: string, options: BenchOpt
   return { variant, url, pid: child.pid!, child };
 }
 
-async function startOrKill(variant: Variant, fakeUrl: string, options: BenchOptions, stateDir: string, started: ChildProcess[]): Promise<Running> {
+async function startOrKill(
+  variant: Variant,
+  fakeUrl: string,
+  options: BenchOptions,
+  stateDir: string,
+  started: ChildProcess[],
+): Promise<Running> {
   const before = new Set(started);
   try {
     return await startVariant(variant, fakeUrl, options, stateDir, started);
@@ -149,7 +182,10 @@ async function startOrKill(variant: Variant, fakeUrl: string, options: BenchOpti
 
 // One request on a connection of its own. fetch's pooled keep-alive connection could be one that
 // the server closes as idle (60 s) just as it is reused, which failed a full run once.
-function once(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
+function once(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers, agent: false }, (res) => {
       let text = '';
@@ -182,14 +218,34 @@ function headersFor(variant: Variant): Record<string, string> {
 function autocannon(url: string, bodyFile: string, variant: Variant, seconds: number, connections: number) {
   const headers = Object.entries(headersFor(variant)).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   const cli = require.resolve('autocannon/autocannon.js');
-  const { command, args } = pinned(MULTICORE ? '1' : '0', process.execPath, [cli, '--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST', ...headers, '-i', bodyFile, url]);
+  const { command, args } = pinned(MULTICORE ? '1' : '0', process.execPath, [
+    cli,
+    '--json',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    ...headers,
+    '-i',
+    bodyFile,
+    url,
+  ]);
   const out = execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 2 ** 20 });
-  return JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; timeouts: number; '2xx': number };
+  return JSON.parse(out) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+    '2xx': number;
+  };
 }
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 /** Runs the whole benchmark and writes its results; resolves with them. */
@@ -213,7 +269,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         const file = join(stateDir, `${r.variant}-${size}.json`);
         writeFileSync(file, bodyFor(r.variant, size));
         bodies.set(`${r.variant}/${size}`, file);
-        if (!(await sanity(r, readFileSync(file, 'utf8')))) throw new Error(`${r.variant} did not answer a ${size}-target batch with a success`);
+        if (!(await sanity(r, readFileSync(file, 'utf8')))) {
+          throw new Error(`${r.variant} did not answer a ${size}-target batch with a success`);
+        }
         if (options.warmupSeconds > 0) autocannon(r.url, file, r.variant, options.warmupSeconds, options.connections);
       }
     }
@@ -230,15 +288,21 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
           const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
           const reached = (await received(fakeUrl)) - before;
           const answers = result['2xx'];
-          if (result.non2xx || result.errors || result.timeouts) cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+          if (result.non2xx || result.errors || result.timeouts) {
+            cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+          }
           // autocannon stops with requests still in flight (up to one per connection, and at the fake's
           // pace a second that it stops counting); those reach the fake unanswered.
-          if (reached < answers || reached > answers + 2 * options.connections) cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo received ${reached}`);
+          if (reached < answers || reached > answers + 2 * options.connections) {
+            cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo received ${reached}`);
+          }
           cell.rps.push(result.requests.average);
           cell.p50.push(result.latency.p50);
           cell.p99.push(result.latency.p99);
           cell.cpu.push(r.pid && answers ? (cpu1 - cpu0) / answers : 0);
-          log(`${key} #${repeat + 1}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${r.pid ? Math.round((cpu1 - cpu0) / Math.max(1, answers)) : '-'} µs CPU/req`);
+          log(
+            `${key} #${repeat + 1}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${r.pid ? Math.round((cpu1 - cpu0) / Math.max(1, answers)) : '-'} µs CPU/req`,
+          );
         }
       }
     }
@@ -297,13 +361,18 @@ function summarize(cells: Cell[]): Summary {
   const want = { 1: 0.6, 100: 0.5, 1000: 0.35 } as Record<number, number>;
   for (const size of sizes) {
     const value = ratio(at('d-lean', size)?.recipientsPerSec, at('b-ky-forwarder', size)?.recipientsPerSec);
-    if (want[size] !== undefined) goals.push({ goal: `recipients/s (d) ÷ (b) at ${size} ≥ ${want[size]}`, value, met: value !== null && value >= want[size]! });
+    if (want[size] !== undefined) {
+      goals.push({ goal: `recipients/s (d) ÷ (b) at ${size} ≥ ${want[size]}`, value, met: value !== null && value >= want[size] });
+    }
     if (size !== 1000) {
       const guard = ratio(at('e-guarded', size)?.recipientsPerSec, at('d-lean', size)?.recipientsPerSec);
       goals.push({ goal: `recipients/s (e) ÷ (d) at ${size} ≥ 0.9`, value: guard, met: guard !== null && guard >= 0.9 });
     }
   }
-  for (const [guarded, label] of [['e-guarded', '(e)'], ['e-guarded-redis', '(e, Redis)']] as const) {
+  for (const [guarded, label] of [
+    ['e-guarded', '(e)'],
+    ['e-guarded-redis', '(e, Redis)'],
+  ] as const) {
     const e = at(guarded, 1000)?.cpuMicrosPerRequest;
     const d = at('d-lean', 1000)?.cpuMicrosPerRequest;
     if (e != null && d != null) {
@@ -320,13 +389,18 @@ function summarize(cells: Cell[]): Summary {
   }
   const p99 = ratio(at('d-lean', 1000)?.p99Ms, at('b-ky-forwarder', 1000)?.p99Ms);
   if (p99 !== null) goals.push({ goal: 'p99 (d) ÷ (b) at 1000 ≤ 3', value: p99, met: p99 <= 3 });
-  const rssD = at('d-lean', sizes[0]!)?.peakRssMb;
-  const rssB = at('b-ky-forwarder', sizes[0]!)?.peakRssMb;
-  if (rssD != null && rssB != null) goals.push({ goal: `peak RSS (d) ≤ 1.5 × (b) + 60 MB (${Math.round(rssB * 1.5 + 60)} MB)`, value: rssD, met: rssD <= rssB * 1.5 + 60 });
+  const rssD = at('d-lean', sizes[0])?.peakRssMb;
+  const rssB = at('b-ky-forwarder', sizes[0])?.peakRssMb;
+  if (rssD != null && rssB != null) {
+    goals.push({ goal: `peak RSS (d) ≤ 1.5 × (b) + 60 MB (${Math.round(rssB * 1.5 + 60)} MB)`, value: rssD, met: rssD <= rssB * 1.5 + 60 });
+  }
   // (b2) is (b) on this server's own transport: the yardstick if a user's proxy were as tuned as ours.
   const context: Summary['context'] = [];
   for (const size of sizes) {
-    context.push({ what: `recipients/s (d) ÷ (b2) at ${size}`, value: ratio(at('d-lean', size)?.recipientsPerSec, at('b2-ky-undici-forwarder', size)?.recipientsPerSec) });
+    context.push({
+      what: `recipients/s (d) ÷ (b2) at ${size}`,
+      value: ratio(at('d-lean', size)?.recipientsPerSec, at('b2-ky-undici-forwarder', size)?.recipientsPerSec),
+    });
   }
   for (const size of sizes.filter((s) => s !== 1000)) {
     const value = ratio(at('e-guarded-redis', size)?.recipientsPerSec, at('d-lean', size)?.recipientsPerSec);
@@ -338,9 +412,16 @@ function summarize(cells: Cell[]): Summary {
 }
 
 if (require.main === module) {
-  const list = (name: string, fallback: string) => (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (name: string, fallback: string) =>
+    (process.env[name] ?? fallback)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const redisUrl = process.env.BENCH_REDIS_URL;
-  const variants = list('BENCH_VARIANTS', 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded') as Variant[];
+  const variants = list(
+    'BENCH_VARIANTS',
+    'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded',
+  ) as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
   runBench({
     durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),

@@ -35,10 +35,10 @@ export interface AppDependencies {
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Origins of Apollo Sandbox and Explorer, allowed outside production so they can call in. */
-export const APOLLO_SANDBOX_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
+const APOLLO_SANDBOX_ORIGINS = ['https://studio.apollographql.com', 'https://sandbox.embed.apollographql.com'];
 
 /** Log paths that may carry a secret: headers, and the request/options objects ky errors carry. */
-export const REDACTED_LOG_PATHS = [
+const REDACTED_LOG_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
@@ -49,8 +49,7 @@ export const REDACTED_LOG_PATHS = [
 ];
 
 /** Said at start when no callers are configured and every request runs as `anonymous`. */
-export const OPEN_AUTH_WARNING =
-  'No callers configured (API_KEYS, JWT_*): anyone who can reach /graphql can send SMS, as caller "anonymous".';
+const OPEN_AUTH_WARNING = 'No callers configured (API_KEYS, JWT_*): anyone who can reach /graphql can send SMS, as caller "anonymous".';
 
 /** Said at start whenever the simulator answers instead of uSpeedo. */
 export const SIMULATOR_WARNING =
@@ -189,7 +188,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     url: '/graphql',
     // onRequest: a caller without valid credentials is answered before its body is read or parsed.
     onRequest: authHook(new Authenticator(config.auth)),
-    handler: fastifyApolloHandler(apollo, { context: async (request) => ({ log: request.log, caller: request.caller, requestId: request.id }) }),
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request) => ({ log: request.log, caller: request.caller, requestId: request.id }),
+    }),
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -213,7 +214,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
         return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({ error: 'METRICS_TOKEN required' });
       }
     } else if (!config.metricsPublic) {
-      return reply.code(401).send({ error: 'metrics are closed: set METRICS_TOKEN (and send it as a bearer token) or METRICS_PUBLIC=true' });
+      return reply
+        .code(401)
+        .send({ error: 'metrics are closed: set METRICS_TOKEN (and send it as a bearer token) or METRICS_PUBLIC=true' });
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -249,6 +252,8 @@ async function openStateStore(config: Config, app: FastifyInstance): Promise<Sta
     lastError = error.message;
     app.log.error({ err: { message: error.message } }, 'Redis state store error');
   });
-  if (!(await store.ready(3000))) app.log.error('Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is');
+  if (!(await store.ready(3000))) {
+    app.log.error('Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is');
+  }
   return store;
 }

@@ -3,12 +3,7 @@ import metadata from 'libphonenumber-js/metadata.min.json';
 import { z } from 'zod';
 import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from './sms/sms-limits';
 import type { RateLimitValues } from './guard/rate-limits';
-
-/** uSpeedo access key pair; sent only as HTTP Basic credentials. */
-export interface UspeedoCredentials {
-  accessKeyId: string;
-  accessKeySecret: string;
-}
+import type { UspeedoCredentials } from './uspeedo/uspeedo.client';
 
 /** Everything the server needs, validated. Built only by `loadConfig`. */
 export interface Config {
@@ -49,10 +44,7 @@ export interface Config {
 }
 
 /** Where a JWT's signature is checked against. */
-export type JwtKeySource =
-  | { kind: 'jwks'; url: string }
-  | { kind: 'public-key'; pem: string }
-  | { kind: 'secret'; secret: string };
+export type JwtKeySource = { kind: 'jwks'; url: string } | { kind: 'public-key'; pem: string } | { kind: 'secret'; secret: string };
 
 /** Who may call. With neither API keys nor JWTs every request runs as caller `anonymous`. */
 export interface AuthConfig {
@@ -64,7 +56,7 @@ export interface AuthConfig {
 }
 
 /** Where limits and idempotency records live: Redis when `redisUrl` is set, else the SQLite file. */
-export interface StateConfig {
+interface StateConfig {
   sqlitePath: string;
   redisUrl: string | null;
 }
@@ -115,7 +107,7 @@ function flag() {
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return optional.transform((value, ctx): T[number] => {
     if (value === undefined) return fallback;
-    if ((values as readonly string[]).includes(value)) return value as T[number];
+    if ((values as readonly string[]).includes(value)) return value;
     ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}` });
     return z.NEVER;
   });
@@ -230,8 +222,7 @@ function urlWithScheme(schemes: string[], example: string) {
 
 const rateLimit = (fallback: number) => wholeNumber(0, 1_000_000_000, fallback);
 
-const limit = (key: keyof SmsLimitValues, min: number) =>
-  wholeNumber(min, SMS_LIMIT_CEILINGS[key], SMS_LIMIT_CEILINGS[key]);
+const limit = (key: keyof SmsLimitValues, min: number) => wholeNumber(min, SMS_LIMIT_CEILINGS[key], SMS_LIMIT_CEILINGS[key]);
 
 const envSchema = z.object({
   NODE_ENV: optional.transform((value) => value ?? 'development'),
@@ -300,7 +291,9 @@ function crossFieldProblems(env: Env): string[] {
   const live = hasId && hasSecret && !forcedOn;
 
   if (hasId !== hasSecret) {
-    problems.push(`${hasId ? 'USPEEDO_ACCESS_KEY_SECRET' : 'USPEEDO_ACCESS_KEY_ID'}: is required when ${hasId ? 'USPEEDO_ACCESS_KEY_ID' : 'USPEEDO_ACCESS_KEY_SECRET'} is set`);
+    problems.push(
+      `${hasId ? 'USPEEDO_ACCESS_KEY_SECRET' : 'USPEEDO_ACCESS_KEY_ID'}: is required when ${hasId ? 'USPEEDO_ACCESS_KEY_ID' : 'USPEEDO_ACCESS_KEY_SECRET'} is set`,
+    );
   } else if (!hasId && !forcedOn && (production || forcedOff)) {
     const why = production
       ? 'in production (set USPEEDO_SIMULATOR=true to run on the simulator, which sends no SMS)'
@@ -344,9 +337,7 @@ function jwtKey(e: { JWT_JWKS_URL?: string; JWT_PUBLIC_KEY?: string; JWT_SECRET?
  */
 export function loadConfig(env: Env): Config {
   const parsed = envSchema.safeParse(env);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   problems.push(...crossFieldProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 

@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { execute, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { execute, OperationTypeNode, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 /**
@@ -30,7 +30,7 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
   // the same document again and again, and a stream of one-off documents never pays for compiling.
   const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
     let compiled = compiledByDocument.get(document);
-    if (!compiled) compiledByDocument.set(document, (compiled = new Map()));
+    if (!compiled) compiledByDocument.set(document, (compiled = new Map() as Compiled));
     const query = compiled.get(operationName);
     if (query === undefined) {
       compiled.set(operationName, 'seen');
@@ -46,7 +46,7 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
   const executor: GatewayExecutor = async (request) => {
     const { document, operationName, operation, context: contextValue } = request;
     const variables = request.request.variables ?? {};
-    if (operation.operation === 'mutation') {
+    if (operation.operation === OperationTypeNode.MUTATION) {
       const query = compiledFor(document, operationName);
       if (query) {
         const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;

@@ -1,8 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-/** What a recipient's batch came to, for `sms_recipients_total`. */
-export type RecipientOutcome = 'accepted' | 'failed' | 'not_sent' | 'unknown';
-
 /** The server's Prometheus metrics, in a registry of its own (several apps can share one process in tests). */
 export class SmsMetrics {
   readonly registry = new Registry();

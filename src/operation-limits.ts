@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, Kind, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /** Armor's limits on an operation's shape. A 1000-target batch sent as variables is a few dozen tokens. */
 export const OPERATION_LIMITS = Object.freeze({ maxDepth: 8, maxAliases: 15, maxDirectives: 20, maxTokens: 1000, maxCost: 5000 });
@@ -23,10 +23,10 @@ function sendKeys(selectionSet: SelectionSetNode, context: ValidationContext, ke
  * batches, past the per-request limits; Armor's alias limit counts aliases, not sends. Fields with the
  * same response key merge into one execution, so they count once.
  */
-export function oneSendPerOperation(context: ValidationContext): ASTVisitor {
+function oneSendPerOperation(context: ValidationContext): ASTVisitor {
   return {
     OperationDefinition(node) {
-      if (node.operation === 'mutation') {
+      if (node.operation === OperationTypeNode.MUTATION) {
         const keys = new Set<string>();
         sendKeys(node.selectionSet, context, keys, new Set());
         if (keys.size > 1) {

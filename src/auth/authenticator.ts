@@ -70,7 +70,11 @@ function describeJwtFailure(error: unknown): AuthError {
   // Not jose's verdict on the token but a failure to fetch or read the key set (fetch's TypeError
   // comes from another realm under jest, so no `instanceof Error` here).
   if (!(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) {
-    return new AuthError('SERVICE_UNAVAILABLE', 'Tokens cannot be checked right now (the key set is unreachable). Retry shortly.', String(error));
+    return new AuthError(
+      'SERVICE_UNAVAILABLE',
+      'Tokens cannot be checked right now (the key set is unreachable). Retry shortly.',
+      String(error),
+    );
   }
   const code = error instanceof joseErrors.JOSEError ? error.code : 'ERR_UNKNOWN';
   if (error instanceof joseErrors.JWTClaimValidationFailed) return unauthenticated(`${code}: ${error.claim} ${error.reason}`);
@@ -93,7 +97,9 @@ export class Authenticator {
 
   async authenticate(header: string | undefined): Promise<Caller> {
     if (this.config.open) return ANONYMOUS;
-    if (header === undefined || header === '') throw unauthenticated('no Authorization header', 'Authorization: Bearer <token> is required.');
+    if (header === undefined || header === '') {
+      throw unauthenticated('no Authorization header', 'Authorization: Bearer <token> is required.');
+    }
     if (header.length > MAX_TOKEN_LENGTH) throw unauthenticated('token too long');
     const token = BEARER.exec(header)?.[1];
     if (token === undefined) throw unauthenticated('not a Bearer token', 'Authorization: Bearer <token> is required.');

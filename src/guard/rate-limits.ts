@@ -1,5 +1,3 @@
-import { SendBatchSmsErrorCode } from '../sms/send-batch-sms-error-code.enum';
-import { failure, type FieldError, type SendBatchSmsError } from '../sms/send-batch-sms.result';
 import type { ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from './state-store';
 
 /** The abuse limits, counted in recipients. 0 turns a limit off. */
@@ -12,6 +10,22 @@ export interface RateLimitValues {
   globalPerDay: number;
   /** Country calling codes a batch may send to, e.g. `["86", "852"]`; empty allows all. */
   allowedCountryCodes: string[];
+}
+
+/** A rule a batch broke, with the path to the input field (as GraphQL's FieldError has it). */
+interface LimitFieldError {
+  path: string[];
+  message: string;
+}
+
+/** Why a batch was refused, as plain data: the SMS layer turns it into RATE_LIMITED. Nothing was charged. */
+export interface RateLimitRefusal {
+  message: string;
+  /** False when the batch alone is larger than a limit: waiting cannot help. */
+  retryable: boolean;
+  retryAfterSeconds: number | null;
+  /** One per recipient whose number is over a per-number limit. */
+  fieldErrors: LimitFieldError[];
 }
 
 /** One recipient of a batch: its number in E.164 and where it sits in the input. */
@@ -96,15 +110,15 @@ export class RateLimiter {
     callerId: string,
     recipients: readonly Recipient[],
     now = Date.now(),
-  ): Promise<{ ok: true; charged: Charged } | { ok: false; error: SendBatchSmsError; limits: LimitName[] }> {
+  ): Promise<{ ok: true; charged: Charged } | { ok: false; refusal: RateLimitRefusal; limits: LimitName[] }> {
     const plan = this.plan(callerId, recipients, now);
     // Every limit off: nothing to count, so no store round trip.
     if (isEmpty(plan)) return { ok: true, charged: plan };
     const outcome = await this.store.charge(plan, now);
     if (outcome.ok) return { ok: true, charged: plan };
-    const counters = outcome.exceeded.map((i) => plan.counters[i]!);
+    const counters = outcome.exceeded.map((i) => plan.counters[i]);
     const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
-    return { ok: false, error: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
+    return { ok: false, refusal: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
   }
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */
@@ -120,8 +134,8 @@ const isEmpty = (request: ChargeRequest) => request.counters.length === 0 && !re
 // Each distinct number with how many messages the batch sends it. Within a task a number appears once
 // (a repeat is invalid input), so a one-task batch needs no counting.
 function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
-  const last = recipients[recipients.length - 1]!;
-  if (recipients[0]!.task === last.task) return [{ amount: 1, phones: recipients.map((r) => phoneKey(r.e164)) }];
+  const last = recipients[recipients.length - 1];
+  if (recipients[0].task === last.task) return [{ amount: 1, phones: recipients.map((r) => phoneKey(r.e164)) }];
   const counts = new Map<string, number>();
   for (const r of recipients) {
     const phone = phoneKey(r.e164);
@@ -142,20 +156,25 @@ function rateLimited(
   planned: PhoneCharges | null,
   recipients: readonly Recipient[],
   now: number,
-): SendBatchSmsError {
+): RateLimitRefusal {
   // Overflowing numbers only come from a plan with per-number charges.
   const windows = planned!;
   const amountOf = new Map<string, number>();
   if (phones.length > 0) for (const group of windows.byAmount) for (const phone of group.phones) amountOf.set(phone, group.amount);
   const overflows = [
     ...counters.map((c) => ({ name: c.name, amount: c.amount, limit: c.limit, expiresAt: c.expiresAt })),
-    ...phones.map((p) => ({ name: phoneLimitName(p.window), amount: amountOf.get(p.phone)!, limit: windows[p.window].limit, expiresAt: windows[p.window].expiresAt })),
+    ...phones.map((p) => ({
+      name: phoneLimitName(p.window),
+      amount: amountOf.get(p.phone)!,
+      limit: windows[p.window].limit,
+      expiresAt: windows[p.window].expiresAt,
+    })),
   ];
   // A counter the batch alone overflows can never pass, however long the caller waits.
   const never = overflows.filter((o) => o.amount > o.limit);
   const retryAfter = Math.max(...overflows.map((o) => Math.ceil((o.expiresAt - now) / 1000)));
 
-  const fieldErrors: FieldError[] = [];
+  const fieldErrors: LimitFieldError[] = [];
   if (phones.length > 0) {
     const over = { hour: new Set<string>(), day: new Set<string>() };
     for (const p of phones) over[p.window].add(p.phone);
@@ -172,16 +191,12 @@ function rateLimited(
 
   const distinctPhones = new Set(phones.map((p) => p.phone)).size;
   const reasons = [...new Set(counters.map((c) => DESCRIBE[c.name](c.limit)))];
-  if (distinctPhones > 0) reasons.push(`${distinctPhones} number${distinctPhones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
+  if (distinctPhones > 0) {
+    reasons.push(`${distinctPhones} number${distinctPhones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
+  }
   const message =
     never.length > 0
       ? `This batch alone is larger than ${[...new Set(never.map((o) => DESCRIBE[o.name](o.limit)))].join(' and ')}: split it. Nothing was sent.`
       : `Rate limit reached: ${reasons.join('; ')}. Nothing was sent; retry after ${retryAfter} s.`;
-  return failure({
-    code: SendBatchSmsErrorCode.RATE_LIMITED,
-    message,
-    retryable: never.length === 0,
-    retryAfterSeconds: never.length === 0 ? retryAfter : null,
-    fieldErrors,
-  });
+  return { message, retryable: never.length === 0, retryAfterSeconds: never.length === 0 ? retryAfter : null, fieldErrors };
 }

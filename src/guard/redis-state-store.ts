@@ -11,7 +11,7 @@ import {
 } from './state-store';
 
 /** Every key this server writes starts with this, so it can share a Redis with other applications. */
-export const REDIS_KEY_PREFIX = 'uspeedo-sms:';
+const REDIS_KEY_PREFIX = 'uspeedo-sms:';
 
 // The same check-then-charge as the SQLite transaction, run inside Redis so it is atomic across
 // instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
@@ -127,7 +127,14 @@ const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map(
 interface ScriptedRedis extends Redis {
   smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]]>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
-  smsClaim(key: string, fingerprint: string, now: number, keepMs: number, leaseEnd: number, requestId: string): Promise<[string, string?, string?]>;
+  smsClaim(
+    key: string,
+    fingerprint: string,
+    now: number,
+    keepMs: number,
+    leaseEnd: number,
+    requestId: string,
+  ): Promise<[string, string?, string?]>;
   smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
   smsRelease(key: string, fingerprint: string): Promise<number>;
 }
@@ -204,7 +211,9 @@ export class RedisStateStore implements StateStore {
   }
 
   async claim({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): Promise<IdempotencyClaim> {
-    const [state, a, b] = await this.run(() => this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId));
+    const [state, a, b] = await this.run(() =>
+      this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId),
+    );
     switch (state) {
       case 'done':
         return { state, result: a ?? '' };

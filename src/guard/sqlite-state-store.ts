@@ -47,11 +47,7 @@ const SCHEMA = `
 
 // Columns added to a file an older version created. A pending record from before leases existed gets
 // lease_until 0: its outcome is unknown at once, which is the truth (its claimant is gone).
-const IDEMPOTENCY_COLUMNS = [
-  'claimed_at INTEGER NOT NULL DEFAULT 0',
-  'lease_until INTEGER NOT NULL DEFAULT 0',
-  'request_id TEXT',
-];
+const IDEMPOTENCY_COLUMNS = ['claimed_at INTEGER NOT NULL DEFAULT 0', 'lease_until INTEGER NOT NULL DEFAULT 0', 'request_id TEXT'];
 
 /** Record of an idempotency key, as the claim reads it. */
 interface IdempotencyRow {
@@ -101,21 +97,28 @@ export class SqliteStateStore implements StateStore {
     // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
     this.db.pragma('busy_timeout = 2000');
     this.db.exec(SCHEMA);
-    const columns = new Set(this.db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')").all().map((c) => c.name));
+    const columns = new Set(
+      this.db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
+        .all()
+        .map((c) => c.name),
+    );
     for (const column of IDEMPOTENCY_COLUMNS) {
-      if (!columns.has(column.split(' ', 1)[0]!)) this.db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
+      if (!columns.has(column.split(' ', 1)[0])) this.db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
     }
 
     const db = this.db;
     this.statements = {
       // Adds `amount` to a counter (one past its window starts again) and returns the new count.
       add: db
-        .prepare<[string, number, number, number], number>(`
+        .prepare<[string, number, number, number], number>(
+          `
           INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
           ON CONFLICT (key) DO UPDATE SET
             count = CASE WHEN counters.expires_at > ? THEN counters.count + excluded.count ELSE excluded.count END,
             expires_at = excluded.expires_at
-          RETURNING count`)
+          RETURNING count`,
+        )
         .pluck(),
       subtract: db.prepare<[number, string]>('UPDATE counters SET count = max(0, count - ?) WHERE key = ?'),
       // Adds `a` to both windows of each number in `j`; a window whose index moved on starts again.
@@ -131,9 +134,11 @@ export class SqliteStateStore implements StateStore {
       // After the charge: the numbers in `j` whose counter is over a limit (0 is off). Almost always none.
       // 64-bit integers back as BigInt: a 17-digit number is not exact as a JavaScript number.
       overPhones: db
-        .prepare<[{ j: string; hl: number; dl: number }], [bigint, number, number]>(`
+        .prepare<[{ j: string; hl: number; dl: number }], [bigint, number, number]>(
+          `
           SELECT phone, @hl > 0 AND hour_count > @hl, @dl > 0 AND day_count > @dl FROM phone_counters
-          WHERE phone IN (SELECT value FROM json_each(@j)) AND ((@hl > 0 AND hour_count > @hl) OR (@dl > 0 AND day_count > @dl))`)
+          WHERE phone IN (SELECT value FROM json_each(@j)) AND ((@hl > 0 AND hour_count > @hl) OR (@dl > 0 AND day_count > @dl))`,
+        )
         .raw()
         .safeIntegers(),
       subtractPhones: db.prepare<[PhoneParams]>(`
@@ -267,7 +272,7 @@ export class SqliteStateStore implements StateStore {
       for (const charge of batch) charge.reject(new StateStoreUnavailableError(error));
       return;
     }
-    batch.forEach((charge, i) => charge.resolve(outcomes[i]!));
+    batch.forEach((charge, i) => charge.resolve(outcomes[i]));
   }
 
   refund(request: ChargeRequest): Promise<void> {

@@ -9,7 +9,7 @@ export interface CounterCharge {
 }
 
 /** One of the two per-number windows. `limit` 0 counts without checking. */
-export interface PhoneWindow {
+interface PhoneWindow {
   /** Which window: `floor(now / size)`. A counter from an older window starts again from zero. */
   index: number;
   expiresAt: number;

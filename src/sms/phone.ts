@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString, type PhoneNumber } from 'libphonenumber-js/
 import metadataJson from 'libphonenumber-js/max/metadata';
 
 /** A phone number accepted for sending. */
-export interface NormalizedPhone {
+interface NormalizedPhone {
   /** What uSpeedo is sent: `(cc)national` for E.164 input, otherwise the input without spaces. */
   upstream: string;
   /** The number in E.164, to recognise the same phone written two ways. */
@@ -25,7 +25,10 @@ const FORMS = 'must be written as +85255311111, (852)55311111 or mainland China 
 
 const valid = (number: PhoneNumber | undefined): number is PhoneNumber => number !== undefined && number.isValid();
 const invalid = (message: string): PhoneReading => ({ ok: false, message });
-const accepted = (upstream: string, e164: string, countryCode: string): PhoneReading => ({ ok: true, phone: { upstream, e164, countryCode } });
+const accepted = (upstream: string, e164: string, countryCode: string): PhoneReading => ({
+  ok: true,
+  phone: { upstream, e164, countryCode },
+});
 
 /**
  * Reads a phone in one of the three forms uSpeedo understands (E.164, `(cc)national`, bare mainland
@@ -108,13 +111,27 @@ interface CountryPlan {
 }
 
 // The types getNumberType tries; a number is valid when it matches the general pattern and one of them.
-const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
+const NUMBER_TYPES = [
+  'FIXED_LINE',
+  'MOBILE',
+  'PREMIUM_RATE',
+  'TOLL_FREE',
+  'SHARED_COST',
+  'VOIP',
+  'PERSONAL_NUMBER',
+  'PAGER',
+  'UAN',
+  'VOICEMAIL',
+];
 // libphonenumber-js's MIN_LENGTH_FOR_NSN and MAX_LENGTH_FOR_NSN, kept inside with a margin.
 const MIN_NATIONAL = 3;
 const MAX_NATIONAL = 17;
 
 // Read as plain data: the typings narrow these keys to country codes.
-const metadata = metadataJson as unknown as { country_calling_codes: Record<string, string[] | undefined>; nonGeographic?: Record<string, unknown> };
+const metadata = metadataJson as unknown as {
+  country_calling_codes: Record<string, string[] | undefined>;
+  nonGeographic?: Record<string, unknown>;
+};
 const plans = new Map<string, CountryPlan | null>();
 
 const entire = (pattern: string) => new RegExp(`^(?:${pattern})$`);
@@ -128,7 +145,7 @@ function planFor(callingCode: string): CountryPlan | null {
   plan = null;
   if (countries?.length === 1 && countries[0] !== '001') {
     const md = new Metadata(metadataJson as unknown as MetadataJson) as unknown as MetadataInternals;
-    md.selectNumberingPlan(countries[0]!);
+    md.selectNumberingPlan(countries[0]);
     const types = md.hasTypes()
       ? NUMBER_TYPES.flatMap((name) => {
           const type = md.type(name);
@@ -185,14 +202,14 @@ export function fastReading(compact: string): PhoneReading | undefined {
   if (first === 40 /* ( */) {
     const bracketed = BRACKETED.exec(compact);
     if (!bracketed) return undefined;
-    const digits = bracketed[1]! + bracketed[2]!;
+    const digits = bracketed[1] + bracketed[2];
     if (digits[0] === '0') return undefined;
     const callingCode = callingCodeOf(digits);
     // A bracket that is not itself the calling code is refused by readCompact; let it say so.
     if (callingCode !== bracketed[1]) return undefined;
     const plan = planFor(callingCode);
     if (!plan) return undefined;
-    const ok = isValidNational(bracketed[2]!, plan);
+    const ok = isValidNational(bracketed[2], plan);
     if (ok === undefined) return undefined;
     return ok ? accepted(compact, `+${digits}`, callingCode) : invalid('is not a valid phone number');
   }

@@ -35,8 +35,8 @@ export function flatten(errors: ValidationError[], parent: string[], into: Field
 /** Document order: numeric segments compare as numbers, so target 10 comes after target 9. */
 export function comparePaths(a: FieldError, b: FieldError): number {
   for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
-    const x = a.path[i]!;
-    const y = b.path[i]!;
+    const x = a.path[i];
+    const y = b.path[i];
     if (x === y) continue;
     const nx = Number(x);
     const ny = Number(y);
@@ -56,11 +56,7 @@ const targetPath = (t: number, i: number, ...rest: string[]) => ['taskContent', 
  * class-validator checks the few task-level fields; it does not walk the targets (their rules are
  * all here, and walking them cost more than everything else in this function).
  */
-export function prepareBatch(
-  input: SendBatchSmsInput,
-  limits: SmsLimitValues,
-  allowedCountryCodes: readonly string[] = [],
-): PreparedBatch {
+export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, allowedCountryCodes: readonly string[] = []): PreparedBatch {
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
@@ -82,7 +78,7 @@ export function prepareBatch(
   const recipients: Recipient[] = [];
   const taskContent: UspeedoTask[] = [];
   for (let t = 0; t < tasks.length; t++) {
-    const task = tasks[t]!;
+    const task = tasks[t];
     if (!fitsCodePoints(task.senderId, limits.maxSenderIdLength)) {
       errors.push({ path: ['taskContent', String(t), 'senderId'], message: `must be at most ${limits.maxSenderIdLength} characters` });
     }
@@ -90,7 +86,7 @@ export function prepareBatch(
     const entries = task.target;
     const target: UspeedoTarget[] = [];
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
+      const entry = entries[i];
       const reading = readPhone(entry.phone);
       let phone = entry.phone;
       if (!reading.ok) {
@@ -102,19 +98,28 @@ export function prepareBatch(
         if (first === undefined) seen.set(e164, i);
         else errors.push({ path: targetPath(t, i, 'phone'), message: `repeats the phone number of target ${first} in this task` });
         if (allowed && !allowed.has(countryCode)) {
-          destinationErrors.push({ path: targetPath(t, i, 'phone'), message: `is in country code +${countryCode}, which this server does not send to` });
+          destinationErrors.push({
+            path: targetPath(t, i, 'phone'),
+            message: `is in country code +${countryCode}, which this server does not send to`,
+          });
         }
         recipients.push({ e164, task: t, target: i });
       }
       const params = entry.templateParams;
       if (params && params.length > 0) {
         if (params.length > limits.maxTemplateParamsPerTarget) {
-          errors.push({ path: targetPath(t, i, 'templateParams'), message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries` });
+          errors.push({
+            path: targetPath(t, i, 'templateParams'),
+            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries`,
+          });
         }
         for (let p = 0; p < params.length; p++) {
-          const param = params[p]!;
+          const param = params[p];
           if (!fitsCodePoints(param, limits.maxTemplateParamLength)) {
-            errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: `must be at most ${limits.maxTemplateParamLength} characters` });
+            errors.push({
+              path: targetPath(t, i, 'templateParams', String(p)),
+              message: `must be at most ${limits.maxTemplateParamLength} characters`,
+            });
           }
           const problem = printableTextProblem(param);
           if (problem) errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: problem });

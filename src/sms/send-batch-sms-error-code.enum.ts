@@ -26,7 +26,8 @@ registerEnumType(SendBatchSmsErrorCode, {
   valuesConfig: {
     INVALID_INPUT: { description: 'The batch broke one or more rules (see fieldErrors). Nothing was sent.' },
     DESTINATION_NOT_ALLOWED: {
-      description: 'A number is in a country this server does not send to (see fieldErrors and smsLimits.allowedCountryCodes). Nothing was sent.',
+      description:
+        'A number is in a country this server does not send to (see fieldErrors and smsLimits.allowedCountryCodes). Nothing was sent.',
     },
     RATE_LIMITED: {
       description:

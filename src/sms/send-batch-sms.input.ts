@@ -9,14 +9,14 @@ import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** Longest `idempotencyKey`, as with Stripe's idempotency keys. */
-export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 
 /** One recipient of a task. */
 @InputType({ description: 'One recipient of a task.' })
 export class SmsTargetInput {
   @Field(() => String, {
     description:
-      'E.164 (+85255311111), uSpeedo\'s bracket form ((852)55311111), or mainland China digits (13800138000). Spaces are ignored.',
+      "E.164 (+85255311111), uSpeedo's bracket form ((852)55311111), or mainland China digits (13800138000). Spaces are ignored.",
   })
   phone!: string;
 

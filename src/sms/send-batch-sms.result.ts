@@ -82,9 +82,7 @@ export function success(fields: SendBatchSmsSuccess): SendBatchSmsSuccess {
 }
 
 /** Builds a `SendBatchSmsError`; unspecified fields are null, `retryable` false, no field errors. */
-export function failure(
-  fields: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>,
-): SendBatchSmsError {
+export function failure(fields: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>): SendBatchSmsError {
   return Object.assign(new SendBatchSmsError(), {
     retCode: null,
     httpStatus: null,

@@ -32,7 +32,7 @@ const LOGGED_FAILED_PHONES = 20;
 const NOTHING_SENT: ReadonlySet<Code> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
 
 /** True when the answer proves no SMS went out: its quota is given back and its idempotency key freed. */
-export const sentNothing = (result: Result): boolean =>
+const sentNothing = (result: Result): boolean =>
   !(result instanceof SendBatchSmsSuccess) && (result.retryable || NOTHING_SENT.has(result.code));
 
 const storeUnavailable = () =>
@@ -147,7 +147,7 @@ export class SmsService {
         this.metrics?.mutations.inc({ result: Code.RATE_LIMITED });
         for (const limit of charge.limits) this.metrics?.limitRejections.inc({ limit });
         this.metrics?.recipients.inc({ outcome: 'not_sent' }, recipients);
-        return charge.error;
+        return failure({ code: Code.RATE_LIMITED, ...charge.refusal });
       }
       charged = charge.charged;
     } catch (error) {
@@ -171,7 +171,12 @@ export class SmsService {
         log.error({ err: error }, 'could not store an idempotent result');
         return false;
       });
-      if (!stored) log.warn({ sms: { ...who, idempotency: 'not-stored' } }, 'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN');
+      if (!stored) {
+        log.warn(
+          { sms: { ...who, idempotency: 'not-stored' } },
+          'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN',
+        );
+      }
     }
 
     const outcome =

@@ -30,8 +30,7 @@ function parseJson(text: string): SendBatchUSMSMessageResponse | undefined {
   }
 }
 
-const isStringArray = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 // The older API returns SessionNo as one string, the v1 spec as an array; absent when nothing was accepted.
 function readSessionNos(value: unknown): string[] | undefined {
@@ -62,7 +61,10 @@ function readFailedTargets(value: unknown): FailedTargetPhone[] | undefined {
  * Maps what happened on the wire to the result union. `redact` cleans uSpeedo's Message before it
  * reaches a caller (the client's `redact` removes this server's credentials from it).
  */
-export function mapUspeedoExchange(exchange: UspeedoExchange, redact: (text: string) => string = (text) => text): SendBatchSmsSuccess | SendBatchSmsError {
+export function mapUspeedoExchange(
+  exchange: UspeedoExchange,
+  redact: (text: string) => string = (text) => text,
+): SendBatchSmsSuccess | SendBatchSmsError {
   switch (exchange.kind) {
     case 'not-sent':
       return failure({
@@ -96,7 +98,10 @@ export function mapUspeedoExchange(exchange: UspeedoExchange, redact: (text: str
   }
 }
 
-function mapAnswer({ status, body, requestUuid, retryAfter }: Extract<UspeedoExchange, { kind: 'answered' }>, redact: (text: string) => string) {
+function mapAnswer(
+  { status, body, requestUuid, retryAfter }: Extract<UspeedoExchange, { kind: 'answered' }>,
+  redact: (text: string) => string,
+) {
   const json = parseJson(body);
   const retCode = typeof json?.RetCode === 'number' && Number.isInteger(json.RetCode) ? json.RetCode : null;
   const upstreamMessage = typeof json?.Message === 'string' && json.Message !== '' ? redact(json.Message) : null;
@@ -141,7 +146,7 @@ function mapAnswer({ status, body, requestUuid, retryAfter }: Extract<UspeedoExc
     return failure({
       ...known,
       code: Code.INVALID_UPSTREAM_RESPONSE,
-      message: "uSpeedo accepted the batch (RetCode 0) but SessionNo or FailedTargetPhones could not be read. Do not send it again.",
+      message: 'uSpeedo accepted the batch (RetCode 0) but SessionNo or FailedTargetPhones could not be read. Do not send it again.',
     });
   }
   return success({ sessionNos, failedTargetPhones, message: upstreamMessage ?? '', requestUuid });

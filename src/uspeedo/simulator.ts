@@ -7,7 +7,7 @@ export const SIMULATOR_CREDENTIALS = Object.freeze({ accessKeyId: 'simulator', a
 export const SIMULATOR_BASE_URL = 'http://uspeedo-simulator.invalid';
 
 /** A phone whose last digits are these lands in `FailedTargetPhones`. */
-export const SIMULATED_FAILING_PHONE_SUFFIX = '0000';
+const SIMULATED_FAILING_PHONE_SUFFIX = '0000';
 
 const RETCODE_MESSAGES: Readonly<Record<number, string>> = {
   215392: 'Invalid parameter [TemplateId]',
@@ -22,13 +22,14 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
     headers: { 'content-type': 'application/json', 'x-speedo-request-uuid': `sim-${randomUUID()}`, ...headers },
   });
 
-const networkError = (code: string) =>
-  new TypeError('fetch failed', { cause: Object.assign(new Error(`simulated ${code}`), { code }) });
+const networkError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(`simulated ${code}`), { code }) });
 
 function waitForAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    // The reason is the signal's DOMException (an Error), or whatever the caller aborted with.
+    const fail = () => reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    if (signal.aborted) fail();
+    signal.addEventListener('abort', fail, { once: true });
   });
 }
 

@@ -1,8 +1,13 @@
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
-import type { UspeedoCredentials } from '../config';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
 import type { SendBatchUSMSMessageRequest } from './uspeedo.types';
+
+/** uSpeedo access key pair; sent only as HTTP Basic credentials. */
+export interface UspeedoCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+}
 
 /** Where and how to reach uSpeedo. */
 export interface UspeedoClientOptions {
@@ -26,7 +31,7 @@ export type UspeedoExchange =
   /** An answer larger than `MAX_RESPONSE_BYTES`, left unread. */
   | { kind: 'too-large'; status: number; requestUuid: string | null };
 
-export const SEND_BATCH_PATH = 'api/v1/usms/SendBatchUSMSMessage';
+const SEND_BATCH_PATH = 'api/v1/usms/SendBatchUSMSMessage';
 
 /**
  * The most of an answer that is read. A real one is far smaller: even a full batch echoed back in
@@ -65,11 +70,10 @@ interface ErrorLike {
 
 // Duck-typed rather than `instanceof Error`: fetch's errors may come from another realm (a vm
 // context, a test runner's sandbox), where instanceof is false for a perfectly ordinary Error.
-const asErrorLike = (value: unknown): ErrorLike | undefined =>
-  typeof value === 'object' && value !== null ? (value as ErrorLike) : undefined;
+const asErrorLike = (value: unknown): ErrorLike | undefined => (typeof value === 'object' && value !== null ? value : undefined);
 
 /** The first system error code in an error's cause chain (fetch wraps them as `TypeError: fetch failed`). */
-export function errorCode(error: unknown): string | undefined {
+function errorCode(error: unknown): string | undefined {
   let current = asErrorLike(error);
   for (let depth = 0; current && depth < 5; depth++) {
     if (typeof current.code === 'string') return current.code;
@@ -91,7 +95,12 @@ const TIMED_OUT = Symbol('timed out');
 // The body as text; undefined when it is larger than the limit, TIMED_OUT when it is not whole within
 // `remainingMs`. Whenever it stops before the end it calls `abort`, which must drop the connection: a
 // cancelled reader alone leaves the socket open with the rest of the answer unread.
-async function readCapped(response: Response, limit: number, remainingMs: number, abort: () => void): Promise<string | undefined | typeof TIMED_OUT> {
+async function readCapped(
+  response: Response,
+  limit: number,
+  remainingMs: number,
+  abort: () => void,
+): Promise<string | undefined | typeof TIMED_OUT> {
   if (Number(response.headers.get('content-length')) > limit) {
     abort();
     await response.body?.cancel().catch(() => {});
@@ -100,11 +109,14 @@ async function readCapped(response: Response, limit: number, remainingMs: number
   if (!response.body) return '';
   const reader = response.body.getReader();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort();
-    reader.cancel().catch(() => {});
-  }, Math.max(0, remainingMs));
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      abort();
+      reader.cancel().catch(() => {});
+    },
+    Math.max(0, remainingMs),
+  );
   try {
     const chunks: Uint8Array[] = [];
     let size = 0;

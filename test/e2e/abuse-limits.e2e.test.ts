@@ -93,7 +93,9 @@ it('says when a number alone in one batch is over its limit: not retryable, name
   expect(result).toMatchObject({ code: 'RATE_LIMITED', retryable: false, retryAfterSeconds: null });
   expect(result.message).toMatch(/batch alone is larger than the limit of 2 messages per number per hour: split it/);
   const paths = result.fieldErrors.map((e: { path: string[] }) => e.path.join('.'));
-  expect(paths).toEqual(['0.0', '0.1', '1.0', '1.1', '2.0', '2.1'].map((at) => `taskContent.${at.split('.')[0]}.target.${at.split('.')[1]}.phone`));
+  expect(paths).toEqual(
+    ['0.0', '0.1', '1.0', '1.1', '2.0', '2.1'].map((at) => `taskContent.${at.split('.')[0]}.target.${at.split('.')[1]}.phone`),
+  );
   expect(pool.upstream.calls).toHaveLength(0);
 });
 
@@ -107,7 +109,9 @@ it('says when a batch alone is larger than a limit: not retryable, no wait that 
 
 it('turns each limit off with 0', async () => {
   const server = await serve({});
-  for (let i = 0; i < 3; i++) expect((await send(server, [{ phone: '13800138000' }, ...phones(999, 1)])).__typename).toBe('SendBatchSmsSuccess');
+  for (let i = 0; i < 3; i++) {
+    expect((await send(server, [{ phone: '13800138000' }, ...phones(999, 1)])).__typename).toBe('SendBatchSmsSuccess');
+  }
   expect(pool.upstream.calls).toHaveLength(3);
 });
 

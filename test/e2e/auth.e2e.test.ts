@@ -33,7 +33,12 @@ const refusals: [string, number, string, () => Promise<Record<string, string>>][
   ['Basic instead of Bearer', 401, 'UNAUTHENTICATED', async () => ({ authorization: `Basic ${Buffer.from('a:b').toString('base64')}` })],
   ['garbage', 401, 'UNAUTHENTICATED', async () => bearer('not-a-key')],
   ['an API key that is not configured', 401, 'UNAUTHENTICATED', async () => bearer(`${API_KEY_OPS}x`)],
-  ['a JWT with a wrong signature', 401, 'UNAUTHENTICATED', async () => bearer(await hsToken({ ...good, secret: 'another-secret-that-is-32-bytes-long!!' }))],
+  [
+    'a JWT with a wrong signature',
+    401,
+    'UNAUTHENTICATED',
+    async () => bearer(await hsToken({ ...good, secret: 'another-secret-that-is-32-bytes-long!!' })),
+  ],
   ['an expired JWT', 401, 'UNAUTHENTICATED', async () => bearer(await hsToken({ ...good, exp: -60 }))],
   ['a JWT for another audience', 401, 'UNAUTHENTICATED', async () => bearer(await hsToken({ ...good, aud: 'billing' }))],
   ['a JWT from another issuer', 401, 'UNAUTHENTICATED', async () => bearer(await hsToken({ ...good, iss: 'https://evil.example.com/' }))],
@@ -41,7 +46,12 @@ const refusals: [string, number, string, () => Promise<Record<string, string>>][
   ['an unsigned JWT (alg none)', 401, 'UNAUTHENTICATED', async () => bearer(unsigned())],
   ['an RS256 JWT where HS256 is configured', 401, 'UNAUTHENTICATED', async () => bearer(await jwks.token(good))],
   ['a JWT without the sms:send scope', 403, 'FORBIDDEN', async () => bearer(await hsToken({ ...good, scope: 'openid profile' }))],
-  ['a JWT whose scope only contains sms:send as a substring', 403, 'FORBIDDEN', async () => bearer(await hsToken({ ...good, scope: 'sms:sender' }))],
+  [
+    'a JWT whose scope only contains sms:send as a substring',
+    403,
+    'FORBIDDEN',
+    async () => bearer(await hsToken({ ...good, scope: 'sms:sender' })),
+  ],
 ];
 
 function unsigned(): string {
@@ -62,7 +72,11 @@ describe('who may call', () => {
   });
 
   it('says how to authenticate on a 401 and which scope is missing on a 403', async () => {
-    const missing = await server.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' });
+    const missing = await server.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{__typename}"}',
+    });
     expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer /);
     const scopeless = await server.fetch('/graphql', {
       method: 'POST',
@@ -79,7 +93,9 @@ describe('who may call', () => {
     expect(body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
     expect(upstream.calls).toHaveLength(1);
     expect(server.logs.text).not.toContain(API_KEY_OPS);
-    expect(server.logs.lines.map((line) => JSON.parse(line)).find((l) => l.msg === 'sendBatchSms answered' && l.sms.caller === 'ops')).toMatchObject({
+    expect(
+      server.logs.lines.map((line) => JSON.parse(line)).find((l) => l.msg === 'sendBatchSms answered' && l.sms.caller === 'ops'),
+    ).toMatchObject({
       sms: { caller: 'ops', callerKind: 'api-key' },
     });
   });
@@ -150,8 +166,10 @@ describe('npm run api-key', () => {
   it('mints a key whose printed entry admits it, and only it', async () => {
     const { execFileSync } = await import('node:child_process');
     const { join } = await import('node:path');
-    const output = execFileSync(process.execPath, [join(__dirname, '../../scripts/mint-api-key.js'), 'billing-service'], { encoding: 'utf8' });
-    const [key, entry] = [/^\s+(usk_\S+)$/m.exec(output)![1]!, /^\s+(billing-service:[0-9a-f]{64})$/m.exec(output)![1]!];
+    const output = execFileSync(process.execPath, [join(__dirname, '../../scripts/mint-api-key.js'), 'billing-service'], {
+      encoding: 'utf8',
+    });
+    const [key, entry] = [/^\s+(usk_\S+)$/m.exec(output)![1], /^\s+(billing-service:[0-9a-f]{64})$/m.exec(output)![1]];
     expect(entry).not.toContain(key);
     const minted = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS: entry });
     try {

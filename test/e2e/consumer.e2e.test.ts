@@ -26,7 +26,9 @@ describe('a consumer of the generated types', () => {
   }, 60_000);
 
   it('the web example (examples/web) type-checks against the same generated types', () => {
-    expect(() => execFileSync(bin('tsc'), ['-p', 'examples/web/tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync(bin('tsc'), ['-p', 'examples/web/tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }),
+    ).not.toThrow();
   }, 60_000);
 
   it('cannot read an error field without narrowing first', () => {
@@ -54,12 +56,12 @@ describe('a consumer of the generated types', () => {
     const consumer = join(root, 'examples/consumer/send-batch-sms');
     const { sendBatch } = (await import(consumer)) as { sendBatch: (url: string, input: unknown) => Promise<string> };
     const url = `${server.url}/graphql`;
-    expect(await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: null }] }] })).toBe(
-      'sent 1 session(s)',
-    );
-    expect(await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: 'nope', templateParams: null }] }] })).toMatch(
-      /^INVALID_INPUT: .*\[taskContent\.0\.target\.0\.phone: must be written as/,
-    );
+    expect(
+      await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: null }] }] }),
+    ).toBe('sent 1 session(s)');
+    expect(
+      await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: 'nope', templateParams: null }] }] }),
+    ).toMatch(/^INVALID_INPUT: .*\[taskContent\.0\.target\.0\.phone: must be written as/);
     expect(upstream.calls).toHaveLength(1);
   });
 });

@@ -61,7 +61,11 @@ async function send(url: string) {
  * same state, and retries: IN_PROGRESS inside the lease, OUTCOME_UNKNOWN after it and up to the TTL,
  * one upstream call throughout; past the TTL the key is forgotten.
  */
-async function crashAndRetry(state: Record<string, string>, stop: (run: ReturnType<typeof start>) => Promise<void>, env: Record<string, string> = {}) {
+async function crashAndRetry(
+  state: Record<string, string>,
+  stop: (run: ReturnType<typeof start>) => Promise<void>,
+  env: Record<string, string> = {},
+) {
   const first = startMain(state, env);
   let second: ReturnType<typeof start> | undefined;
   try {
@@ -126,14 +130,18 @@ describe('a process that dies with a send in flight', () => {
     );
   }, 40_000);
 
-  (redisAvailable() ? it : it.skip)('SIGKILL on Redis: the same, with the record in Redis', async () => {
-    const redis = await RedisServer.start();
-    try {
-      await crashAndRetry({ REDIS_URL: redis.url }, sigkill);
-    } finally {
-      await redis.stop();
-    }
-  }, 40_000);
+  (redisAvailable() ? it : it.skip)(
+    'SIGKILL on Redis: the same, with the record in Redis',
+    async () => {
+      const redis = await RedisServer.start();
+      try {
+        await crashAndRetry({ REDIS_URL: redis.url }, sigkill);
+      } finally {
+        await redis.stop();
+      }
+    },
+    40_000,
+  );
 });
 
 describe('a store that fails after the send', () => {

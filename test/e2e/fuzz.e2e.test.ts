@@ -33,10 +33,26 @@ const anything = fc.letrec((tie) => ({
 })).value;
 
 // Structurally plausible batches with hostile values, and plain garbage in every position.
-const target = fc.record({ phone: fc.oneof(text, anything), templateParams: fc.oneof(fc.constant(null), fc.array(fc.oneof(text, anything), { maxLength: 25 }), anything) }, { requiredKeys: [] });
-const task = fc.record({ templateId: fc.oneof(text, anything), senderId: fc.oneof(text, anything), target: fc.oneof(fc.array(target, { maxLength: 5 }), anything) }, { requiredKeys: [] });
+const target = fc.record(
+  {
+    phone: fc.oneof(text, anything),
+    templateParams: fc.oneof(fc.constant(null), fc.array(fc.oneof(text, anything), { maxLength: 25 }), anything),
+  },
+  { requiredKeys: [] },
+);
+const task = fc.record(
+  {
+    templateId: fc.oneof(text, anything),
+    senderId: fc.oneof(text, anything),
+    target: fc.oneof(fc.array(target, { maxLength: 5 }), anything),
+  },
+  { requiredKeys: [] },
+);
 const input = fc.oneof(
-  fc.record({ taskContent: fc.oneof(fc.array(task, { maxLength: 3 }), anything), idempotencyKey: fc.oneof(fc.constant(undefined), text, anything) }, { requiredKeys: [] }),
+  fc.record(
+    { taskContent: fc.oneof(fc.array(task, { maxLength: 3 }), anything), idempotencyKey: fc.oneof(fc.constant(undefined), text, anything) },
+    { requiredKeys: [] },
+  ),
   anything,
 );
 
@@ -58,7 +74,11 @@ describe('fuzzed input', () => {
 
   it('never gets a 500 for arbitrary documents, deep nesting included', async () => {
     const deep = fc.integer({ min: 1, max: 3000 }).map((n) => `{ ${'a { '.repeat(n)}b${' }'.repeat(n)} }`);
-    const document = fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('{', '}', '(', ')', '$', ':', 'a', ' ', '"', '@', '.', '!') }), deep);
+    const document = fc.oneof(
+      fc.string(),
+      fc.string({ unit: fc.constantFrom('{', '}', '(', ')', '$', ':', 'a', ' ', '"', '@', '.', '!') }),
+      deep,
+    );
     await fc.assert(
       fc.asyncProperty(document, async (query) => {
         const { status } = await server.fetch('/graphql', {

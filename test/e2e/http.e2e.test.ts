@@ -57,7 +57,9 @@ describe('requests that are refused before anything is sent', () => {
 
   it('logs the path of a GET but not its query string, which may carry phone numbers', async () => {
     const variables = encodeURIComponent(JSON.stringify(batch([{ phone: '13877776666' }])));
-    await dev.fetch(`/graphql?query=${encodeURIComponent(SEND_BATCH_SMS)}&variables=${variables}`, { headers: { 'apollo-require-preflight': 'true' } });
+    await dev.fetch(`/graphql?query=${encodeURIComponent(SEND_BATCH_SMS)}&variables=${variables}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(dev.logs.text).toContain('"url":"/graphql"');
     expect(dev.logs.text).not.toContain('13877776666');
   });
@@ -70,7 +72,10 @@ describe('requests that are refused before anything is sent', () => {
   });
 
   it('a body over 1 MB', async () => {
-    const target = Array.from({ length: 1000 }, (_, i) => ({ phone: `1380013${String(i).padStart(4, '0')}`, templateParams: ['x'.repeat(1100)] }));
+    const target = Array.from({ length: 1000 }, (_, i) => ({
+      phone: `1380013${String(i).padStart(4, '0')}`,
+      templateParams: ['x'.repeat(1100)],
+    }));
     const body = JSON.stringify({ query: SEND_BATCH_SMS, variables: batch(target) });
     expect(Buffer.byteLength(body)).toBeGreaterThan(BODY_LIMIT_BYTES);
     const response = await dev.fetch('/graphql', { method: 'POST', headers: json, body });
@@ -168,7 +173,12 @@ describe('in production', () => {
   });
 
   it('can turn introspection on with GRAPHQL_INTROSPECTION=true', async () => {
-    const open = await startServer({ NODE_ENV: 'production', AUTH_DISABLED: 'true', USPEEDO_BASE_URL: upstream.url, GRAPHQL_INTROSPECTION: 'true' });
+    const open = await startServer({
+      NODE_ENV: 'production',
+      AUTH_DISABLED: 'true',
+      USPEEDO_BASE_URL: upstream.url,
+      GRAPHQL_INTROSPECTION: 'true',
+    });
     try {
       const { body } = await open.gql('{ __schema { mutationType { name } } }');
       expect(body.data.__schema.mutationType.name).toBe('Mutation');

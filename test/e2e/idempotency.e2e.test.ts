@@ -73,7 +73,9 @@ describe('idempotencyKey', () => {
     expect((await send(up, input('order-46'))).__typename).toBe('SendBatchSmsSuccess');
     // Over the limit: RATE_LIMITED is not kept either.
     expect((await send(up, input('order-47', '13900139000'))).code).toBe('RATE_LIMITED');
-    const invalid = { input: { ...input('order-48').input, taskContent: [{ templateId: ' ', senderId: 'S', target: [{ phone: '13800138000' }] }] } };
+    const invalid = {
+      input: { ...input('order-48').input, taskContent: [{ templateId: ' ', senderId: 'S', target: [{ phone: '13800138000' }] }] },
+    };
     expect((await send(up, invalid)).code).toBe('INVALID_INPUT');
     expect(pool.upstream.calls).toHaveLength(1);
 

@@ -29,8 +29,11 @@ describe('npm start', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          query: 'mutation($i: SendBatchSmsInput!) { sendBatchSms(input: $i) { __typename ... on SendBatchSmsSuccess { failedTargetPhones { phone } } } }',
-          variables: { i: { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }, { phone: '+85255310000' }] }] } },
+          query:
+            'mutation($i: SendBatchSmsInput!) { sendBatchSms(input: $i) { __typename ... on SendBatchSmsSuccess { failedTargetPhones { phone } } } }',
+          variables: {
+            i: { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }, { phone: '+85255310000' }] }] },
+          },
         }),
       });
       expect((await response.json()).data.sendBatchSms).toEqual({

@@ -19,7 +19,9 @@ const metricValue = (text: string, line: string) => {
 describe('GET /metrics', () => {
   it('counts recipients by outcome, mutations by result, upstream latency and limit rejections, in Prometheus format', async () => {
     const server = await serve({ RATE_LIMIT_CALLER_PER_MINUTE: '5', METRICS_TOKEN: 'metrics-token-0123456789' });
-    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310000', FailureReason: 'black list' }] } });
+    pool.upstream.reply({
+      body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310000', FailureReason: 'black list' }] },
+    });
     await send(server, batch([{ phone: '13800138000' }, { phone: '+85255310000' }]));
     await send(server, batch([{ phone: 'nope' }]));
     await send(server, batch([{ phone: '13800138001' }, { phone: '13800138002' }, { phone: '13800138003' }, { phone: '13800138004' }]));
@@ -72,7 +74,9 @@ describe('GET /readyz', () => {
 describe('logs', () => {
   it('write one line per send with caller, counts, result, latency and request uuid; phones masked; no secrets', async () => {
     const server = await serve();
-    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310099', FailureReason: 'x' }] } });
+    pool.upstream.reply({
+      body: { RetCode: 0, Message: 'ok', SessionNo: ['s'], FailedTargetPhones: [{ Phone: '(852)55310099', FailureReason: 'x' }] },
+    });
     await send(server, batch([{ phone: '13800138000' }, { phone: '+852 5531 0099' }]));
     expect((await send(server, batch([{ phone: '+85255310098' }, { phone: '12345' }]))).code).toBe('INVALID_INPUT');
     const lines = server.logs.lines.map((line) => JSON.parse(line));
@@ -104,11 +108,26 @@ describe('logs', () => {
 const faults: [string, string, boolean, FakeReply | 'closed-port' | 'unresolvable'][] = [
   ['latency past the timeout', 'UPSTREAM_TIMEOUT', false, { delayMs: 1500 }],
   ['a reset before any response', 'UPSTREAM_UNAVAILABLE', false, { fault: 'reset' }],
-  ['a reset in the middle of the body', 'UPSTREAM_UNAVAILABLE', false, { fault: 'reset-mid-body', body: { RetCode: 0, Message: 'x'.repeat(2000) } }],
+  [
+    'a reset in the middle of the body',
+    'UPSTREAM_UNAVAILABLE',
+    false,
+    { fault: 'reset-mid-body', body: { RetCode: 0, Message: 'x'.repeat(2000) } },
+  ],
   ['truncated JSON', 'INVALID_UPSTREAM_RESPONSE', false, { body: '{"RetCode":0,"Mess' }],
-  ['an HTML 502', 'UPSTREAM_HTTP_ERROR', false, { status: 502, body: '<html><body>Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } }],
+  [
+    'an HTML 502',
+    'UPSTREAM_HTTP_ERROR',
+    false,
+    { status: 502, body: '<html><body>Bad Gateway</body></html>', headers: { 'content-type': 'text/html' } },
+  ],
   ['an empty 200', 'INVALID_UPSTREAM_RESPONSE', false, { body: '' }],
-  ['429 with Retry-After', 'UPSTREAM_HTTP_ERROR', true, { status: 429, headers: { 'retry-after': '7' }, body: { RetCode: 215999, Message: 'slow down' } }],
+  [
+    '429 with Retry-After',
+    'UPSTREAM_HTTP_ERROR',
+    true,
+    { status: 429, headers: { 'retry-after': '7' }, body: { RetCode: 215999, Message: 'slow down' } },
+  ],
   ['a body that drips past the timeout', 'UPSTREAM_TIMEOUT', false, { fault: 'drip', delayMs: 40 }],
   ['a closed port', 'UPSTREAM_UNAVAILABLE', true, 'closed-port'],
   ['an unresolvable host', 'UPSTREAM_UNAVAILABLE', true, 'unresolvable'],

@@ -59,13 +59,18 @@ describe('the shape of an operation', () => {
   });
 
   it(`refuses more than ${OPERATION_LIMITS.maxAliases} aliases`, async () => {
-    const aliases = Array.from({ length: OPERATION_LIMITS.maxAliases + 1 }, (_, i) => `l${i}: smsLimits { maxTargetsPerRequest }`).join(' ');
+    const aliases = Array.from({ length: OPERATION_LIMITS.maxAliases + 1 }, (_, i) => `l${i}: smsLimits { maxTargetsPerRequest }`).join(
+      ' ',
+    );
     await refused(`{ ${aliases} }`, {}, /aliases/i);
   });
 
   it('passes a 1000-target batch sent as variables', async () => {
     const target = Array.from({ length: 1000 }, (_, i) => ({ phone: `1380013${String(i).padStart(4, '0')}`, templateParams: ['1234'] }));
-    const { status, body } = await server.gql('mutation($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename } }', batch(target));
+    const { status, body } = await server.gql(
+      'mutation($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename } }',
+      batch(target),
+    );
     expect(status).toBe(200);
     expect(body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
     expect(upstream.calls).toHaveLength(1);
@@ -82,7 +87,10 @@ describe('the shape of an operation', () => {
     expect(ok.body.data?.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
     const { status, body } = await server.gql(inline(100));
     expect(status).toBe(400);
-    expect(body.errors[0]).toMatchObject({ message: expect.stringMatching(/more tha\w* 1000 tokens/), extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    expect(body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/more tha\w* 1000 tokens/),
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
     expect(upstream.calls).toHaveLength(1);
   });
 });

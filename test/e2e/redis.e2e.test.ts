@@ -94,7 +94,8 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
       ]);
       const hour = keys.find((k) => k.includes('phone-hour'))!;
       expect(await client.hgetall(hour)).toEqual({ '8613900130000': '1', '8613900130001': '1' });
-      const maxTtl = (key: string) => (key.includes(':idem:') ? 600_000 : key.includes('phone-day') ? 86_400_000 : key.includes('phone-hour') ? 3_600_000 : 60_000);
+      const maxTtl = (key: string) =>
+        key.includes(':idem:') ? 600_000 : key.includes('phone-day') ? 86_400_000 : key.includes('phone-hour') ? 3_600_000 : 60_000;
       for (const key of keys) {
         const ttl = await client.pttl(key);
         expect(ttl).toBeGreaterThan(0);
@@ -128,7 +129,10 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
   }, 30_000);
 
   it('starts without Redis and answers SERVICE_UNAVAILABLE until it can reach it', async () => {
-    const server = await serve({ REDIS_URL: `redis://127.0.0.1:${(await closedPortUrl()).split(':').pop()}`, RATE_LIMIT_CALLER_PER_MINUTE: '100' });
+    const server = await serve({
+      REDIS_URL: `redis://127.0.0.1:${(await closedPortUrl()).split(':').pop()}`,
+      RATE_LIMIT_CALLER_PER_MINUTE: '100',
+    });
     expect(await send(server, batch(phones(1)))).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(upstream.calls).toHaveLength(0);
   }, 20_000);

@@ -61,7 +61,14 @@ describe('the upstream request', () => {
       input: {
         taskContent: [
           { templateId: 'b', senderId: 'S2', target: [{ phone: '+852 5531 1111' }, { phone: '(852)55311112', templateParams: [] }] },
-          { templateId: 'a', senderId: 'S1', target: [{ phone: ' 0086 13800138000 ', templateParams: null }, { phone: '+8613900139000', templateParams: ['x', 'y'] }] },
+          {
+            templateId: 'a',
+            senderId: 'S1',
+            target: [
+              { phone: ' 0086 13800138000 ', templateParams: null },
+              { phone: '+8613900139000', templateParams: ['x', 'y'] },
+            ],
+          },
         ],
       },
     });
@@ -116,41 +123,106 @@ describe('a success', () => {
 type Expected = Partial<Record<'code' | 'retCode' | 'httpStatus' | 'retryable' | 'retryAfterSeconds' | 'requestUuid' | 'message', unknown>>;
 
 const rows: [string, FakeReply, Expected][] = [
-  ['RetCode 215392', { body: { RetCode: 215392, Message: 'Invalid parameter [TemplateId]' } },
-    { code: 'PARAMETER_ERROR', retCode: 215392, httpStatus: 200, retryable: false, message: 'Invalid parameter [TemplateId]', requestUuid: FAKE_REQUEST_UUID }],
-  ['RetCode 215397', { body: { RetCode: 215397, Message: 'Missing' } }, { code: 'MISSING_PARAMETER', retCode: 215397, retryable: false, message: 'Missing' }],
-  ['RetCode 215400', { body: { RetCode: 215400, Message: 'Server error' } }, { code: 'UPSTREAM_SERVER_ERROR', retCode: 215400, retryable: false }],
-  ['RetCode 215398', { body: { RetCode: 215398, Message: 'bad key' } }, { code: 'UPSTREAM_AUTH_FAILED', retCode: 215398, retryable: false }],
-  ['another RetCode', { body: { RetCode: 215999, Message: 'no balance' } }, { code: 'UPSTREAM_REJECTED', retCode: 215999, message: 'no balance', retryable: false }],
+  [
+    'RetCode 215392',
+    { body: { RetCode: 215392, Message: 'Invalid parameter [TemplateId]' } },
+    {
+      code: 'PARAMETER_ERROR',
+      retCode: 215392,
+      httpStatus: 200,
+      retryable: false,
+      message: 'Invalid parameter [TemplateId]',
+      requestUuid: FAKE_REQUEST_UUID,
+    },
+  ],
+  [
+    'RetCode 215397',
+    { body: { RetCode: 215397, Message: 'Missing' } },
+    { code: 'MISSING_PARAMETER', retCode: 215397, retryable: false, message: 'Missing' },
+  ],
+  [
+    'RetCode 215400',
+    { body: { RetCode: 215400, Message: 'Server error' } },
+    { code: 'UPSTREAM_SERVER_ERROR', retCode: 215400, retryable: false },
+  ],
+  [
+    'RetCode 215398',
+    { body: { RetCode: 215398, Message: 'bad key' } },
+    { code: 'UPSTREAM_AUTH_FAILED', retCode: 215398, retryable: false },
+  ],
+  [
+    'another RetCode',
+    { body: { RetCode: 215999, Message: 'no balance' } },
+    { code: 'UPSTREAM_REJECTED', retCode: 215999, message: 'no balance', retryable: false },
+  ],
   ['HTTP 401', { status: 401, body: 'Unauthorized' }, { code: 'UPSTREAM_AUTH_FAILED', httpStatus: 401, retCode: null, retryable: false }],
-  ['HTTP 403', { status: 403, body: { RetCode: 215398, Message: 'forbidden' } }, { code: 'UPSTREAM_AUTH_FAILED', httpStatus: 403, retCode: 215398, message: 'forbidden' }],
-  ['HTTP 429 with Retry-After', { status: 429, body: '', headers: { 'retry-after': '17' } },
-    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 429, retryable: true, retryAfterSeconds: 17, requestUuid: FAKE_REQUEST_UUID }],
+  [
+    'HTTP 403',
+    { status: 403, body: { RetCode: 215398, Message: 'forbidden' } },
+    { code: 'UPSTREAM_AUTH_FAILED', httpStatus: 403, retCode: 215398, message: 'forbidden' },
+  ],
+  [
+    'HTTP 429 with Retry-After',
+    { status: 429, body: '', headers: { 'retry-after': '17' } },
+    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 429, retryable: true, retryAfterSeconds: 17, requestUuid: FAKE_REQUEST_UUID },
+  ],
   ['HTTP 429 without Retry-After', { status: 429, body: '' }, { code: 'UPSTREAM_HTTP_ERROR', retryable: true, retryAfterSeconds: null }],
-  ['HTTP 500 with a RetCode body', { status: 500, body: { RetCode: 215400, Message: 'boom' } },
-    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 500, retCode: 215400, message: 'boom', retryable: false }],
-  ['HTML 502', { status: 502, body: '<html>Bad Gateway</html>', headers: { 'content-type': 'text/html' } },
-    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 502, retryable: false, retryAfterSeconds: null }],
-  ['503 with Retry-After (not a 429: may have been processed)', { status: 503, body: '', headers: { 'retry-after': '5' } },
-    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 503, retryable: false, retryAfterSeconds: null }],
-  ['a redirect (never followed)', { status: 307, body: '', headers: { location: 'http://127.0.0.1:1/elsewhere' } },
-    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 307, retryable: false }],
-  ['a chunked 1 MiB answer, read whole', { body: `{"RetCode":215999,"Message":"${'y'.repeat(1024 * 1024)}"}`, headers: { 'transfer-encoding': 'chunked' } },
-    { code: 'UPSTREAM_REJECTED', retCode: 215999 }],
-  ['a body that is not JSON', { body: '<html>ok</html>' }, { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false, retCode: null }],
+  [
+    'HTTP 500 with a RetCode body',
+    { status: 500, body: { RetCode: 215400, Message: 'boom' } },
+    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 500, retCode: 215400, message: 'boom', retryable: false },
+  ],
+  [
+    'HTML 502',
+    { status: 502, body: '<html>Bad Gateway</html>', headers: { 'content-type': 'text/html' } },
+    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 502, retryable: false, retryAfterSeconds: null },
+  ],
+  [
+    '503 with Retry-After (not a 429: may have been processed)',
+    { status: 503, body: '', headers: { 'retry-after': '5' } },
+    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 503, retryable: false, retryAfterSeconds: null },
+  ],
+  [
+    'a redirect (never followed)',
+    { status: 307, body: '', headers: { location: 'http://127.0.0.1:1/elsewhere' } },
+    { code: 'UPSTREAM_HTTP_ERROR', httpStatus: 307, retryable: false },
+  ],
+  [
+    'a chunked 1 MiB answer, read whole',
+    { body: `{"RetCode":215999,"Message":"${'y'.repeat(1024 * 1024)}"}`, headers: { 'transfer-encoding': 'chunked' } },
+    { code: 'UPSTREAM_REJECTED', retCode: 215999 },
+  ],
+  [
+    'a body that is not JSON',
+    { body: '<html>ok</html>' },
+    { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false, retCode: null },
+  ],
   ['an empty 200', { body: '' }, { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false }],
   ['truncated JSON', { body: '{"RetCode":0,"Message":"succ' }, { code: 'INVALID_UPSTREAM_RESPONSE', retryable: false }],
   ['JSON without RetCode', { body: { Message: 'hi' } }, { code: 'INVALID_UPSTREAM_RESPONSE', retryable: false }],
   ['a RetCode that is a string', { body: { RetCode: '0', Message: 'success' } }, { code: 'INVALID_UPSTREAM_RESPONSE', retryable: false }],
-  ['RetCode 0 with an unreadable FailedTargetPhones', { body: { RetCode: 0, FailedTargetPhones: 'oops' } },
-    { code: 'INVALID_UPSTREAM_RESPONSE', retCode: 0, retryable: false }],
-  ['an answer over 8 MiB, by its Content-Length', { body: `{"RetCode":0,"Message":"${'x'.repeat(9 * 1024 * 1024)}"}` },
-    { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false, requestUuid: FAKE_REQUEST_UUID }],
-  ['an answer over 8 MiB, counted as it streams', { body: `{"RetCode":0,"Message":"${'x'.repeat(9 * 1024 * 1024)}"}`, headers: { 'transfer-encoding': 'chunked' } },
-    { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false }],
+  [
+    'RetCode 0 with an unreadable FailedTargetPhones',
+    { body: { RetCode: 0, FailedTargetPhones: 'oops' } },
+    { code: 'INVALID_UPSTREAM_RESPONSE', retCode: 0, retryable: false },
+  ],
+  [
+    'an answer over 8 MiB, by its Content-Length',
+    { body: `{"RetCode":0,"Message":"${'x'.repeat(9 * 1024 * 1024)}"}` },
+    { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false, requestUuid: FAKE_REQUEST_UUID },
+  ],
+  [
+    'an answer over 8 MiB, counted as it streams',
+    { body: `{"RetCode":0,"Message":"${'x'.repeat(9 * 1024 * 1024)}"}`, headers: { 'transfer-encoding': 'chunked' } },
+    { code: 'INVALID_UPSTREAM_RESPONSE', httpStatus: 200, retryable: false },
+  ],
   ['a reset once the request is written', { fault: 'reset' }, { code: 'UPSTREAM_UNAVAILABLE', retryable: false, httpStatus: null }],
   ['a close without an answer', { fault: 'close' }, { code: 'UPSTREAM_UNAVAILABLE', retryable: false }],
-  ['a reset in the middle of the body', { fault: 'reset-mid-body' }, { code: 'UPSTREAM_UNAVAILABLE', retryable: false, httpStatus: 200, requestUuid: FAKE_REQUEST_UUID }],
+  [
+    'a reset in the middle of the body',
+    { fault: 'reset-mid-body' },
+    { code: 'UPSTREAM_UNAVAILABLE', retryable: false, httpStatus: 200, requestUuid: FAKE_REQUEST_UUID },
+  ],
   ['no answer within the timeout', { delayMs: 1500 }, { code: 'UPSTREAM_TIMEOUT', retryable: false, httpStatus: null }],
   ['a body that drips past the timeout', { fault: 'drip', delayMs: 100 }, { code: 'UPSTREAM_TIMEOUT', retryable: false, httpStatus: 200 }],
 ];
@@ -181,7 +253,12 @@ describe('uSpeedo out of reach', () => {
     const elsewhere = await startServer({ USPEEDO_BASE_URL: await urlOf() });
     try {
       const { body } = await elsewhere.gql(SEND_BATCH_SMS, oneTarget);
-      expect(body.data.sendBatchSms).toMatchObject({ __typename: 'SendBatchSmsError', code: 'UPSTREAM_UNAVAILABLE', retryable: true, httpStatus: null });
+      expect(body.data.sendBatchSms).toMatchObject({
+        __typename: 'SendBatchSmsError',
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryable: true,
+        httpStatus: null,
+      });
     } finally {
       await elsewhere.close();
     }
@@ -191,12 +268,23 @@ describe('uSpeedo out of reach', () => {
 describe('input validation', () => {
   const invalid = async (variables: Record<string, unknown>) => {
     const result = await send(variables);
-    expect(result).toMatchObject({ __typename: 'SendBatchSmsError', code: 'INVALID_INPUT', retryable: false, retCode: null, httpStatus: null });
+    expect(result).toMatchObject({
+      __typename: 'SendBatchSmsError',
+      code: 'INVALID_INPUT',
+      retryable: false,
+      retCode: null,
+      httpStatus: null,
+    });
     expect(upstream.calls).toHaveLength(0);
     return result.fieldErrors as { path: string[]; message: string }[];
   };
   const paths = (errors: { path: string[] }[]) => errors.map((error) => error.path.join('.'));
-  const task = (overrides: Record<string, unknown> = {}) => ({ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }], ...overrides });
+  const task = (overrides: Record<string, unknown> = {}) => ({
+    templateId: 't',
+    senderId: 'S',
+    target: [{ phone: '13800138000' }],
+    ...overrides,
+  });
 
   it('reports every broken rule at once, with paths, and sends nothing', async () => {
     const errors = await invalid({
@@ -227,13 +315,17 @@ describe('input validation', () => {
       'taskContent.1.target',
       'taskContent.1.templateId',
     ]);
-    expect(errors.find((e) => e.path.join('.') === 'taskContent.0.target.2.phone')!.message).toBe('repeats the phone number of target 1 in this task');
+    expect(errors.find((e) => e.path.join('.') === 'taskContent.0.target.2.phone')!.message).toBe(
+      'repeats the phone number of target 1 in this task',
+    );
     expect(errors.find((e) => e.path.join('.') === 'taskContent.0.senderId')!.message).toBe('must be at most 11 characters');
   });
 
   it('never echoes the input back', async () => {
     const marker = 'ECHO_MARKER_7731';
-    const errors = await invalid(batch([{ phone: `${marker}`, templateParams: [`${marker}${'x'.repeat(600)}`] }], `${marker}${'t'.repeat(70)}`, `${marker}`));
+    const errors = await invalid(
+      batch([{ phone: `${marker}`, templateParams: [`${marker}${'x'.repeat(600)}`] }], `${marker}${'t'.repeat(70)}`, `${marker}`),
+    );
     expect(errors.length).toBeGreaterThanOrEqual(4);
     expect(JSON.stringify(errors)).not.toContain(marker);
     expect(server.logs.text).not.toContain(marker);
@@ -241,22 +333,42 @@ describe('input validation', () => {
 
   it.each([
     ['no tasks', { input: { taskContent: [] } }, ['taskContent']],
-    ['101 tasks', { input: { taskContent: Array.from({ length: 101 }, (_, i) => task({ target: [{ phone: `1380013${String(i).padStart(4, '0')}` }] })) } }, ['taskContent']],
-    ['1001 targets across tasks', {
-      input: {
-        taskContent: [0, 1].map((t) =>
-          task({ target: Array.from({ length: t === 0 ? 500 : 501 }, (_, i) => ({ phone: `13${t}0013${String(i).padStart(4, '0')}` })) }),
-        ),
+    [
+      '101 tasks',
+      {
+        input: {
+          taskContent: Array.from({ length: 101 }, (_, i) => task({ target: [{ phone: `1380013${String(i).padStart(4, '0')}` }] })),
+        },
       },
-    }, ['taskContent']],
+      ['taskContent'],
+    ],
+    [
+      '1001 targets across tasks',
+      {
+        input: {
+          taskContent: [0, 1].map((t) =>
+            task({ target: Array.from({ length: t === 0 ? 500 : 501 }, (_, i) => ({ phone: `13${t}0013${String(i).padStart(4, '0')}` })) }),
+          ),
+        },
+      },
+      ['taskContent'],
+    ],
     ['a task without targets', { input: { taskContent: [task({ target: [] })] } }, ['taskContent.0.target']],
     ['an empty templateId', { input: { taskContent: [task({ templateId: '' })] } }, ['taskContent.0.templateId']],
     ['a 65-character templateId', { input: { taskContent: [task({ templateId: 't'.repeat(65) })] } }, ['taskContent.0.templateId']],
     ['an empty senderId', { input: { taskContent: [task({ senderId: '' })] } }, ['taskContent.0.senderId']],
     ['a 12-character senderId', { input: { taskContent: [task({ senderId: 'S'.repeat(12) })] } }, ['taskContent.0.senderId']],
     ['a control character in senderId', { input: { taskContent: [task({ senderId: 'US\npeedo' })] } }, ['taskContent.0.senderId']],
-    ['21 template params', batch([{ phone: '13800138000', templateParams: Array.from({ length: 21 }, () => 'p') }]), ['taskContent.0.target.0.templateParams']],
-    ['a 501-character template param', batch([{ phone: '13800138000', templateParams: ['p'.repeat(501)] }]), ['taskContent.0.target.0.templateParams.0']],
+    [
+      '21 template params',
+      batch([{ phone: '13800138000', templateParams: Array.from({ length: 21 }, () => 'p') }]),
+      ['taskContent.0.target.0.templateParams'],
+    ],
+    [
+      'a 501-character template param',
+      batch([{ phone: '13800138000', templateParams: ['p'.repeat(501)] }]),
+      ['taskContent.0.target.0.templateParams.0'],
+    ],
     ['an empty phone', batch([{ phone: '' }]), ['taskContent.0.target.0.phone']],
     ['letters in a phone', batch([{ phone: '1380013800a' }]), ['taskContent.0.target.0.phone']],
     ['an impossible length', batch([{ phone: '+8613800138000999' }]), ['taskContent.0.target.0.phone']],
@@ -271,7 +383,11 @@ describe('input validation', () => {
     const result = await send({
       input: {
         taskContent: [
-          task({ templateId: 't'.repeat(64), senderId: 'S'.repeat(11), target: [{ phone: '13800138000', templateParams: Array.from({ length: 20 }, () => '界'.repeat(500)) }] }),
+          task({
+            templateId: 't'.repeat(64),
+            senderId: 'S'.repeat(11),
+            target: [{ phone: '13800138000', templateParams: Array.from({ length: 20 }, () => '界'.repeat(500)) }],
+          }),
           ...Array.from({ length: 99 }, (_, i) => task({ target: [{ phone: `1390013${String(i).padStart(4, '0')}` }] })),
         ],
       },
@@ -303,7 +419,9 @@ describe('configured limits', () => {
       SMS_MAX_SENDER_ID_LENGTH: '4',
     });
     try {
-      const limits = await strict.gql('{ smsLimits { maxTargetsPerRequest maxTasksPerRequest maxTemplateParamsPerTarget maxTemplateParamLength maxSenderIdLength } }');
+      const limits = await strict.gql(
+        '{ smsLimits { maxTargetsPerRequest maxTasksPerRequest maxTemplateParamsPerTarget maxTemplateParamLength maxSenderIdLength } }',
+      );
       expect(limits.body.data.smsLimits).toEqual({
         maxTargetsPerRequest: 2,
         maxTasksPerRequest: 1,
@@ -311,11 +429,10 @@ describe('configured limits', () => {
         maxTemplateParamLength: 3,
         maxSenderIdLength: 4,
       });
-      const { body } = await strict.gql(SEND_BATCH_SMS, batch(
-        [{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001' }, { phone: '13800138002' }],
-        't',
-        'FIVE5',
-      ));
+      const { body } = await strict.gql(
+        SEND_BATCH_SMS,
+        batch([{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001' }, { phone: '13800138002' }], 't', 'FIVE5'),
+      );
       expect(body.data.sendBatchSms.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual([
         'taskContent',
         'taskContent.0.senderId',
@@ -329,7 +446,9 @@ describe('configured limits', () => {
   });
 
   it('are reported at their defaults', async () => {
-    const { body } = await server.gql('{ smsLimits { maxTargetsPerRequest maxTasksPerRequest maxTemplateParamsPerTarget maxTemplateParamLength maxSenderIdLength } }');
+    const { body } = await server.gql(
+      '{ smsLimits { maxTargetsPerRequest maxTasksPerRequest maxTemplateParamsPerTarget maxTemplateParamLength maxSenderIdLength } }',
+    );
     expect(body.data.smsLimits).toEqual({
       maxTargetsPerRequest: 1000,
       maxTasksPerRequest: 100,
@@ -343,7 +462,10 @@ describe('configured limits', () => {
 describe('logging', () => {
   it('writes one line per sendBatchSms with counts, result and request uuid, and never the Authorization header', async () => {
     await send(oneTarget);
-    const line = server.logs.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'sendBatchSms answered').at(-1);
+    const line = server.logs.lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'sendBatchSms answered')
+      .at(-1);
     expect(line.sms).toMatchObject({ tasks: 1, recipients: 1, result: 'SUCCESS', requestUuid: FAKE_REQUEST_UUID });
     expect(server.logs.text).not.toMatch(/authorization/i);
   });

@@ -9,7 +9,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const send = async (templateId: string, phones = ['13800138000']) => {
-  const { body } = await server.gql(SEND_BATCH_SMS, batch(phones.map((phone) => ({ phone, templateParams: ['1'] })), templateId));
+  const { body } = await server.gql(
+    SEND_BATCH_SMS,
+    batch(
+      phones.map((phone) => ({ phone, templateParams: ['1'] })),
+      templateId,
+    ),
+  );
   return body.data.sendBatchSms;
 };
 

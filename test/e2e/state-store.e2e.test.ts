@@ -8,35 +8,60 @@ import { RedisServer, redisAvailable } from '../support/redis-server';
 
 // The charge contract, on both real stores: every counter and number or none, and each overflow named.
 const stores: [string, () => Promise<{ store: StateStore; stop: () => Promise<void> }>][] = [
-  ['SQLite', async () => {
-    const store = new SqliteStateStore(join(mkdtempSync(join(tmpdir(), 'sms-store-')), 'state.db'));
-    return { store, stop: () => store.close() };
-  }],
+  [
+    'SQLite',
+    async () => {
+      const store = new SqliteStateStore(join(mkdtempSync(join(tmpdir(), 'sms-store-')), 'state.db'));
+      return { store, stop: () => store.close() };
+    },
+  ],
 ];
 if (redisAvailable()) {
-  stores.push(['Redis', async () => {
-    const redis = await RedisServer.start();
-    const store = new RedisStateStore(redis.url);
-    await store.ready(5_000);
-    return { store, stop: async () => { await store.close(); await redis.stop(); } };
-  }]);
+  stores.push([
+    'Redis',
+    async () => {
+      const redis = await RedisServer.start();
+      const store = new RedisStateStore(redis.url);
+      await store.ready(5_000);
+      return {
+        store,
+        stop: async () => {
+          await store.close();
+          await redis.stop();
+        },
+      };
+    },
+  ]);
 }
 
 describe.each(stores)('%s state store: charge', (_name, open) => {
   let store: StateStore;
   let stop: () => Promise<void>;
   const now = Date.now();
-  const counter = (key: string, amount: number, limit: number, expiresAt = now + 60_000): CounterCharge => ({ key, amount, limit, expiresAt });
+  const counter = (key: string, amount: number, limit: number, expiresAt = now + 60_000): CounterCharge => ({
+    key,
+    amount,
+    limit,
+    expiresAt,
+  });
   const only = (...counters: CounterCharge[]): ChargeRequest => ({ counters, phones: null });
   // Numbers with hour and day windows; each test takes its own window indexes so tests do not share counts.
-  const numbers = (index: number, hourLimit: number, dayLimit: number, byAmount: PhoneCharges['byAmount'], expiresAt = now + 60_000): PhoneCharges => ({
+  const numbers = (
+    index: number,
+    hourLimit: number,
+    dayLimit: number,
+    byAmount: PhoneCharges['byAmount'],
+    expiresAt = now + 60_000,
+  ): PhoneCharges => ({
     byAmount,
     hour: { index, expiresAt, limit: hourLimit },
     day: { index, expiresAt, limit: dayLimit },
   });
   const refused = (exceeded: number[], phones: PhoneOverflow[]) => ({ ok: false, exceeded, phones });
   const sorted = (outcome: ChargeOutcome) =>
-    outcome.ok ? outcome : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
+    outcome.ok
+      ? outcome
+      : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
   beforeAll(async () => ({ store, stop } = await open()));
   afterAll(() => stop());
 
@@ -46,9 +71,15 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
     expect(await store.charge(batch, now)).toEqual({ ok: true });
     expect(await store.charge(batch, now)).toEqual({ ok: true });
     // A third message to any of them overflows its hour counter of 2, and names exactly those.
-    const third = numbers(1, 2, 5, [{ amount: 1, phones: [phones[7]!, '8613999999999', phones[9]!] }]);
+    const third = numbers(1, 2, 5, [{ amount: 1, phones: [phones[7], '8613999999999', phones[9]] }]);
     expect(sorted(await store.charge({ counters: [], phones: third }, now))).toEqual(
-      refused([], [{ phone: phones[7]!, window: 'hour' }, { phone: phones[9]!, window: 'hour' }]),
+      refused(
+        [],
+        [
+          { phone: phones[7], window: 'hour' },
+          { phone: phones[9], window: 'hour' },
+        ],
+      ),
     );
     // The caller's counter holds 1000 of 1000: one more overflows it.
     expect(await store.charge(only(counter('caller', 1, 1000, now + 5_000)), now)).toEqual(refused([0], []));
@@ -57,9 +88,26 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   it('names both windows of a number, counts a number sent several messages by its amount, and checks no limit of 0', async () => {
     const p = '8615500000001';
     const q = '8615500000002';
-    expect(await store.charge({ counters: [], phones: numbers(2, 3, 4, [{ amount: 3, phones: [p] }, { amount: 1, phones: [q] }]) }, now)).toEqual({ ok: true });
+    expect(
+      await store.charge(
+        {
+          counters: [],
+          phones: numbers(2, 3, 4, [
+            { amount: 3, phones: [p] },
+            { amount: 1, phones: [q] },
+          ]),
+        },
+        now,
+      ),
+    ).toEqual({ ok: true });
     expect(sorted(await store.charge({ counters: [], phones: numbers(2, 3, 4, [{ amount: 2, phones: [p, q] }]) }, now))).toEqual(
-      refused([], [{ phone: p, window: 'day' }, { phone: p, window: 'hour' }]),
+      refused(
+        [],
+        [
+          { phone: p, window: 'day' },
+          { phone: p, window: 'hour' },
+        ],
+      ),
     );
     // With both limits off the numbers are counted but never refused.
     expect(await store.charge({ counters: [], phones: numbers(2, 0, 0, [{ amount: 50, phones: [p, q] }]) }, now)).toEqual({ ok: true });
@@ -68,30 +116,75 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   it('on an overflow charges nothing at all, not even the counters and numbers that had room', async () => {
     const full = '8613700000001';
     const roomy = '8613700000002';
-    expect(await store.charge({ counters: [counter('full', 1, 1)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [full] }]) }, now)).toEqual({ ok: true });
+    expect(
+      await store.charge({ counters: [counter('full', 1, 1)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [full] }]) }, now),
+    ).toEqual({ ok: true });
     const outcome = await store.charge(
-      { counters: [counter('roomy-a', 5, 5), counter('full', 1, 1), counter('roomy-b', 5, 5)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [roomy, full] }]) },
+      {
+        counters: [counter('roomy-a', 5, 5), counter('full', 1, 1), counter('roomy-b', 5, 5)],
+        phones: numbers(3, 1, 1, [{ amount: 1, phones: [roomy, full] }]),
+      },
       now,
     );
-    expect(sorted(outcome)).toEqual(refused([1], [{ phone: full, window: 'day' }, { phone: full, window: 'hour' }]));
+    expect(sorted(outcome)).toEqual(
+      refused(
+        [1],
+        [
+          { phone: full, window: 'day' },
+          { phone: full, window: 'hour' },
+        ],
+      ),
+    );
     // Had roomy-a, roomy-b or the roomy number kept their charge, another would overflow them.
-    expect(await store.charge({ counters: [counter('roomy-a', 5, 5), counter('roomy-b', 5, 5)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [roomy] }]) }, now)).toEqual({ ok: true });
+    expect(
+      await store.charge(
+        { counters: [counter('roomy-a', 5, 5), counter('roomy-b', 5, 5)], phones: numbers(3, 1, 1, [{ amount: 1, phones: [roomy] }]) },
+        now,
+      ),
+    ).toEqual({ ok: true });
   });
 
   it('charges concurrent batches in arrival order, each all or nothing (SQLite commits them as one group)', async () => {
     const p = '8613400000001';
-    const batch = (amount: number) => ({ counters: [counter('concurrent', amount, 5)], phones: numbers(6, 2, 2, [{ amount: 1, phones: [p] }]) });
+    const batch = (amount: number) => ({
+      counters: [counter('concurrent', amount, 5)],
+      phones: numbers(6, 2, 2, [{ amount: 1, phones: [p] }]),
+    });
     // Sent in one turn of the event loop: the second overflows the counter and takes nothing, so the
     // third (which fits what the second would have taken) still passes; the fourth overflows the number.
-    const outcomes = await Promise.all([store.charge(batch(2), now), store.charge(batch(4), now), store.charge(batch(3), now), store.charge(batch(0), now)]);
-    expect(outcomes.map(sorted)).toEqual([{ ok: true }, refused([0], []), { ok: true }, refused([], [{ phone: p, window: 'day' }, { phone: p, window: 'hour' }])]);
+    const outcomes = await Promise.all([
+      store.charge(batch(2), now),
+      store.charge(batch(4), now),
+      store.charge(batch(3), now),
+      store.charge(batch(0), now),
+    ]);
+    expect(outcomes.map(sorted)).toEqual([
+      { ok: true },
+      refused([0], []),
+      { ok: true },
+      refused(
+        [],
+        [
+          { phone: p, window: 'day' },
+          { phone: p, window: 'hour' },
+        ],
+      ),
+    ]);
   });
 
   it('gives back a refunded charge, counters and numbers alike', async () => {
     const p = '8613600000001';
     const batch = { counters: [counter('refund', 2, 2)], phones: numbers(4, 1, 1, [{ amount: 1, phones: [p] }]) };
     expect(await store.charge(batch, now)).toEqual({ ok: true });
-    expect(sorted(await store.charge(batch, now))).toEqual(refused([0], [{ phone: p, window: 'day' }, { phone: p, window: 'hour' }]));
+    expect(sorted(await store.charge(batch, now))).toEqual(
+      refused(
+        [0],
+        [
+          { phone: p, window: 'day' },
+          { phone: p, window: 'hour' },
+        ],
+      ),
+    );
     await store.refund(batch);
     expect(await store.charge(batch, now)).toEqual({ ok: true });
   });
@@ -105,7 +198,14 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
     expect(await store.charge(only(counter('window', 2, 2, later + 60_000)), later)).toEqual({ ok: true });
 
     const p = '8613500000001';
-    const at = (hour: number) => ({ counters: [], phones: { byAmount: [{ amount: 1, phones: [p] }], hour: { index: hour, expiresAt: later + 60_000, limit: 1 }, day: { index: 5, expiresAt: later + 60_000, limit: 2 } } });
+    const at = (hour: number) => ({
+      counters: [],
+      phones: {
+        byAmount: [{ amount: 1, phones: [p] }],
+        hour: { index: hour, expiresAt: later + 60_000, limit: 1 },
+        day: { index: 5, expiresAt: later + 60_000, limit: 2 },
+      },
+    });
     expect(await store.charge(at(100), later)).toEqual({ ok: true });
     expect(sorted(await store.charge(at(100), later))).toEqual(refused([], [{ phone: p, window: 'hour' }]));
     // The next hour of the same day: the hour counts from zero, the day goes on to its limit of 2.
@@ -122,9 +222,17 @@ describe.each(stores)('%s state store: per-number counters past 15 digits', (_na
       // Both parse as valid German numbers; as JavaScript numbers they are the same double.
       const [a, b] = ['49301234567890121', '49301234567890123'];
       expect(Number(a)).toBe(Number(b));
-      const phones = (phone: string) => ({ byAmount: [{ amount: 1, phones: [phone] }], hour: { index: 9, expiresAt: now + 60_000, limit: 5 }, day: { index: 9, expiresAt: now + 60_000, limit: 0 } });
+      const phones = (phone: string) => ({
+        byAmount: [{ amount: 1, phones: [phone] }],
+        hour: { index: 9, expiresAt: now + 60_000, limit: 5 },
+        day: { index: 9, expiresAt: now + 60_000, limit: 0 },
+      });
       for (let i = 0; i < 5; i++) expect(await store.charge({ counters: [], phones: phones(a) }, now)).toEqual({ ok: true });
-      expect(await store.charge({ counters: [], phones: phones(a) }, now)).toEqual({ ok: false, exceeded: [], phones: [{ phone: a, window: 'hour' }] });
+      expect(await store.charge({ counters: [], phones: phones(a) }, now)).toEqual({
+        ok: false,
+        exceeded: [],
+        phones: [{ phone: a, window: 'hour' }],
+      });
       expect(await store.charge({ counters: [], phones: phones(b) }, now)).toEqual({ ok: true });
     } finally {
       await stop();

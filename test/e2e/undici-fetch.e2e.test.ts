@@ -12,8 +12,16 @@ describe('createUndiciFetch', () => {
   beforeEach(() => fake.reset());
 
   it('sends the method, headers and body byte for byte, once', async () => {
-    const body = JSON.stringify({ TaskContent: [{ TemplateId: 't', SenderId: 'S', Target: [{ Phone: '13800138000', TemplateParams: ['中文 🙂'] }] }] });
-    const response = await fetch(new Request(`${fake.url}/api/v1/usms/SendBatchUSMSMessage`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: 'Basic abc' } }));
+    const body = JSON.stringify({
+      TaskContent: [{ TemplateId: 't', SenderId: 'S', Target: [{ Phone: '13800138000', TemplateParams: ['中文 🙂'] }] }],
+    });
+    const response = await fetch(
+      new Request(`${fake.url}/api/v1/usms/SendBatchUSMSMessage`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', authorization: 'Basic abc' },
+      }),
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ RetCode: 0 });
     const call = fake.onlyCall();

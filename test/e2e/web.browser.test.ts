@@ -24,11 +24,19 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
 
   beforeAll(async () => {
     // Codegen runs once for the whole suite (jest globalSetup); the page is built from its output.
-    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.ts', '--logLevel', 'error'], { cwd: root, stdio: 'pipe' });
+    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.ts', '--logLevel', 'error'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
     upstream = await FakeUspeedo.start();
     // The page's origin is only known once it listens: serve first, then start the API with it.
     let graphqlUrl = '';
-    const config = { get graphqlUrl() { return graphqlUrl; }, token: API_KEY_WEB };
+    const config = {
+      get graphqlUrl() {
+        return graphqlUrl;
+      },
+      token: API_KEY_WEB,
+    };
     page$ = await StaticServer.start(dist, config);
     stranger = await StaticServer.start(dist, config);
     server = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS, CORS_ORIGINS: page$.origin });
@@ -74,24 +82,44 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
   it('shows a success with its session numbers, having sent the typed document with the token', async () => {
     upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
     await open(page$.origin);
-    await fill('template_id_1', [['13800138000', '123456'], ['+85255311111', '654321']]);
+    await fill('template_id_1', [
+      ['13800138000', '123456'],
+      ['+85255311111', '654321'],
+    ]);
     await submit('success');
     expect(await page.getAttribute('#result', 'class')).toBe('success');
     expect(await page.textContent('#result h2')).toBe('Sent');
     expect(await page.textContent('#result .session-nos')).toBe('session-a');
     const call = upstream.onlyCall();
     expect(JSON.parse(call.body.toString())).toEqual({
-      TaskContent: [{ TemplateId: 'template_id_1', SenderId: 'USpeedo', Target: [{ Phone: '13800138000', TemplateParams: ['123456'] }, { Phone: '(852)55311111', TemplateParams: ['654321'] }] }],
+      TaskContent: [
+        {
+          TemplateId: 'template_id_1',
+          SenderId: 'USpeedo',
+          Target: [
+            { Phone: '13800138000', TemplateParams: ['123456'] },
+            { Phone: '(852)55311111', TemplateParams: ['654321'] },
+          ],
+        },
+      ],
     });
     expect(server.logs.text).toContain('"caller":"web"');
   });
 
   it('shows a partial failure with each failed phone and its reason', async () => {
     upstream.reply({
-      body: { RetCode: 0, Message: 'success', SessionNo: ['session-b'], FailedTargetPhones: [{ Phone: '(852)55310000', TemplateParams: ['2'], FailureReason: 'phone in the black list' }] },
+      body: {
+        RetCode: 0,
+        Message: 'success',
+        SessionNo: ['session-b'],
+        FailedTargetPhones: [{ Phone: '(852)55310000', TemplateParams: ['2'], FailureReason: 'phone in the black list' }],
+      },
     });
     await open(page$.origin);
-    await fill('template_id_1', [['13800138000', '1'], ['+85255310000', '2']]);
+    await fill('template_id_1', [
+      ['13800138000', '1'],
+      ['+85255310000', '2'],
+    ]);
     await submit('partial-failure');
     expect(await page.getAttribute('#result', 'class')).toBe('partial');
     expect(await page.textContent('#result h2')).toBe('Sent, but 1 recipient(s) failed');
@@ -100,7 +128,11 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
 
   it('shows INVALID_INPUT with each message beside the row and field it names, and sends nothing', async () => {
     await open(page$.origin);
-    await fill(' ', [['13800138000', '1'], ['12345', '2'], ['13800138000', '3']]);
+    await fill(' ', [
+      ['13800138000', '1'],
+      ['12345', '2'],
+      ['13800138000', '3'],
+    ]);
     await submit('invalid-input');
     expect(await page.textContent('#result .code')).toBe('INVALID_INPUT');
     expect(await page.textContent('.field [data-error-for=templateId]')).toBe('must not be blank');

@@ -35,6 +35,8 @@ export function problemsIn(report: LoadReport, trends = true): string[] {
   if (!trends) return problems;
   if (report.rssMb.last > report.rssMb.first * 1.5 + 64) problems.push(`RSS climbed from ${report.rssMb.first} to ${report.rssMb.last} MB`);
   const loop = report.eventLoopDelayMs;
-  if (loop.lastThirdP99 > loop.firstThirdP99 * 2 + 20) problems.push(`event-loop delay climbed from ${loop.firstThirdP99} to ${loop.lastThirdP99} ms`);
+  if (loop.lastThirdP99 > loop.firstThirdP99 * 2 + 20) {
+    problems.push(`event-loop delay climbed from ${loop.firstThirdP99} to ${loop.lastThirdP99} ms`);
+  }
   return problems;
 }

@@ -9,7 +9,9 @@ async function main(): Promise<void> {
   const report = await loadRun(seconds * 1000, concurrency);
   const problems = problemsIn(report);
   process.stdout.write(`${JSON.stringify({ seconds, concurrency, ...report, violations: report.violations.slice(0, 20) }, null, 2)}\n`);
-  process.stdout.write(problems.length ? `FAILED:\n  ${problems.slice(0, 20).join('\n  ')}\n` : 'OK: every answer agrees with what uSpeedo received.\n');
+  process.stdout.write(
+    problems.length ? `FAILED:\n  ${problems.slice(0, 20).join('\n  ')}\n` : 'OK: every answer agrees with what uSpeedo received.\n',
+  );
   process.exit(problems.length ? 1 : 0);
 }
 

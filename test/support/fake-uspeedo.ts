@@ -85,7 +85,7 @@ export class FakeUspeedo {
   /** The body of the only call received; fails when there was not exactly one. */
   onlyCall(): RecordedCall {
     if (this.calls.length !== 1) throw new Error(`expected exactly one upstream call, got ${this.calls.length}`);
-    return this.calls[0]!;
+    return this.calls[0];
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,8 @@ type Mode = (typeof MODES)[number];
 /** A fake uSpeedo answering by templateId prefix, keeping a log of the batches it accepted. */
 export function loadFake(slowMs: number): (call: RecordedCall) => FakeReply {
   return (call) => {
-    const task = (JSON.parse(call.body.toString()) as { TaskContent: { TemplateId: string; Target: { Phone: string }[] }[] }).TaskContent[0]!;
+    const task = (JSON.parse(call.body.toString()) as { TaskContent: { TemplateId: string; Target: { Phone: string }[] }[] })
+      .TaskContent[0];
     const mode = task.TemplateId.split('-')[0] as Mode;
     if (mode === 'retcode') return { body: { RetCode: 215400, Message: 'server error' } };
     if (mode === 'reset') return { fault: 'reset' };
@@ -58,7 +59,14 @@ export interface LoadOptions {
   midway?: () => void;
 }
 
-const NOTHING_SENT = new Set(['INVALID_INPUT', 'RATE_LIMITED', 'DESTINATION_NOT_ALLOWED', 'IDEMPOTENCY_CONFLICT', 'IDEMPOTENCY_IN_PROGRESS', 'SERVICE_UNAVAILABLE']);
+const NOTHING_SENT = new Set([
+  'INVALID_INPUT',
+  'RATE_LIMITED',
+  'DESTINATION_NOT_ALLOWED',
+  'IDEMPOTENCY_CONFLICT',
+  'IDEMPOTENCY_IN_PROGRESS',
+  'SERVICE_UNAVAILABLE',
+]);
 // Mainland numbers, unique per request: 139 + 8 digits from the request number and the row.
 const phoneOf = (request: number, row: number) => `139${String(request % 100000).padStart(5, '0')}${String(row).padStart(3, '0')}`;
 const HOT_PHONE = '13700137000';
@@ -103,7 +111,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         options.midway();
       }
       const n = next++;
-      const mode = MODES[n % MODES.length]!;
+      const mode = MODES[n % MODES.length];
       let templateId = `${mode}-${n}`;
       let phones = Array.from({ length: 1 + (n % 7) }, (_, row) => phoneOf(n, row * 50));
       if (mode === 'invalid') phones = [...phones, '12345'];
@@ -112,11 +120,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         input: { taskContent: [{ templateId, senderId: 'LOAD', target: phones.map((phone) => ({ phone })) }], idempotencyKey: `key-${n}` },
       };
       if (mode === 'repeat' && repeats.length > 0) {
-        const earlier = repeats[n % repeats.length]!;
+        const earlier = repeats[n % repeats.length];
         ({ variables, templateId, phones } = earlier);
       } else if (mode === 'repeat') {
         templateId = `ok-${n}`;
-        (variables as { input: { taskContent: { templateId: string }[] } }).input.taskContent[0]!.templateId = templateId;
+        (variables as { input: { taskContent: { templateId: string }[] } }).input.taskContent[0].templateId = templateId;
       }
       if (mode === 'ok') repeats.push({ key: `key-${n}`, variables, templateId, phones });
 
@@ -146,7 +154,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const violations = check(exchanges, upstream.calls);
   const byResult: Record<string, number> = {};
   for (const e of exchanges) {
-    const key = e.result ? (e.result.__typename === 'SendBatchSmsSuccess' ? 'SUCCESS' : e.result.code!) : e.status === null ? 'NO_ANSWER' : `HTTP_${e.status}`;
+    const key = e.result
+      ? e.result.__typename === 'SendBatchSmsSuccess'
+        ? 'SUCCESS'
+        : e.result.code!
+      : e.status === null
+        ? 'NO_ANSWER'
+        : `HTTP_${e.status}`;
     byResult[key] = (byResult[key] ?? 0) + 1;
   }
   const third = Math.max(1, Math.floor(rss.length / 3));
@@ -174,7 +188,8 @@ function check(exchanges: Exchange[], calls: readonly RecordedCall[]): string[] 
   const violations: string[] = [];
   const received = new Map<string, { phones: string[] }[]>();
   for (const call of calls) {
-    const task = (JSON.parse(call.body.toString()) as { TaskContent: { TemplateId: string; Target: { Phone: string }[] }[] }).TaskContent[0]!;
+    const task = (JSON.parse(call.body.toString()) as { TaskContent: { TemplateId: string; Target: { Phone: string }[] }[] })
+      .TaskContent[0];
     const list = received.get(task.TemplateId) ?? [];
     list.push({ phones: task.Target.map((t) => t.Phone) });
     received.set(task.TemplateId, list);
@@ -192,12 +207,21 @@ function check(exchanges: Exchange[], calls: readonly RecordedCall[]): string[] 
       else if (reached.phones.join() !== e.phones.join()) violations.push(`${e.templateId}: uSpeedo got other phones`);
     } else if (NOTHING_SENT.has(e.result.code!) || e.result.retryable) {
       // An in-progress or replayed repeat shares its templateId with the request that did send.
-      if (reached && e.result.code !== 'IDEMPOTENCY_IN_PROGRESS') violations.push(`${e.templateId}: ${e.result.code} says nothing was sent, but uSpeedo got it`);
+      if (reached && e.result.code !== 'IDEMPOTENCY_IN_PROGRESS') {
+        violations.push(`${e.templateId}: ${e.result.code} says nothing was sent, but uSpeedo got it`);
+      }
     }
-    const expected: Partial<Record<Mode, string>> = { invalid: 'INVALID_INPUT', retcode: 'UPSTREAM_SERVER_ERROR', reset: 'UPSTREAM_UNAVAILABLE', slow: 'UPSTREAM_TIMEOUT' };
+    const expected: Partial<Record<Mode, string>> = {
+      invalid: 'INVALID_INPUT',
+      retcode: 'UPSTREAM_SERVER_ERROR',
+      reset: 'UPSTREAM_UNAVAILABLE',
+      slow: 'UPSTREAM_TIMEOUT',
+    };
     const want = expected[e.mode];
     // Under load any send may run out of time; that answer is always honest ("may have been sent").
-    if (want && e.result.code !== want && e.result.code !== 'UPSTREAM_TIMEOUT') violations.push(`${e.templateId}: expected ${want}, got ${e.result.code ?? e.result.__typename}`);
+    if (want && e.result.code !== want && e.result.code !== 'UPSTREAM_TIMEOUT') {
+      violations.push(`${e.templateId}: expected ${want}, got ${e.result.code ?? e.result.__typename}`);
+    }
   }
   return violations;
 }

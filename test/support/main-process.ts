@@ -17,8 +17,8 @@ export function start(env: Record<string, string>): { child: ChildProcess; outpu
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }
@@ -31,4 +31,3 @@ export async function until(predicate: () => boolean, ms = 15_000): Promise<void
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-

@@ -14,7 +14,6 @@ export const REDIS_MISSING_MESSAGE =
  */
 export const redisAvailable = (): boolean => requiredTool(REDIS_SERVER !== null, REDIS_MISSING_MESSAGE);
 
-
 /** A real redis-server on a free loopback port, without persistence; `stop` ends it. */
 export class RedisServer {
   private constructor(
@@ -34,7 +33,7 @@ export class RedisServer {
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         if (output.includes('Ready to accept connections')) {
           clearTimeout(timer);
@@ -43,7 +42,7 @@ export class RedisServer {
       });
       child.on('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
     });
-    child.stdout!.resume();
+    child.stdout.resume();
     return new RedisServer(child, chosen);
   }
 

@@ -21,14 +21,14 @@ export class StaticServer {
 
   static async start(root: string, config: unknown): Promise<StaticServer> {
     const server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0]!)).replace(/^(\.\.[/\\])+/, '');
+      const path = normalize(decodeURIComponent((req.url ?? '/').split('?')[0])).replace(/^(\.\.[/\\])+/, '');
       if (path === '/config.json') {
-        res.writeHead(200, { 'content-type': TYPES['.json']! }).end(JSON.stringify(config));
+        res.writeHead(200, { 'content-type': TYPES['.json'] }).end(JSON.stringify(config));
         return;
       }
       try {
         const body = await readFile(join(root, path === '/' ? 'index.html' : path));
-        res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? TYPES['.html']! }).end(body);
+        res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? TYPES['.html'] }).end(body);
       } catch {
         res.writeHead(404).end('not found');
       }

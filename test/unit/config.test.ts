@@ -31,7 +31,14 @@ describe('loadConfig', () => {
         maxSenderIdLength: 11,
       },
       auth: { apiKeys: new Map(), jwt: null, open: true },
-      rateLimits: { callerPerMinute: 1000, callerPerDay: 10000, phonePerHour: 5, phonePerDay: 20, globalPerDay: 100000, allowedCountryCodes: [] },
+      rateLimits: {
+        callerPerMinute: 1000,
+        callerPerDay: 10000,
+        phonePerHour: 5,
+        phonePerDay: 20,
+        globalPerDay: 100000,
+        allowedCountryCodes: [],
+      },
       idempotencyTtlSeconds: 86400,
       state: { sqlitePath: './data/state.db', redisUrl: null },
       metricsToken: null,
@@ -81,7 +88,13 @@ describe('loadConfig', () => {
       corsOrigins: ['https://a.example.com', 'https://b.example.com:8443'],
       introspection: true,
       uspeedo: { baseUrl: 'http://127.0.0.1:9999', timeoutMs: 2500, credentials: { accessKeyId: 'id', accessKeySecret: 'secret' } },
-      limits: { maxTargetsPerRequest: 10, maxTasksPerRequest: 2, maxTemplateParamsPerTarget: 0, maxTemplateParamLength: 50, maxSenderIdLength: 6 },
+      limits: {
+        maxTargetsPerRequest: 10,
+        maxTasksPerRequest: 2,
+        maxTemplateParamsPerTarget: 0,
+        maxTemplateParamLength: 50,
+        maxSenderIdLength: 6,
+      },
       auth: {
         apiKeys: new Map([
           ['a'.repeat(64), 'ops'],
@@ -90,7 +103,14 @@ describe('loadConfig', () => {
         jwt: null,
         open: false,
       },
-      rateLimits: { callerPerMinute: 0, callerPerDay: 7, phonePerHour: 1, phonePerDay: 2, globalPerDay: 3, allowedCountryCodes: ['86', '852'] },
+      rateLimits: {
+        callerPerMinute: 0,
+        callerPerDay: 7,
+        phonePerHour: 1,
+        phonePerDay: 2,
+        globalPerDay: 3,
+        allowedCountryCodes: ['86', '852'],
+      },
       idempotencyTtlSeconds: 60,
       state: { sqlitePath: '/var/lib/sms/state.db', redisUrl: 'redis://127.0.0.1:6380/2' },
     });
@@ -103,7 +123,10 @@ describe('loadConfig', () => {
       jwt: { key: { kind: 'secret', secret }, issuer: 'https://id.example.com/', audience: 'sms', maxAge: '1h' },
       open: false,
     });
-    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.jwt?.key).toEqual({ kind: 'jwks', url: 'https://id.example.com/jwks.json' });
+    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).auth.jwt?.key).toEqual({
+      kind: 'jwks',
+      url: 'https://id.example.com/jwks.json',
+    });
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(loadConfig({ JWT_PUBLIC_KEY: pem.replace(/\n/g, '\\n') }).auth.jwt?.key).toEqual({ kind: 'public-key', pem });
@@ -200,7 +223,9 @@ describe('loadConfig', () => {
   });
 
   it('forces the simulator even when credentials are set', () => {
-    expect(loadConfig({ USPEEDO_SIMULATOR: 'true', USPEEDO_ACCESS_KEY_ID: 'a', USPEEDO_ACCESS_KEY_SECRET: 'b' }).uspeedo.credentials).toBeNull();
+    expect(
+      loadConfig({ USPEEDO_SIMULATOR: 'true', USPEEDO_ACCESS_KEY_ID: 'a', USPEEDO_ACCESS_KEY_SECRET: 'b' }).uspeedo.credentials,
+    ).toBeNull();
   });
 
   it('refuses USPEEDO_SIMULATOR=false without credentials', () => {
@@ -217,7 +242,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', USPEEDO_ACCESS_KEY_ID: ' ', USPEEDO_ACCESS_KEY_SECRET: '' }).port).toBe(4000);
     expect(loadConfig({ GRAPHQL_INTROSPECTION: 'FALSE' }).introspection).toBe(false);
     expect(loadConfig({ GRAPHQL_INTROSPECTION: '0' }).introspection).toBe(false);
-    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'yes', NODE_ENV: 'production', USPEEDO_SIMULATOR: '1', AUTH_DISABLED: '1' }).introspection).toBe(true);
+    expect(
+      loadConfig({ GRAPHQL_INTROSPECTION: 'yes', NODE_ENV: 'production', USPEEDO_SIMULATOR: '1', AUTH_DISABLED: '1' }).introspection,
+    ).toBe(true);
   });
 
   it('refuses credentials inside USPEEDO_BASE_URL', () => {

@@ -21,14 +21,28 @@ const classes = (value: unknown): unknown =>
   Array.isArray(value)
     ? value.map(classes)
     : value && typeof value === 'object'
-      ? { class: value.constructor?.name ?? null, ...Object.fromEntries(Object.entries(value).filter(([, v]) => v != null).map(([k, v]) => [k, classes(v)])) }
+      ? {
+          class: value.constructor?.name ?? null,
+          ...Object.fromEntries(
+            Object.entries(value)
+              .filter(([, v]) => v != null)
+              .map(([k, v]) => [k, classes(v)]),
+          ),
+        }
       : typeof value;
 const service = {
   async sendBatch(input: SendBatchSmsInput) {
-    seen.push(JSON.stringify({ prepared: prepareBatch(input, SMS_LIMIT_CEILINGS), key: input.idempotencyKey ?? null, classes: classes(input) }));
+    seen.push(
+      JSON.stringify({ prepared: prepareBatch(input, SMS_LIMIT_CEILINGS), key: input.idempotencyKey ?? null, classes: classes(input) }),
+    );
     // Both members of the union, so both paths must resolve its type the same way.
     return input.taskContent.length % 2
-      ? success({ message: 'success', sessionNos: ['s-1'], failedTargetPhones: [{ phone: '13800138000', failureReason: 'blocked', templateParams: [] }], requestUuid: 'u-1' } as never)
+      ? success({
+          message: 'success',
+          sessionNos: ['s-1'],
+          failedTargetPhones: [{ phone: '13800138000', failureReason: 'blocked', templateParams: [] }],
+          requestUuid: 'u-1',
+        })
       : failure({ code: SendBatchSmsErrorCode.INVALID_INPUT, message: 'm', fieldErrors: [{ path: ['taskContent'], message: 'x' }] });
   },
 } as unknown as SmsService;
@@ -40,7 +54,7 @@ const operation = document.definitions[0] as OperationDefinitionNode;
 const compile = jest.fn<ReturnType<Compile>, Parameters<Compile>>((...args) => compileQuery(...args));
 const gateway = jitGateway(schema, compile);
 gateway.onSchemaLoadOrUpdate(() => {});
-const executor = gateway.load({ apollo: {} as never }).then(({ executor }) => executor!);
+const executor = gateway.load({ apollo: {} }).then(({ executor }) => executor!);
 
 async function viaGateway(variables: Record<string, unknown>) {
   const request = { document, operation, operationName: operation.name?.value ?? null, context: {}, request: { variables } };
@@ -67,7 +81,10 @@ const task = fc.record(
   { templateId: maybe(text), senderId: maybe(text), target: fc.oneof(fc.array(target, { maxLength: 4 }), target, fc.constant(null)) },
   { requiredKeys: [] },
 );
-const input = fc.record({ taskContent: fc.oneof(fc.array(task, { maxLength: 3 }), task, fc.constant('x')), idempotencyKey: maybe(text) }, { requiredKeys: [] });
+const input = fc.record(
+  { taskContent: fc.oneof(fc.array(task, { maxLength: 3 }), task, fc.constant('x')), idempotencyKey: maybe(text) },
+  { requiredKeys: [] },
+);
 
 describe('jitGateway', () => {
   it('runs a document on graphql-js the first time, compiles it the second, and reuses it after', async () => {
@@ -82,7 +99,9 @@ describe('jitGateway', () => {
   it('answers a valid batch and hands the resolver the same input as graphql-js', async () => {
     const variables = {
       input: {
-        taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: ['1'] }, { phone: '+85255311111' }] }],
+        taskContent: [
+          { templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: ['1'] }, { phone: '+85255311111' }] },
+        ],
         idempotencyKey: 'k',
       },
     };

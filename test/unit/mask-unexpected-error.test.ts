@@ -12,7 +12,10 @@ describe('maskUnexpectedError (production)', () => {
   });
 
   it('leaves the errors a client can act on alone', () => {
-    const error = { message: 'Variable "$input" of required type "SendBatchSmsInput!" was not provided.', extensions: { code: 'BAD_USER_INPUT' } };
+    const error = {
+      message: 'Variable "$input" of required type "SendBatchSmsInput!" was not provided.',
+      extensions: { code: 'BAD_USER_INPUT' },
+    };
     expect(maskUnexpectedError(error)).toBe(error);
   });
 });

@@ -10,16 +10,17 @@ const UPSTREAMS = {
 } as const;
 const CALLERS = { callers: { API_KEYS }, none: {}, 'AUTH_DISABLED=true': { AUTH_DISABLED: 'true' } } as const;
 
-type Outcome =
-  | { starts: false; problems: RegExp[] }
-  | { starts: true; hardened: boolean; open: boolean };
+type Outcome = { starts: false; problems: RegExp[] } | { starts: true; hardened: boolean; open: boolean };
 
 function expected(nodeEnv: (typeof NODE_ENVS)[number], upstream: keyof typeof UPSTREAMS, callers: keyof typeof CALLERS): Outcome {
   const production = nodeEnv === 'production';
   const live = upstream === 'credentials';
   const problems: RegExp[] = [];
   if (production && !live) {
-    problems.push(/^USPEEDO_ACCESS_KEY_ID: is required in production \(set USPEEDO_SIMULATOR=true/, /^USPEEDO_ACCESS_KEY_SECRET: is required in production/);
+    problems.push(
+      /^USPEEDO_ACCESS_KEY_ID: is required in production \(set USPEEDO_SIMULATOR=true/,
+      /^USPEEDO_ACCESS_KEY_SECRET: is required in production/,
+    );
   }
   if ((production || live) && callers === 'none') problems.push(/^API_KEYS: callers are required .*AUTH_DISABLED=true/);
   if (problems.length > 0) return { starts: false, problems };
@@ -80,11 +81,17 @@ describe('security posture', () => {
   });
 
   it('refuses METRICS_PUBLIC beside a METRICS_TOKEN', () => {
-    expect(() => loadConfig({ METRICS_PUBLIC: 'true', METRICS_TOKEN: 'metrics-token-0123456789' })).toThrow(/METRICS_PUBLIC: cannot be true while METRICS_TOKEN is set/);
+    expect(() => loadConfig({ METRICS_PUBLIC: 'true', METRICS_TOKEN: 'metrics-token-0123456789' })).toThrow(
+      /METRICS_PUBLIC: cannot be true while METRICS_TOKEN is set/,
+    );
   });
 
   it('treats credentials with USPEEDO_SIMULATOR=true as the simulator: nothing real to guard', () => {
     const config = loadConfig({ ...UPSTREAMS.credentials, USPEEDO_SIMULATOR: 'true' });
-    expect({ hardened: config.hardened, open: config.auth.open, live: config.uspeedo.credentials !== null }).toEqual({ hardened: false, open: true, live: false });
+    expect({ hardened: config.hardened, open: config.auth.open, live: config.uspeedo.credentials !== null }).toEqual({
+      hardened: false,
+      open: true,
+      live: false,
+    });
   });
 });

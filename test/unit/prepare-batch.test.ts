@@ -9,8 +9,19 @@ describe('prepareBatch', () => {
     const prepared = prepareBatch(
       inputOf({
         taskContent: [
-          { templateId: 'template_id_1', senderId: 'USpeedo', target: [{ phone: '13800138000', templateParams: ['123456'] }, { phone: '+85255311111' }] },
-          { templateId: 't2', senderId: 'S', target: [{ phone: '(852)55311112', templateParams: [] }, { phone: '13900139000', templateParams: null }] },
+          {
+            templateId: 'template_id_1',
+            senderId: 'USpeedo',
+            target: [{ phone: '13800138000', templateParams: ['123456'] }, { phone: '+85255311111' }],
+          },
+          {
+            templateId: 't2',
+            senderId: 'S',
+            target: [
+              { phone: '(852)55311112', templateParams: [] },
+              { phone: '13900139000', templateParams: null },
+            ],
+          },
         ],
       }),
       SMS_LIMIT_CEILINGS,
@@ -79,7 +90,7 @@ describe('prepareBatch', () => {
 
   it('reports bad input and disallowed destinations together as INVALID_INPUT', () => {
     const input = mixed();
-    input.taskContent[0]!.templateId = ' ';
+    input.taskContent[0].templateId = ' ';
     const prepared = prepareBatch(input, SMS_LIMIT_CEILINGS, ['86']);
     expect(prepared.ok || prepared.code).toBe('INVALID_INPUT');
     expect(prepared.ok || prepared.fieldErrors.map((e) => e.path.join('.'))).toEqual([
@@ -96,11 +107,18 @@ describe('prepareBatch', () => {
     ['ключ', 'must contain only printable ASCII characters'],
   ])('refuses idempotencyKey %j', (idempotencyKey, message) => {
     const input = inputOf({ taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }], idempotencyKey });
-    expect(prepareBatch(input, SMS_LIMIT_CEILINGS)).toEqual({ ok: false, code: 'INVALID_INPUT', fieldErrors: [{ path: ['idempotencyKey'], message }] });
+    expect(prepareBatch(input, SMS_LIMIT_CEILINGS)).toEqual({
+      ok: false,
+      code: 'INVALID_INPUT',
+      fieldErrors: [{ path: ['idempotencyKey'], message }],
+    });
   });
 
   it('accepts a 255-character printable idempotencyKey', () => {
-    const input = inputOf({ taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }], idempotencyKey: ` ~${'k'.repeat(253)}` });
+    const input = inputOf({
+      taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }],
+      idempotencyKey: ` ~${'k'.repeat(253)}`,
+    });
     expect(prepareBatch(input, SMS_LIMIT_CEILINGS).ok).toBe(true);
   });
 });
@@ -109,12 +127,28 @@ describe('prepareBatch', () => {
 // body, recipients, codes, messages, paths and order.
 describe('prepareBatch agrees with the reference implementation', () => {
   const phone = fc.oneof(
-    fc.constantFrom('13800138000', '+8613800138000', '(86)13800138000', '8613800138000', '+85255311111', '(852)55311111', '+12025550143', '+6591234567', '12345', 'x', ''),
+    fc.constantFrom(
+      '13800138000',
+      '+8613800138000',
+      '(86)13800138000',
+      '8613800138000',
+      '+85255311111',
+      '(852)55311111',
+      '+12025550143',
+      '+6591234567',
+      '12345',
+      'x',
+      '',
+    ),
     fc.stringMatching(/^1[3-9][0-9]{9}$/),
     fc.stringMatching(/^\+852[5-9][0-9]{7}$/),
     fc.stringMatching(/^\+?[0-9]{1,14}$/),
   );
-  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 12 }), fc.constantFrom('', ' ', '\u0007', '🙂🙂🙂🙂'));
+  const text = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'grapheme', maxLength: 12 }),
+    fc.constantFrom('', ' ', '\u0007', '🙂🙂🙂🙂'),
+  );
   const target = fc.record({ phone, templateParams: fc.option(fc.array(text, { maxLength: 4 }), { nil: undefined }) });
   const task = fc.record({ templateId: text, senderId: text, target: fc.array(target, { maxLength: 8 }) });
   const batch = fc.record({ taskContent: fc.array(task, { maxLength: 3 }), idempotencyKey: fc.option(text, { nil: undefined }) });

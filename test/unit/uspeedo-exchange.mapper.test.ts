@@ -14,7 +14,12 @@ const answered = (status: number, body: unknown, extra: Partial<Extract<UspeedoE
 describe('mapUspeedoExchange', () => {
   it('maps RetCode 0 to a success with every field', () => {
     const result = mapUspeedoExchange(
-      answered(200, { RetCode: 0, Message: 'success', SessionNo: ['a', 'b'], FailedTargetPhones: [{ Phone: '1', TemplateParams: ['p'], FailureReason: 'black list' }] }),
+      answered(200, {
+        RetCode: 0,
+        Message: 'success',
+        SessionNo: ['a', 'b'],
+        FailedTargetPhones: [{ Phone: '1', TemplateParams: ['p'], FailureReason: 'black list' }],
+      }),
     );
     expect(result).toBeInstanceOf(SendBatchSmsSuccess);
     expect({ ...result }).toEqual({
@@ -26,14 +31,20 @@ describe('mapUspeedoExchange', () => {
   });
 
   it('reads a missing SessionNo as none and a failed target without params as []', () => {
-    const result = mapUspeedoExchange(answered(200, { RetCode: 0, FailedTargetPhones: [{ Phone: '1', FailureReason: 'x' }] })) as SendBatchSmsSuccess;
+    const result = mapUspeedoExchange(
+      answered(200, { RetCode: 0, FailedTargetPhones: [{ Phone: '1', FailureReason: 'x' }] }),
+    ) as SendBatchSmsSuccess;
     expect(result.sessionNos).toEqual([]);
-    expect(result.failedTargetPhones[0]!.templateParams).toEqual([]);
+    expect(result.failedTargetPhones[0].templateParams).toEqual([]);
     expect(result.message).toBe('');
   });
 
   it.each<[string, UspeedoExchange, Partial<SendBatchSmsError>]>([
-    ['215392', answered(200, { RetCode: 215392, Message: 'm' }), { code: 'PARAMETER_ERROR' as never, retCode: 215392, httpStatus: 200, message: 'm' }],
+    [
+      '215392',
+      answered(200, { RetCode: 215392, Message: 'm' }),
+      { code: 'PARAMETER_ERROR' as never, retCode: 215392, httpStatus: 200, message: 'm' },
+    ],
     ['215397', answered(200, { RetCode: 215397 }), { code: 'MISSING_PARAMETER' as never, message: 'uSpeedo answered RetCode 215397.' }],
     ['215400', answered(200, { RetCode: 215400 }), { code: 'UPSTREAM_SERVER_ERROR' as never }],
     ['215398', answered(200, { RetCode: 215398 }), { code: 'UPSTREAM_AUTH_FAILED' as never }],
@@ -47,9 +58,17 @@ describe('mapUspeedoExchange', () => {
     ['a fractional RetCode', answered(200, { RetCode: 0.5 }), { code: 'INVALID_UPSTREAM_RESPONSE' as never }],
     ['SessionNo of numbers', answered(200, { RetCode: 0, SessionNo: [1] }), { code: 'INVALID_UPSTREAM_RESPONSE' as never, retCode: 0 }],
     ['refused', { kind: 'not-sent', cause: 'ECONNREFUSED' }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: true }],
-    ['reset', { kind: 'connection-lost', cause: 'ECONNRESET', status: null, requestUuid: null }, { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: false }],
+    [
+      'reset',
+      { kind: 'connection-lost', cause: 'ECONNRESET', status: null, requestUuid: null },
+      { code: 'UPSTREAM_UNAVAILABLE' as never, retryable: false },
+    ],
     ['timeout', { kind: 'timeout', status: null, requestUuid: null }, { code: 'UPSTREAM_TIMEOUT' as never, retryable: false }],
-    ['too large', { kind: 'too-large', status: 200, requestUuid: 'u' }, { code: 'INVALID_UPSTREAM_RESPONSE' as never, httpStatus: 200, requestUuid: 'u', retryable: false }],
+    [
+      'too large',
+      { kind: 'too-large', status: 200, requestUuid: 'u' },
+      { code: 'INVALID_UPSTREAM_RESPONSE' as never, httpStatus: 200, requestUuid: 'u', retryable: false },
+    ],
   ])('%s', (_name, exchange, expected) => {
     const result = mapUspeedoExchange(exchange);
     expect(result).toBeInstanceOf(SendBatchSmsError);

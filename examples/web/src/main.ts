@@ -28,7 +28,12 @@ function addRow(phone = '', params = ''): void {
     {},
     element('td', { className: 'index', textContent: String(index + 1) }),
     element('td', {}, element('input', { name: 'phone', value: phone, placeholder: '+85255311111' }), element('p', { className: 'error' })),
-    element('td', {}, element('input', { name: 'templateParams', value: params, placeholder: '123456' }), element('p', { className: 'error' })),
+    element(
+      'td',
+      {},
+      element('input', { name: 'templateParams', value: params, placeholder: '123456' }),
+      element('p', { className: 'error' }),
+    ),
     element('td', {}, remove),
   );
   tr.querySelectorAll('.error')[0]!.setAttribute('data-error-for', 'phone');
@@ -62,7 +67,9 @@ function placeFieldError(path: readonly string[], message: string): boolean {
   let slot: Element | null = null;
   if (field === 'templateId' || field === 'senderId') slot = form.querySelector(`.field [data-error-for=${field}]`);
   else if (field === 'target' && row === undefined) slot = form.querySelector('[data-error-for=target]');
-  else if (field === 'target') slot = rows.children[Number(row)]?.querySelector(`[data-error-for=${sub === 'phone' ? 'phone' : 'templateParams'}]`) ?? null;
+  else if (field === 'target') {
+    slot = rows.children[Number(row)]?.querySelector(`[data-error-for=${sub === 'phone' ? 'phone' : 'templateParams'}]`) ?? null;
+  }
   if (!slot) return false;
   slot.textContent = slot.textContent ? `${slot.textContent}; ${message}` : message;
   slot.previousElementSibling?.classList.add('invalid');
@@ -74,12 +81,26 @@ function showSuccess(result: Narrowed<'SendBatchSmsSuccess'>): void {
   output.className = failed.length ? 'partial' : 'success';
   output.replaceChildren(
     element('h2', { textContent: failed.length ? `Sent, but ${failed.length} recipient(s) failed` : 'Sent' }),
-    element('p', {}, 'Session numbers: ', element('code', { className: 'session-nos', textContent: result.sessionNos.join(', ') || '(none)' })),
+    element(
+      'p',
+      {},
+      'Session numbers: ',
+      element('code', { className: 'session-nos', textContent: result.sessionNos.join(', ') || '(none)' }),
+    ),
   );
   if (failed.length) {
     const body = element('tbody');
-    for (const f of failed) body.append(element('tr', {}, element('td', { textContent: f.phone }), element('td', { textContent: f.failureReason })));
-    output.append(element('table', { className: 'failed' }, element('thead', {}, element('tr', {}, element('th', { textContent: 'Phone' }), element('th', { textContent: 'Reason' }))), body));
+    for (const f of failed) {
+      body.append(element('tr', {}, element('td', { textContent: f.phone }), element('td', { textContent: f.failureReason })));
+    }
+    output.append(
+      element(
+        'table',
+        { className: 'failed' },
+        element('thead', {}, element('tr', {}, element('th', { textContent: 'Phone' }), element('th', { textContent: 'Reason' }))),
+        body,
+      ),
+    );
   }
   if (result.requestUuid) output.append(element('p', { className: 'muted', textContent: `uSpeedo request id: ${result.requestUuid}` }));
 }
@@ -95,7 +116,9 @@ function showError(result: Narrowed<'SendBatchSmsError'>): void {
     const wait = result.retryAfterSeconds ? ` after ${result.retryAfterSeconds} s` : '';
     output.append(element('p', { className: 'retry', textContent: `Safe to send again${wait}.` }));
   }
-  if (unplaced.length) output.append(element('ul', {}, ...unplaced.map((e) => element('li', { textContent: `${e.path.join('.')}: ${e.message}` }))));
+  if (unplaced.length) {
+    output.append(element('ul', {}, ...unplaced.map((e) => element('li', { textContent: `${e.path.join('.')}: ${e.message}` }))));
+  }
 }
 
 function showFailure(error: unknown): void {
@@ -104,7 +127,10 @@ function showFailure(error: unknown): void {
     error instanceof GraphQLRequestError
       ? `${error.code} (HTTP ${error.status}): ${error.message}`
       : `Could not reach the server (${error instanceof Error ? error.message : String(error)}). Nothing was sent from this page.`;
-  output.replaceChildren(element('h2', { textContent: 'Request failed' }), element('p', { className: 'transport-error', textContent: text }));
+  output.replaceChildren(
+    element('h2', { textContent: 'Request failed' }),
+    element('p', { className: 'transport-error', textContent: text }),
+  );
 }
 
 // One idempotency key per batch as written: sending the same form again (after a timeout, say) reuses

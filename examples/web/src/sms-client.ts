@@ -45,5 +45,9 @@ export async function execute<TResult, TVariables>(
   const body = (await response.json()) as { data?: TResult; errors?: { message: string; extensions?: { code?: string } }[] };
   if (body.data) return body.data;
   const first = body.errors?.[0];
-  throw new GraphQLRequestError(response.status, first?.extensions?.code ?? `HTTP_${response.status}`, first?.message ?? response.statusText);
+  throw new GraphQLRequestError(
+    response.status,
+    first?.extensions?.code ?? `HTTP_${response.status}`,
+    first?.message ?? response.statusText,
+  );
 }
