@@ -1,7 +1,7 @@
 // Writes schema/schema.graphql from the type-graphql classes; with --check, fails if the committed file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { printGraphQLSchema } from '../src/schema';
+import { printGraphQLSchema } from '../src/graphql/schema';
 
 const file = join(__dirname, '..', 'schema', 'schema.graphql');
 const sdl = printGraphQLSchema();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { buildApp, SIMULATOR_WARNING } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, type Config } from './config/load-config';
 
 // Values already in the environment win over .env, as with dotenv.
 function environment(): Record<string, string | undefined> {

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { AuthConfig, JwtKeySource } from '../config';
+import type { AuthConfig, JwtKeySource } from '../config/load-config';
 import { hashApiKey } from './api-keys';
 import { AuthError } from './auth.error';
 import { ANONYMOUS, SEND_SCOPE, type Caller } from './caller';

@@ -40,7 +40,7 @@ export function readPhone(raw: string): PhoneReading {
   return fastReading(compact) ?? readCompact(compact);
 }
 
-/** The reference reading: every phone through libphonenumber-js's own parser (about 6 µs each). */
+/** The reference reading: every phone through libphonenumber-js's own parser. */
 export function readPhoneWithLibrary(raw: string): PhoneReading {
   return readCompact(raw.replace(WHITESPACE, ''));
 }
@@ -74,7 +74,7 @@ function readCompact(compact: string): PhoneReading {
 }
 
 // The fast path. libphonenumber-js builds a `new RegExp` from its metadata for every check of every
-// number (about 6 µs a phone, a third of a 1000-target mutation). For the plain case — one country
+// number (a third of a 1000-target mutation; bench/README.md, "Measured costs"). For the plain case — one country
 // behind the calling code, no national prefix, IDD prefix or repeated calling code to strip — its
 // parse comes down to "calling code, then the national number as written, valid if it matches the
 // country's general pattern and one of its type patterns". Those patterns are compiled here once

@@ -32,7 +32,21 @@ export function flatten(errors: ValidationError[], parent: string[], into: Field
   }
 }
 
-/** Document order: numeric segments compare as numbers, so target 10 comes after target 9. */
+// Where each field stands in its input type, as the schema declares them.
+const FIELD_ORDER: Readonly<Record<string, number>> = {
+  taskContent: 0,
+  templateId: 0,
+  senderId: 1,
+  target: 2,
+  phone: 0,
+  templateParams: 1,
+};
+
+/**
+ * Document order: fields as the input types declare them (`templateId`, `senderId`, `target`; `phone`,
+ * `templateParams`), list positions as numbers, so target 10 comes after target 9, and a field's own
+ * error before its children's.
+ */
 export function comparePaths(a: FieldError, b: FieldError): number {
   for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
     const x = a.path[i];
@@ -40,7 +54,11 @@ export function comparePaths(a: FieldError, b: FieldError): number {
     if (x === y) continue;
     const nx = Number(x);
     const ny = Number(y);
-    return Number.isInteger(nx) && Number.isInteger(ny) ? nx - ny : x < y ? -1 : 1;
+    if (Number.isInteger(nx) && Number.isInteger(ny)) return nx - ny;
+    const fx = FIELD_ORDER[x];
+    const fy = FIELD_ORDER[y];
+    if (fx !== undefined && fy !== undefined) return fx - fy;
+    return x < y ? -1 : 1;
   }
   return a.path.length - b.path.length;
 }

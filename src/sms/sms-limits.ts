@@ -24,8 +24,10 @@ export interface GuardLimitValues {
 }
 
 /**
- * The ceilings: uSpeedo's documented maxima (1000 numbers a batch, an 11-character GSM sender, a
- * 500-character template) and this server's own bounds. Configuration may lower them, never raise them.
+ * The ceilings. uSpeedo documents 1000 numbers a batch and an 11-character sender; it caps a
+ * template's body at 500 characters, so no parameter can usefully be longer than that. The 100 tasks
+ * and 20 parameters a target are this server's own bounds (uSpeedo documents none). Configuration may
+ * lower them, never raise them.
  */
 export const SMS_LIMIT_CEILINGS: Readonly<SmsLimitValues> = Object.freeze({
   maxTargetsPerRequest: 1000,

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql/context';
 import { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsResult, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
 import { SmsLimits } from './sms-limits.type';

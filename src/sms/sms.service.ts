@@ -3,7 +3,7 @@ import { callerKey, type Caller } from '../auth/caller';
 import type { Idempotency, IdempotencyDecision } from '../guard/idempotency';
 import type { Charged, RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError } from '../guard/state-store';
-import type { SmsMetrics } from '../metrics';
+import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
 import { prepareBatch } from './prepare-batch';

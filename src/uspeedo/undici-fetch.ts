@@ -30,8 +30,9 @@ export interface RawBodyInit {
 
 /**
  * A Fetch API function on `undici.request`, for ky's `fetch` option. Node's built-in fetch costs
- * about 400 µs of CPU per call here (WHATWG streams for the body both ways, and ky clones every
- * Request); undici's own request API does the same exchange for a fraction of it. It follows no
+ * several times as much CPU per call (WHATWG streams for the body both ways, and ky clones every
+ * Request; bench/README.md, "Measured costs"); undici's own request API does the same exchange for a
+ * fraction of it. It follows no
  * redirects and retries nothing; connection errors keep undici's codes (ECONNREFUSED, UND_ERR_SOCKET…).
  */
 export function createUndiciFetch(dispatcher?: Dispatcher): typeof globalThis.fetch {

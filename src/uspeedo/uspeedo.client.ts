@@ -1,7 +1,7 @@
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
-import type { SendBatchUSMSMessageRequest } from './uspeedo.types';
+import { USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** uSpeedo access key pair; sent only as HTTP Basic credentials. */
 export interface UspeedoCredentials {
@@ -31,7 +31,16 @@ export type UspeedoExchange =
   /** An answer larger than `MAX_RESPONSE_BYTES`, left unread. */
   | { kind: 'too-large'; status: number; requestUuid: string | null };
 
-const SEND_BATCH_PATH = 'api/v1/usms/SendBatchUSMSMessage';
+/** One call to uSpeedo's API. */
+export interface UspeedoCall {
+  method: 'GET' | 'POST';
+  /** Below the base URL, without a leading slash, e.g. `api/v1/usms/SendBatchUSMSMessage`. */
+  path: string;
+  /** Query parameters; an array repeats the name (`id=S1&id=S2`), as uSpeedo's list lookups take them. */
+  query?: Readonly<Record<string, string | readonly string[]>>;
+  /** A JSON body, already stringified. */
+  body?: string;
+}
 
 /**
  * The most of an answer that is read. A real one is far smaller: even a full batch echoed back in
@@ -89,6 +98,14 @@ const describeFailure = (error: unknown) => {
 
 const isTimeout = (error: unknown) => asErrorLike(error)?.name === 'TimeoutError';
 
+function toSearchParams(query: NonNullable<UspeedoCall['query']>): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    for (const item of typeof value === 'string' ? [value] : value) params.append(name, item);
+  }
+  return params;
+}
+
 /** `readCapped`'s answer when the deadline came first. */
 const TIMED_OUT = Symbol('timed out');
 
@@ -142,7 +159,7 @@ async function readCapped(
   }
 }
 
-/** Sends SendBatchUSMSMessage requests: exactly one HTTP attempt each, never retried. */
+/** uSpeedo's API over HTTP: one exchange per call, exactly one attempt each; a caller that may retry (a read) does so itself. */
 export class UspeedoClient {
   readonly #http: KyInstance;
   readonly #timeoutMs: number;
@@ -167,7 +184,6 @@ export class UspeedoClient {
       // A redirected POST would be re-sent somewhere else; treat it as the HTTP error it is.
       redirect: 'manual',
       headers: {
-        'content-type': 'application/json',
         accept: 'application/json',
         authorization: `Basic ${basic}`,
       },
@@ -188,19 +204,36 @@ export class UspeedoClient {
   }
 
   /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
-  async sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
+  sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
+    return this.exchange({
+      method: 'POST',
+      path: USPEEDO_PATHS.sendBatch,
+      body: typeof request === 'string' ? request : JSON.stringify(request),
+    });
+  }
+
+  /**
+   * Makes one call and reports what happened on the wire: the timeout (headers and body), the cap on
+   * the answer's size, the failure's kind and uSpeedo's request id are the same for every call.
+   * Never throws, never retries.
+   */
+  async exchange(call: UspeedoCall): Promise<UspeedoExchange> {
     // ky's timeout ends at the response headers; what is left of it then bounds reading the body.
     // Our own transport takes the body and this abort beside the Request (see RawBodyInit): given to
-    // ky as `signal`, ky would join it to its own with AbortSignal.any, about 30 µs a send. Another
-    // fetch, such as the simulator, gets the body the standard way and ky's signal.
+    // ky as `signal`, ky would join it to its own with AbortSignal.any on every call (see
+    // bench/README.md). Another fetch, such as the simulator, gets the body the standard way and
+    // ky's signal.
     const started = performance.now();
     const controller = new AbortController();
     const abort = () => controller.abort();
     let response: Response;
     try {
-      const body = typeof request === 'string' ? request : JSON.stringify(request);
-      const options: Options & RawBodyInit = this.#agent ? { rawBody: body, abort: controller.signal } : { body };
-      response = await this.#http.post(SEND_BATCH_PATH, options);
+      const { method, path, query, body } = call;
+      const options: Options & RawBodyInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+      if (query) options.searchParams = toSearchParams(query);
+      if (this.#agent) Object.assign(options, { rawBody: body, abort: controller.signal });
+      else options.body = body;
+      response = await this.#http(path, options);
     } catch (error) {
       abort();
       if (isTimeout(error)) return { kind: 'timeout', status: null, requestUuid: null };

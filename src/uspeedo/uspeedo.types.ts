@@ -1,5 +1,10 @@
-// The wire format of SendBatchUSMSMessage, as the spec names it. Key order is the spec's order,
-// so a body built from these types serialises exactly as the spec's examples do.
+// The wire formats of uSpeedo's API, as its docs name them. Key order is the spec's order, so a body
+// built from these types serialises exactly as the spec's examples do.
+
+/** Where each call lives, below the base URL. */
+export const USPEEDO_PATHS = {
+  sendBatch: 'api/v1/usms/SendBatchUSMSMessage',
+} as const;
 
 /** One recipient in a task. `TemplateParams` is left out, not empty, when there are none. */
 export interface UspeedoTarget {

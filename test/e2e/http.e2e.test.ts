@@ -1,4 +1,4 @@
-import { BODY_LIMIT_BYTES } from '../../src/app';
+import { BODY_LIMIT_BYTES } from '../../src/http/server-options';
 import { FakeUspeedo } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, startServer, TEST_SECRET, type TestServer } from '../support/server';
 

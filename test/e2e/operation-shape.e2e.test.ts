@@ -1,4 +1,4 @@
-import { OPERATION_LIMITS } from '../../src/operation-limits';
+import { OPERATION_LIMITS } from '../../src/graphql/operation-limits';
 import { FakeUspeedo } from '../support/fake-uspeedo';
 import { batch, startServer, type TestServer } from '../support/server';
 

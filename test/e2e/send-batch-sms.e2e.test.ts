@@ -304,16 +304,17 @@ describe('input validation', () => {
         ],
       },
     });
+    // Document order: each task's templateId, senderId, then its targets in order.
     expect(paths(errors)).toEqual([
+      'taskContent.0.templateId',
       'taskContent.0.senderId',
       'taskContent.0.target.0.phone',
       'taskContent.0.target.1.templateParams',
       'taskContent.0.target.2.phone',
       'taskContent.0.target.2.templateParams.1',
       'taskContent.0.target.3.phone',
-      'taskContent.0.templateId',
-      'taskContent.1.target',
       'taskContent.1.templateId',
+      'taskContent.1.target',
     ]);
     expect(errors.find((e) => e.path.join('.') === 'taskContent.0.target.2.phone')!.message).toBe(
       'repeats the phone number of target 1 in this task',

@@ -36,10 +36,16 @@ export const FAKE_REQUEST_UUID = 'fake-request-uuid-0001';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A stand-in for uSpeedo: a real HTTP server on 127.0.0.1 that records every request. */
+type Replier = FakeReply | ((call: RecordedCall) => FakeReply);
+
+/**
+ * A stand-in for uSpeedo: a real HTTP server on 127.0.0.1 that records every request. It answers by
+ * method and path (`route`), and anything without a route of its own as `reply` says.
+ */
 export class FakeUspeedo {
   readonly calls: RecordedCall[] = [];
-  #next: FakeReply | ((call: RecordedCall) => FakeReply) = {};
+  #next: Replier = {};
+  readonly #routes = new Map<string, Replier>();
   readonly #sockets = new Set<Socket>();
 
   private constructor(
@@ -70,16 +76,23 @@ export class FakeUspeedo {
     return fake;
   }
 
-  /** Sets how every following request is answered. */
-  reply(next: FakeReply | ((call: RecordedCall) => FakeReply)): this {
+  /** Sets how every following request without a route of its own is answered. */
+  reply(next: Replier): this {
     this.#next = next;
     return this;
   }
 
-  /** Forgets recorded calls and goes back to answering with a plain success. */
+  /** Sets how requests with this method and path (without the query) are answered, e.g. `route('GET', '/api/v1/usms/USMSTemplate', …)`. */
+  route(method: string, path: string, next: Replier): this {
+    this.#routes.set(`${method} ${path}`, next);
+    return this;
+  }
+
+  /** Forgets recorded calls and routes, and goes back to answering with a plain success. */
   reset(): void {
     this.calls.length = 0;
     this.#next = {};
+    this.#routes.clear();
   }
 
   /** The body of the only call received; fails when there was not exactly one. */
@@ -94,7 +107,8 @@ export class FakeUspeedo {
   }
 
   async #answer(call: RecordedCall, res: ServerResponse): Promise<void> {
-    const reply = typeof this.#next === 'function' ? this.#next(call) : this.#next;
+    const next = this.#routes.get(`${call.method} ${call.path.split('?', 1)[0]}`) ?? this.#next;
+    const reply = typeof next === 'function' ? next(call) : next;
     if (reply.delayMs && reply.fault !== 'drip') await sleep(reply.delayMs);
     if (res.destroyed) return;
     if (reply.fault === 'reset') return void res.socket?.resetAndDestroy();

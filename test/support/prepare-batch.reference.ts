@@ -2,7 +2,7 @@
 // libphonenumber-js, paths built up front, array copies), kept to check the fast one gives the same
 // answers. Its class-validator walk no longer descends into targets: their one decorator rule (a list
 // of strings) is the GraphQL type's own, so no GraphQL request can break it. It shares only the
-// flattening and ordering of errors with the fast one.
+// flattening and ordering of errors, and the printable-text rule, with the fast one.
 import { validateSync } from 'class-validator';
 import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
@@ -38,7 +38,7 @@ export function prepareBatchReference(
   const destinationErrors: FieldError[] = [];
   const recipients: Recipient[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
-  // The decorators on the input classes; class-validator walks the nested tasks and targets.
+  // The decorators on the input classes; class-validator walks the tasks, not their targets.
   flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
 
   const tasks = input.taskContent;

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config/load-config';
 import { FakeUspeedo } from './fake-uspeedo';
 
 /** The uSpeedo secret every test server uses; no response or log line may ever contain it. */

@@ -2,8 +2,8 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import fc from 'fast-check';
 import { execute, parse, type OperationDefinitionNode } from 'graphql';
 import { compileQuery } from 'graphql-jit';
-import { jitGateway, type Compile } from '../../src/jit-gateway';
-import { buildGraphQLSchema } from '../../src/schema';
+import { jitGateway, type Compile } from '../../src/graphql/jit-gateway';
+import { buildGraphQLSchema } from '../../src/graphql/schema';
 import { failure, success } from '../../src/sms/send-batch-sms.result';
 import type { SmsService } from '../../src/sms/sms.service';
 import { prepareBatch } from '../../src/sms/prepare-batch';

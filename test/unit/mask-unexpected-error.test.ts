@@ -1,4 +1,4 @@
-import { maskUnexpectedError } from '../../src/app';
+import { maskUnexpectedError } from '../../src/graphql/errors';
 
 describe('maskUnexpectedError (production)', () => {
   it('replaces the message and drops everything else of an unexpected error', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { ConfigError, loadConfig, type Config } from '../../src/config/load-config';
 import { API_KEYS } from '../support/tokens';
 
 // The security posture follows the credentials, not NODE_ENV: every combination of NODE_ENV,

@@ -40,14 +40,14 @@ describe('prepareBatch', () => {
     );
   });
 
-  it('lists errors in document order, target 10 after target 9', () => {
+  it('lists errors in document order (templateId, senderId, target), target 10 after target 9', () => {
     const target = Array.from({ length: 11 }, () => ({ phone: 'x' }));
     const prepared = prepareBatch(inputOf({ taskContent: [{ templateId: '', senderId: 'S', target }] }), SMS_LIMIT_CEILINGS);
     expect(prepared.ok).toBe(false);
     if (prepared.ok) return;
     expect(prepared.fieldErrors.map((e) => e.path.join('.'))).toEqual([
-      ...target.map((_, i) => `taskContent.0.target.${i}.phone`),
       'taskContent.0.templateId',
+      ...target.map((_, i) => `taskContent.0.target.${i}.phone`),
     ]);
   });
 
@@ -94,9 +94,9 @@ describe('prepareBatch', () => {
     const prepared = prepareBatch(input, SMS_LIMIT_CEILINGS, ['86']);
     expect(prepared.ok || prepared.code).toBe('INVALID_INPUT');
     expect(prepared.ok || prepared.fieldErrors.map((e) => e.path.join('.'))).toEqual([
+      'taskContent.0.templateId',
       'taskContent.0.target.1.phone',
       'taskContent.0.target.2.phone',
-      'taskContent.0.templateId',
     ]);
   });
 

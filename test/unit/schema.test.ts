@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { printGraphQLSchema } from '../../src/schema';
+import { printGraphQLSchema } from '../../src/graphql/schema';
 
 describe('schema/schema.graphql', () => {
   it('is exactly what the code builds (run `npm run schema` after changing a type)', () => {

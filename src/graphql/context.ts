@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Caller } from './auth/caller';
+import type { Caller } from '../auth/caller';
 
 /** What every resolver gets: the request's own logger, which carries its request id, and who is calling. */
 export interface GraphQLContext {

@@ -1,9 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import metadata from 'libphonenumber-js/metadata.min.json';
 import { z } from 'zod';
-import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from './sms/sms-limits';
-import type { RateLimitValues } from './guard/rate-limits';
-import type { UspeedoCredentials } from './uspeedo/uspeedo.client';
+import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from '../sms/sms-limits';
+import { numericDefault, VARIABLES, type VariableName } from './variables';
+import type { RateLimitValues } from '../guard/rate-limits';
+import type { UspeedoCredentials } from '../uspeedo/uspeedo.client';
 
 /** Everything the server needs, validated. Built only by `loadConfig`. */
 export interface Config {
@@ -220,21 +221,21 @@ function urlWithScheme(schemes: string[], example: string) {
   });
 }
 
-const rateLimit = (fallback: number) => wholeNumber(0, 1_000_000_000, fallback);
+const rateLimit = (name: VariableName) => wholeNumber(0, 1_000_000_000, numericDefault(name));
 
 const limit = (key: keyof SmsLimitValues, min: number) => wholeNumber(min, SMS_LIMIT_CEILINGS[key], SMS_LIMIT_CEILINGS[key]);
 
 const envSchema = z.object({
-  NODE_ENV: optional.transform((value) => value ?? 'development'),
-  HOST: optional.transform((value) => value ?? '0.0.0.0'),
-  PORT: wholeNumber(0, 65535, 4000),
-  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  NODE_ENV: optional.transform((value) => value ?? VARIABLES.NODE_ENV.default),
+  HOST: optional.transform((value) => value ?? VARIABLES.HOST.default),
+  PORT: wholeNumber(0, 65535, numericDefault('PORT')),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], VARIABLES.LOG_LEVEL.default),
   CORS_ORIGINS: originList,
   GRAPHQL_INTROSPECTION: flag(),
-  USPEEDO_BASE_URL: httpUrl('https://api.uspeedo.com'),
+  USPEEDO_BASE_URL: httpUrl(VARIABLES.USPEEDO_BASE_URL.default),
   USPEEDO_ACCESS_KEY_ID: optional,
   USPEEDO_ACCESS_KEY_SECRET: optional,
-  USPEEDO_TIMEOUT_MS: wholeNumber(1, 600000, 10000),
+  USPEEDO_TIMEOUT_MS: wholeNumber(1, 600000, numericDefault('USPEEDO_TIMEOUT_MS')),
   USPEEDO_SIMULATOR: flag(),
   SMS_MAX_TARGETS_PER_REQUEST: limit('maxTargetsPerRequest', 1),
   SMS_MAX_TASKS_PER_REQUEST: limit('maxTasksPerRequest', 1),
@@ -255,14 +256,14 @@ const envSchema = z.object({
     return value;
   }),
   AUTH_DISABLED: flag(),
-  RATE_LIMIT_CALLER_PER_MINUTE: rateLimit(1000),
-  RATE_LIMIT_CALLER_PER_DAY: rateLimit(10000),
-  RATE_LIMIT_PHONE_PER_HOUR: rateLimit(5),
-  RATE_LIMIT_PHONE_PER_DAY: rateLimit(20),
-  RATE_LIMIT_GLOBAL_PER_DAY: rateLimit(100000),
+  RATE_LIMIT_CALLER_PER_MINUTE: rateLimit('RATE_LIMIT_CALLER_PER_MINUTE'),
+  RATE_LIMIT_CALLER_PER_DAY: rateLimit('RATE_LIMIT_CALLER_PER_DAY'),
+  RATE_LIMIT_PHONE_PER_HOUR: rateLimit('RATE_LIMIT_PHONE_PER_HOUR'),
+  RATE_LIMIT_PHONE_PER_DAY: rateLimit('RATE_LIMIT_PHONE_PER_DAY'),
+  RATE_LIMIT_GLOBAL_PER_DAY: rateLimit('RATE_LIMIT_GLOBAL_PER_DAY'),
   ALLOWED_COUNTRY_CODES: countryCodeList,
-  IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, 86400),
-  STATE_DB_PATH: optional.transform((value) => value ?? './data/state.db'),
+  IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, numericDefault('IDEMPOTENCY_TTL_SECONDS')),
+  STATE_DB_PATH: optional.transform((value) => value ?? VARIABLES.STATE_DB_PATH.default),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   METRICS_TOKEN: optional.transform((value, ctx) => {
     if (value !== undefined && value.length < 16) {
@@ -272,9 +273,9 @@ const envSchema = z.object({
     return value;
   }),
   METRICS_PUBLIC: flag(),
-  SHUTDOWN_GRACE_MS: wholeNumber(0, 600000, 15000),
-  REQUEST_TIMEOUT_MS: wholeNumber(100, 600000, 30000),
-});
+  SHUTDOWN_GRACE_MS: wholeNumber(0, 600000, numericDefault('SHUTDOWN_GRACE_MS')),
+  REQUEST_TIMEOUT_MS: wholeNumber(100, 600000, numericDefault('REQUEST_TIMEOUT_MS')),
+} satisfies Record<VariableName, z.ZodType>);
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
 

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
-import { SmsResolver } from './sms/sms.resolver';
-import { SendBatchSmsSuccess } from './sms/send-batch-sms.result';
-import type { SmsService } from './sms/sms.service';
+import { SmsResolver } from '../sms/sms.resolver';
+import { SendBatchSmsSuccess } from '../sms/send-batch-sms.result';
+import type { SmsService } from '../sms/sms.service';
 
 /** Builds the GraphQL schema. Without a service it still builds, for printing the SDL. */
 export function buildGraphQLSchema(sms?: SmsService): GraphQLSchema {

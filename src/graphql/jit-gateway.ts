@@ -15,9 +15,9 @@ export type Compile = (schema: GraphQLSchema, document: DocumentNode, operationN
  * Runs mutations with graphql-jit and everything else with graphql-js, through Apollo Server's gateway
  * interface (its one way to supply an executor).
  *
- * graphql-js coerces variables with a generic walk that, for a 1000-target batch, cost about 1.2 ms
- * of CPU and 2 MB of garbage per mutation (its coerced objects are dictionaries); graphql-jit compiles
- * each operation's coercion once. Only a mutation that jit coerces without complaint runs on jit: when
+ * graphql-js coerces variables with a generic walk whose coerced objects are dictionaries: at 1000
+ * targets it was a large share of a mutation's CPU and garbage (bench/README.md, "Measured costs");
+ * graphql-jit compiles each operation's coercion once. Only a mutation that jit coerces without complaint runs on jit: when
  * it refuses the variables, graphql-js coerces them again and answers, so a malformed request gets
  * graphql-js's own messages (naming `$input` and the path) and Apollo's 400. Queries (`smsLimits`,
  * introspection for the Sandbox) stay on graphql-js, and so does a mutation's first run.
@@ -26,8 +26,8 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
   const compiledByDocument = new WeakMap<DocumentNode, Compiled>();
   let listener: GatewaySchemaLoadOrUpdateCallback | undefined;
 
-  // Compiling costs about 2 ms, so a document is compiled the second time it runs: a client sends
-  // the same document again and again, and a stream of one-off documents never pays for compiling.
+  // Compiling costs several times one execution, so a document is compiled the second time it runs:
+  // a client sends the same document again and again, and one-off documents never pay for compiling.
   const compiledFor = (document: DocumentNode, operationName: string | null): CompiledQuery | null => {
     let compiled = compiledByDocument.get(document);
     if (!compiled) compiledByDocument.set(document, (compiled = new Map() as Compiled));

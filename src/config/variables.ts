@@ -1,0 +1,191 @@
+import { SMS_LIMIT_CEILINGS } from '../sms/sms-limits';
+
+/** One environment variable: the single place its name, default and description are written. */
+export interface Variable {
+  /** Where `.env.example` groups it. */
+  section: Section;
+  /** The value written in `.env.example` and read when the variable is unset; empty for none. */
+  default: string;
+  /** The README's wording of the default, where it is not simply `default`. */
+  shownDefault?: string;
+  /** One line for `.env.example` and the README's table. */
+  description: string;
+}
+
+/** `.env.example`'s sections, in order, each with its heading comment. */
+const SECTIONS = {
+  server: 'Where and how the server runs.',
+  uspeedo: 'uSpeedo. With no credentials (and NODE_ENV not production) the built-in simulator answers and no SMS is sent.',
+  batch: "Batch limits: this server's ceilings, which may be lowered, never raised.",
+  callers: 'Callers. API keys: `npm run --silent api-key -- <callerId>` prints an entry.',
+  limits: 'Abuse limits, in recipients (0 turns one off), and idempotency.',
+  state: 'Where limits and idempotency records live: a SQLite file, or Redis (shared by several instances).',
+  operations: 'Operating it.',
+} as const;
+
+type Section = keyof typeof SECTIONS;
+
+/**
+ * Every variable the server reads. `loadConfig` takes its defaults from here; `.env.example` and the
+ * README's configuration table are generated from it (`npm run config:docs`), and a test fails when
+ * either differs.
+ */
+export const VARIABLES = {
+  NODE_ENV: {
+    section: 'server',
+    default: 'development',
+    description:
+      '`production` also refuses to run on the simulator unasked; the security posture follows real uSpeedo credentials, whatever this says.',
+  },
+  HOST: { section: 'server', default: '0.0.0.0', description: 'The interface to listen on.' },
+  PORT: { section: 'server', default: '4000', description: 'The port to listen on.' },
+  LOG_LEVEL: { section: 'server', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace or silent.' },
+  CORS_ORIGINS: {
+    section: 'server',
+    default: '',
+    description: 'Browser origins allowed to call /graphql, comma-separated (https://app.example.com); exact origins only.',
+  },
+  GRAPHQL_INTROSPECTION: {
+    section: 'server',
+    default: '',
+    shownDefault: 'on only on the simulator outside production',
+    description: "Introspection, the Sandbox landing page, Sandbox's CORS origins and field suggestions; true turns them on anywhere.",
+  },
+  USPEEDO_BASE_URL: { section: 'uspeedo', default: 'https://api.uspeedo.com', description: "uSpeedo's API base URL." },
+  USPEEDO_ACCESS_KEY_ID: {
+    section: 'uspeedo',
+    default: '',
+    description: 'uSpeedo access key id, sent only as HTTP Basic auth; set both or neither.',
+  },
+  USPEEDO_ACCESS_KEY_SECRET: { section: 'uspeedo', default: '', description: 'uSpeedo access key secret; never logged or answered.' },
+  USPEEDO_TIMEOUT_MS: {
+    section: 'uspeedo',
+    default: '10000',
+    description: "Time allowed for uSpeedo's whole answer (headers and body), 1 to 600000 ms.",
+  },
+  USPEEDO_SIMULATOR: {
+    section: 'uspeedo',
+    default: '',
+    shownDefault: 'auto',
+    description:
+      'true forces the simulator (even with credentials, even in production); false forbids it; unset: the simulator without credentials.',
+  },
+  SMS_MAX_TARGETS_PER_REQUEST: {
+    section: 'batch',
+    default: String(SMS_LIMIT_CEILINGS.maxTargetsPerRequest),
+    description: 'Targets across all tasks of one batch.',
+  },
+  SMS_MAX_TASKS_PER_REQUEST: {
+    section: 'batch',
+    default: String(SMS_LIMIT_CEILINGS.maxTasksPerRequest),
+    description: 'Tasks in one batch.',
+  },
+  SMS_MAX_TEMPLATE_PARAMS_PER_TARGET: {
+    section: 'batch',
+    default: String(SMS_LIMIT_CEILINGS.maxTemplateParamsPerTarget),
+    description: 'Template parameters per target (may be 0).',
+  },
+  SMS_MAX_TEMPLATE_PARAM_LENGTH: {
+    section: 'batch',
+    default: String(SMS_LIMIT_CEILINGS.maxTemplateParamLength),
+    description: 'Characters in one template parameter.',
+  },
+  SMS_MAX_SENDER_ID_LENGTH: {
+    section: 'batch',
+    default: String(SMS_LIMIT_CEILINGS.maxSenderIdLength),
+    description: 'Characters in a senderId.',
+  },
+  API_KEYS: { section: 'callers', default: '', description: 'callerId:sha256hex entries, comma-separated.' },
+  JWT_JWKS_URL: {
+    section: 'callers',
+    default: '',
+    description: "JWTs checked against the identity provider's key set (one JWT_* key source at most).",
+  },
+  JWT_PUBLIC_KEY: { section: 'callers', default: '', description: 'JWTs checked against a PEM public key (RSA, EC or Ed25519).' },
+  JWT_SECRET: { section: 'callers', default: '', description: 'JWTs checked with an HS256 secret of at least 32 bytes (development).' },
+  JWT_ISSUER: { section: 'callers', default: '', description: "The JWT's iss, checked when set." },
+  JWT_AUDIENCE: { section: 'callers', default: '', description: "The JWT's aud, checked when set." },
+  JWT_MAX_AGE: { section: 'callers', default: '', description: 'Refuse JWTs issued (iat) longer ago than this, e.g. 3600, 15m, 1h, 1d.' },
+  AUTH_DISABLED: {
+    section: 'callers',
+    default: '',
+    shownDefault: 'false',
+    description: 'true runs with real credentials (or in production) and no callers, open to anyone; refused beside callers.',
+  },
+  RATE_LIMIT_CALLER_PER_MINUTE: { section: 'limits', default: '1000', description: 'Recipients one caller may send to per minute.' },
+  RATE_LIMIT_CALLER_PER_DAY: { section: 'limits', default: '10000', description: 'Recipients one caller may send to per UTC day.' },
+  RATE_LIMIT_PHONE_PER_HOUR: { section: 'limits', default: '5', description: 'Messages one number may receive per hour.' },
+  RATE_LIMIT_PHONE_PER_DAY: { section: 'limits', default: '20', description: 'Messages one number may receive per UTC day.' },
+  RATE_LIMIT_GLOBAL_PER_DAY: {
+    section: 'limits',
+    default: '100000',
+    description: 'Recipients per UTC day across every caller: the spend ceiling.',
+  },
+  ALLOWED_COUNTRY_CODES: {
+    section: 'limits',
+    default: '',
+    description: 'Country calling codes numbers may be in, e.g. 86,852; empty allows all.',
+  },
+  IDEMPOTENCY_TTL_SECONDS: {
+    section: 'limits',
+    default: '86400',
+    description: 'How long an idempotency key is kept, from its claim (1 s to 30 days); after that the same key sends again.',
+  },
+  STATE_DB_PATH: {
+    section: 'state',
+    default: './data/state.db',
+    description: 'The SQLite file (created 0600); :memory: keeps state in the process.',
+  },
+  REDIS_URL: { section: 'state', default: '', description: 'redis:// or rediss://: limits and idempotency in Redis instead of SQLite.' },
+  METRICS_TOKEN: { section: 'operations', default: '', description: 'Bearer token GET /metrics requires, at least 16 characters.' },
+  METRICS_PUBLIC: {
+    section: 'operations',
+    default: '',
+    shownDefault: 'on only on the simulator outside production',
+    description: 'true opens /metrics without a token on a hardened server; refused beside METRICS_TOKEN.',
+  },
+  SHUTDOWN_GRACE_MS: {
+    section: 'operations',
+    default: '15000',
+    description: 'How long SIGTERM/SIGINT waits for requests in flight, 0 to 600000 ms; keep it above USPEEDO_TIMEOUT_MS.',
+  },
+  REQUEST_TIMEOUT_MS: {
+    section: 'operations',
+    default: '30000',
+    description: 'Time a client has to send a whole request (headers and body), 100 to 600000 ms; then 408.',
+  },
+} as const satisfies Record<string, Variable>;
+
+/** A variable's name. */
+export type VariableName = keyof typeof VARIABLES;
+
+/** A variable's default as a number. */
+export const numericDefault = (name: VariableName): number => Number(VARIABLES[name].default);
+
+const ENV_EXAMPLE_HEADER = `# Copy to .env and fill in. Variables already set in the environment win over this file.
+# Every value is validated at start; a bad one stops the server with a message naming it.
+# Generated from src/config/variables.ts by \`npm run config:docs\`: edit it there.
+`;
+
+/** `.env.example`, as generated from the table. */
+export function envExample(): string {
+  const sections = Object.keys(SECTIONS) as Section[];
+  const variables = Object.entries(VARIABLES) as [VariableName, Variable][];
+  const parts = sections.map((section) => {
+    const lines = [`## ${SECTIONS[section]}`];
+    for (const [name, variable] of variables.filter(([, v]) => v.section === section)) {
+      lines.push(`# ${variable.description}`, `${name}=${variable.default}`);
+    }
+    return lines.join('\n');
+  });
+  return `${ENV_EXAMPLE_HEADER}\n${parts.join('\n\n')}\n`;
+}
+
+/** The README's configuration table, as generated from the table. */
+export function readmeTable(): string {
+  const rows = (Object.entries(VARIABLES) as [VariableName, Variable][]).map(([name, variable]) => {
+    const shown = variable.shownDefault ?? (variable.default === '' ? '(none)' : `\`${variable.default}\``);
+    return `| \`${name}\` | ${shown} | ${variable.description.replace(/\|/g, '\\|')} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

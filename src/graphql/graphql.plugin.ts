@@ -1,0 +1,66 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import fp from 'fastify-plugin';
+import { authHook } from '../auth/auth.hook';
+import type { Authenticator } from '../auth/authenticator';
+import type { SmsService } from '../sms/sms.service';
+import type { GraphQLContext } from './context';
+import { logUnexpectedErrors, maskUnexpectedError } from './errors';
+import { jitGateway } from './jit-gateway';
+import { operationProtection } from './operation-limits';
+import { buildGraphQLSchema } from './schema';
+
+/** How /graphql is served. */
+export interface GraphQLOptions {
+  sms: SmsService;
+  authenticator: Authenticator;
+  /** Introspection, the Sandbox landing page and field suggestions. */
+  introspection: boolean;
+  /** Unexpected errors reach clients as a generic message. */
+  maskErrors: boolean;
+}
+
+/** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, mutations on graphql-jit. */
+export const graphqlPlugin = fp<GraphQLOptions>(
+  async (app, { sms, authenticator, introspection, maskErrors }) => {
+    const protection = operationProtection(!introspection);
+    const apollo = new ApolloServer<GraphQLContext>({
+      gateway: jitGateway(buildGraphQLSchema(sms)),
+      introspection,
+      includeStacktraceInErrorResponses: false,
+      // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.
+      hideSchemaDetailsFromClientErrors: !introspection,
+      csrfPrevention: true,
+      allowBatchedHttpRequests: false,
+      validationRules: protection.validationRules,
+      parseOptions: protection.parseOptions,
+      plugins: [
+        ...protection.plugins,
+        logUnexpectedErrors,
+        introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      ],
+      formatError: maskErrors ? maskUnexpectedError : undefined,
+    });
+    await apollo.start();
+    // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The
+    // integration's drain plugin is not used: it calls fastify.close() from apollo.stop(), so the two
+    // would wait on each other.)
+    app.addHook('onClose', async () => {
+      await apollo.stop();
+    });
+
+    app.decorateRequest('caller', null as never);
+    app.route({
+      method: ['GET', 'POST'],
+      url: '/graphql',
+      // onRequest: a caller without valid credentials is answered before its body is read or parsed.
+      onRequest: authHook(authenticator),
+      handler: fastifyApolloHandler(apollo, {
+        context: async (request) => ({ log: request.log, caller: request.caller, requestId: request.id }),
+      }),
+    });
+  },
+  { name: 'graphql' },
+);

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { FastifyHttpOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
+
+/** The request body limit: a 1000-target batch with short params fits many times over. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Log paths that may carry a secret: headers, and the request/options objects ky errors carry. */
+const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'err.options',
+  'err.request',
+  'error.options',
+  'error.request',
+];
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** What the HTTP server needs to know, from the config. */
+export interface ServerOptionsInput {
+  logLevel: string;
+  requestTimeoutMs: number;
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream;
+}
+
+/** Fastify's options: JSON logs without secrets or query strings, request ids, the body limit and time limits. */
+export function serverOptions({ logLevel, requestTimeoutMs, logDestination }: ServerOptionsInput): FastifyHttpOptions<Server> {
+  return {
+    logger: {
+      level: logLevel,
+      redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+      serializers: {
+        // The path only: a GET's query string can carry variables, phone numbers among them.
+        req: (request: { method: string; url: string; ip?: string }) => ({
+          method: request.method,
+          url: request.url.split('?', 1)[0],
+          remoteAddress: request.ip,
+        }),
+      },
+      ...(logDestination ? { stream: logDestination } : {}),
+    },
+    bodyLimit: BODY_LIMIT_BYTES,
+    // A client has REQUEST_TIMEOUT_MS to send a whole request, headers and body; then Node answers 408
+    // and closes. Node checks every connectionsCheckingInterval, so that bounds how late the cut comes.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
+    },
+    // Keep a caller's request id when it is safe to log; otherwise make one.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  };
+}

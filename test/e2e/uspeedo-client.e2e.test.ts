@@ -1,0 +1,80 @@
+import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from '../../src/uspeedo/simulator';
+import { UspeedoClient } from '../../src/uspeedo/uspeedo.client';
+import { FakeUspeedo } from '../support/fake-uspeedo';
+import { EXPECTED_AUTHORIZATION, TEST_KEY_ID, TEST_SECRET } from '../support/server';
+
+// The one exchange every uSpeedo call goes through, against the fake over a real socket.
+describe('UspeedoClient.exchange', () => {
+  let fake: FakeUspeedo;
+  let client: UspeedoClient;
+  beforeAll(async () => {
+    fake = await FakeUspeedo.start();
+    client = new UspeedoClient({
+      baseUrl: fake.url,
+      timeoutMs: 1000,
+      credentials: { accessKeyId: TEST_KEY_ID, accessKeySecret: TEST_SECRET },
+    });
+  });
+  afterAll(async () => {
+    await client.close();
+    await fake.close();
+  });
+  beforeEach(() => fake.reset());
+
+  it('sends a GET with repeated query parameters, Basic auth and no body, once, and answers by route', async () => {
+    fake.reply({ status: 500, body: { RetCode: 215400 } });
+    fake.route('GET', '/api/v1/usms/USMSTemplate', { body: { RetCode: 0, Data: [] } });
+    const exchange = await client.exchange({ method: 'GET', path: 'api/v1/usms/USMSTemplate', query: { id: ['T1', 'T 2'] } });
+    expect(exchange).toMatchObject({
+      kind: 'answered',
+      status: 200,
+      body: '{"RetCode":0,"Data":[]}',
+      requestUuid: 'fake-request-uuid-0001',
+    });
+    const call = fake.onlyCall();
+    expect(call.method).toBe('GET');
+    expect(call.path).toBe('/api/v1/usms/USMSTemplate?id=T1&id=T+2');
+    expect(call.headers.authorization).toBe(EXPECTED_AUTHORIZATION);
+    expect(call.headers['content-type']).toBeUndefined();
+    expect(call.body.length).toBe(0);
+  });
+
+  it('keeps sendBatch a single JSON POST through the same exchange', async () => {
+    const exchange = await client.sendBatch('{"TaskContent":[]}');
+    expect(exchange).toMatchObject({ kind: 'answered', status: 200 });
+    const call = fake.onlyCall();
+    expect([call.method, call.path, call.headers['content-type'], call.body.toString()]).toEqual([
+      'POST',
+      '/api/v1/usms/SendBatchUSMSMessage',
+      'application/json',
+      '{"TaskContent":[]}',
+    ]);
+  });
+
+  it('classifies a GET that times out like any call: no retry here, the caller decides', async () => {
+    fake.reply({ delayMs: 1500 });
+    expect(await client.exchange({ method: 'GET', path: 'api/v1/usms/USMSSendReceipt', query: { id: 'S1' } })).toMatchObject({
+      kind: 'timeout',
+    });
+    expect(fake.calls).toHaveLength(1);
+  });
+});
+
+describe('the simulator', () => {
+  it('routes by method and path: a path it does not serve is HTTP 404', async () => {
+    const client = new UspeedoClient({
+      baseUrl: SIMULATOR_BASE_URL,
+      timeoutMs: 1000,
+      credentials: SIMULATOR_CREDENTIALS,
+      fetch: createSimulatorFetch(),
+    });
+    expect(await client.exchange({ method: 'GET', path: 'api/v1/usms/SendBatchUSMSMessage' })).toMatchObject({
+      kind: 'answered',
+      status: 404,
+    });
+    expect(await client.exchange({ method: 'POST', path: 'api/v1/usms/Nothing', body: '{}' })).toMatchObject({
+      kind: 'answered',
+      status: 404,
+    });
+  });
+});
