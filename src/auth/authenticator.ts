@@ -76,7 +76,7 @@ function describeJwtFailure(error: unknown): AuthError {
       String(error),
     );
   }
-  const code = error instanceof joseErrors.JOSEError ? error.code : 'ERR_UNKNOWN';
+  const code = error.code;
   if (error instanceof joseErrors.JWTClaimValidationFailed) return unauthenticated(`${code}: ${error.claim} ${error.reason}`);
   return unauthenticated(code);
 }

@@ -80,7 +80,7 @@ export class SmsService {
     readonly limits: SmsLimitValues,
     private readonly rateLimiter: RateLimiter,
     private readonly idempotency: Idempotency,
-    private readonly metrics?: SmsMetrics,
+    private readonly metrics: SmsMetrics,
   ) {}
 
   /** The abuse limits and idempotency window, for `smsLimits`. */
@@ -106,8 +106,8 @@ export class SmsService {
     if (!prepared.ok) {
       const count = prepared.fieldErrors.length;
       log.info({ sms: { ...who, result: prepared.code, fieldErrors: count } }, 'sendBatchSms refused');
-      this.metrics?.mutations.inc({ result: prepared.code });
-      if (prepared.code === Code.DESTINATION_NOT_ALLOWED) this.metrics?.limitRejections.inc({ limit: 'country' });
+      this.metrics.mutations.inc({ result: prepared.code });
+      if (prepared.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
       return failure({
         code: prepared.code,
         message:
@@ -132,7 +132,7 @@ export class SmsService {
         const answer = answerFromKey(claim);
         const label = claim.kind === 'replay' ? 'REPLAYED' : (answer as SendBatchSmsError).code;
         log.info({ sms: { ...who, recipients, idempotency: claim.kind, result: label } }, 'sendBatchSms answered from its idempotency key');
-        this.metrics?.mutations.inc({ result: label });
+        this.metrics.mutations.inc({ result: label });
         return answer;
       }
     }
@@ -144,9 +144,9 @@ export class SmsService {
       if (!charge.ok) {
         await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
         log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
-        this.metrics?.mutations.inc({ result: Code.RATE_LIMITED });
-        for (const limit of charge.limits) this.metrics?.limitRejections.inc({ limit });
-        this.metrics?.recipients.inc({ outcome: 'not_sent' }, recipients);
+        this.metrics.mutations.inc({ result: Code.RATE_LIMITED });
+        for (const limit of charge.limits) this.metrics.limitRejections.inc({ limit });
+        this.metrics.recipients.inc({ outcome: 'not_sent' }, recipients);
         return failure({ code: Code.RATE_LIMITED, ...charge.refusal });
       }
       charged = charge.charged;
@@ -194,7 +194,6 @@ export class SmsService {
 
   private count(result: Result, recipients: number, upstreamMs: number): void {
     const metrics = this.metrics;
-    if (!metrics) return;
     const label = result instanceof SendBatchSmsSuccess ? 'SUCCESS' : result.code;
     metrics.mutations.inc({ result: label });
     metrics.upstreamSeconds.observe({ result: label }, upstreamMs / 1000);
@@ -211,7 +210,7 @@ export class SmsService {
   private refuse(log: FastifyBaseLogger, who: object, error: unknown): SendBatchSmsError {
     if (!(error instanceof StateStoreUnavailableError)) throw error;
     log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
-    this.metrics?.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
+    this.metrics.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
     return storeUnavailable();
   }
 }

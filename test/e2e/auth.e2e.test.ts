@@ -1,13 +1,12 @@
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer, hsToken, JWT_TEST_SECRET, JwksServer } from '../support/tokens';
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let jwks: JwksServer;
 let server: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   jwks = await JwksServer.start();
   server = await startServer({
     USPEEDO_BASE_URL: upstream.url,
@@ -17,10 +16,8 @@ beforeAll(async () => {
     JWT_AUDIENCE: 'sms-api',
   });
 });
-afterEach(() => upstream.reset());
 afterAll(async () => {
   await server.close();
-  await upstream.close();
   await jwks.close();
 });
 

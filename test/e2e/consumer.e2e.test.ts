@@ -1,18 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { startServer, type TestServer } from '../support/server';
 
 const root = join(__dirname, '../..');
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
 const typecheck = () => execFileSync(bin('tsc'), ['-p', 'examples/tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   server = await startServer({ USPEEDO_BASE_URL: upstream.url });
 }, 60_000);
 afterAll(async () => {

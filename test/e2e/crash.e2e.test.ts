@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LEASE_MARGIN_MS } from '../../src/guard/idempotency';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { start, until } from '../support/main-process';
 import { RedisServer, redisAvailable } from '../support/redis-server';
 import { batch, SEND_BATCH_SMS, serverPool, TEST_KEY_ID, TEST_SECRET } from '../support/server';
@@ -19,12 +19,7 @@ const TTL_SECONDS = 9;
 const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
-let upstream: FakeUspeedo;
-beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
-});
-afterEach(() => upstream.reset());
-afterAll(() => upstream.close());
+const upstream = useFakeUspeedo();
 
 function startMain(state: Record<string, string>, env: Record<string, string> = {}) {
   return start({

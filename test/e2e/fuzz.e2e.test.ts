@@ -1,17 +1,15 @@
 import fc from 'fast-check';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   server = await startServer({ USPEEDO_BASE_URL: upstream.url, LOG_LEVEL: 'warn' });
 });
 afterAll(async () => {
   await server.close();
-  await upstream.close();
 });
 
 const text = fc.oneof(

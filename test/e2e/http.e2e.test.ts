@@ -1,26 +1,23 @@
 import { BODY_LIMIT_BYTES } from '../../src/http/server-options';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, startServer, TEST_SECRET, type TestServer } from '../support/server';
 
 const APP_ORIGIN = 'https://app.example.com';
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let dev: TestServer;
 let prod: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   dev = await startServer({ NODE_ENV: 'development', USPEEDO_BASE_URL: upstream.url, CORS_ORIGINS: APP_ORIGIN });
   prod = await startServer({ NODE_ENV: 'production', AUTH_DISABLED: 'true', USPEEDO_BASE_URL: upstream.url, CORS_ORIGINS: APP_ORIGIN });
 });
-afterEach(() => upstream.reset());
 afterAll(async () => {
   for (const server of [dev, prod]) {
     expect(server.responses.join('\n')).not.toContain(TEST_SECRET);
     expect(server.logs.text).not.toContain(TEST_SECRET);
     await server.close();
   }
-  await upstream.close();
 });
 
 const json = { 'content-type': 'application/json' };

@@ -1,18 +1,15 @@
 import { OPERATION_LIMITS } from '../../src/graphql/operation-limits';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { batch, startServer, type TestServer } from '../support/server';
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   server = await startServer({ USPEEDO_BASE_URL: upstream.url });
 });
-afterEach(() => upstream.reset());
 afterAll(async () => {
   await server.close();
-  await upstream.close();
 });
 
 const input = batch([{ phone: '13800138000' }]).input;

@@ -1,21 +1,18 @@
-import { closedPortUrl, FAKE_REQUEST_UUID, FakeUspeedo, UNRESOLVABLE_URL, type FakeReply } from '../support/fake-uspeedo';
+import { closedPortUrl, FAKE_REQUEST_UUID, useFakeUspeedo, UNRESOLVABLE_URL, type FakeReply } from '../support/fake-uspeedo';
 import { batch, EXPECTED_AUTHORIZATION, SEND_BATCH_SMS, startServer, TEST_SECRET, type TestServer } from '../support/server';
 
-let upstream: FakeUspeedo;
+const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
   server = await startServer({ USPEEDO_BASE_URL: upstream.url, USPEEDO_TIMEOUT_MS: '500' });
 });
-afterEach(() => upstream.reset());
 afterAll(async () => {
   // Whatever each test did, the secret never left the server: not in a response, not in a log line.
   expect(server.responses.join('\n')).not.toContain(TEST_SECRET);
   expect(server.logs.text).not.toContain(TEST_SECRET);
   expect(server.logs.text).not.toContain(EXPECTED_AUTHORIZATION.slice('Basic '.length));
   await server.close();
-  await upstream.close();
 });
 
 const send = async (variables: Record<string, unknown>) => {

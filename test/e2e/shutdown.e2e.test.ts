@@ -1,14 +1,9 @@
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { loadFake, runLoad } from '../support/load';
 import { start, until } from '../support/main-process';
 import { batch, SEND_BATCH_SMS, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 
-let upstream: FakeUspeedo;
-beforeAll(async () => {
-  upstream = await FakeUspeedo.start();
-});
-afterEach(() => upstream.reset());
-afterAll(() => upstream.close());
+const upstream = useFakeUspeedo();
 
 const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 

@@ -48,32 +48,41 @@ export class FakeUspeedo {
   readonly #routes = new Map<string, Replier>();
   readonly #sockets = new Set<Socket>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {
-    server.on('connection', (socket) => {
+  readonly #server: Server;
+  #url: string | undefined;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const call = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+        this.calls.push(call);
+        void this.#answer(call, res);
+      });
+    });
+    this.#server.on('connection', (socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
   }
 
-  /** Starts the fake on a free loopback port. */
+  /** Starts a fake on a free loopback port. */
   static async start(): Promise<FakeUspeedo> {
-    let fake: FakeUspeedo | undefined;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const call = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
-        fake!.calls.push(call);
-        void fake!.#answer(call, res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    fake = new FakeUspeedo(server, `http://127.0.0.1:${port}`);
-    return fake;
+    return new FakeUspeedo().listen();
+  }
+
+  /** Listens on a free loopback port. */
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    this.#url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Its base URL, once listening. */
+  get url(): string {
+    if (!this.#url) throw new Error('the fake uSpeedo is not listening yet (it starts in beforeAll)');
+    return this.#url;
   }
 
   /** Sets how every following request without a route of its own is answered. */
@@ -103,7 +112,7 @@ export class FakeUspeedo {
 
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
   async #answer(call: RecordedCall, res: ServerResponse): Promise<void> {
@@ -138,6 +147,18 @@ export class FakeUspeedo {
     }
     res.end(reply.fault === 'drip' ? undefined : bytes);
   }
+}
+
+/**
+ * A test file's fake uSpeedo: listening before its first test (before the file's other beforeAll
+ * hooks, when called at the top), reset after each test, closed after the last.
+ */
+export function useFakeUspeedo(): FakeUspeedo {
+  const fake = new FakeUspeedo();
+  beforeAll(() => fake.listen());
+  afterEach(() => fake.reset());
+  afterAll(() => fake.close());
+  return fake;
 }
 
 /** A loopback port that was free a moment ago and is now closed: connecting to it is refused. */

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load-config';
-import { FakeUspeedo } from './fake-uspeedo';
+import { useFakeUspeedo, type FakeUspeedo } from './fake-uspeedo';
 
 /** The uSpeedo secret every test server uses; no response or log line may ever contain it. */
 export const TEST_SECRET = 'test-secret-Zq9!never-leak';
@@ -121,26 +121,15 @@ export interface ServerPool {
 
 /** Registers the jest hooks for a `ServerPool`; call at the top of a test file. */
 export function serverPool(defaults: Record<string, string> = {}): ServerPool {
-  let upstream: FakeUspeedo | undefined;
+  const upstream = useFakeUspeedo();
   const servers: TestServer[] = [];
-  beforeAll(async () => {
-    upstream = await FakeUspeedo.start();
-  });
   afterEach(async () => {
-    upstream?.reset();
     await Promise.all(servers.splice(0).map((s) => s.close()));
   });
-  afterAll(() => upstream?.close());
-  const fake = () => {
-    if (!upstream) throw new Error('the fake uSpeedo starts in beforeAll');
-    return upstream;
-  };
   return {
-    get upstream() {
-      return fake();
-    },
+    upstream,
     async serve(env = {}, base) {
-      const server = await startServer({ USPEEDO_BASE_URL: base ?? fake().url, ...defaults, ...env });
+      const server = await startServer({ USPEEDO_BASE_URL: base ?? upstream.url, ...defaults, ...env });
       servers.push(server);
       return server;
     },
