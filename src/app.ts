@@ -15,6 +15,7 @@ import { healthPlugin } from './http/health.plugin';
 import { metricsPlugin } from './http/metrics.plugin';
 import { serverOptions } from './http/server-options';
 import { shutdownPlugin } from './http/shutdown.plugin';
+import { SmsLookupService } from './sms/sms-lookup.service';
 import { SmsMetrics } from './sms/sms.metrics';
 import { SmsService } from './sms/sms.service';
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
@@ -41,7 +42,12 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const uspeedo = new UspeedoClient(
     credentials
       ? { baseUrl, timeoutMs, credentials }
-      : { baseUrl: SIMULATOR_BASE_URL, timeoutMs, credentials: SIMULATOR_CREDENTIALS, fetch: createSimulatorFetch() },
+      : {
+          baseUrl: SIMULATOR_BASE_URL,
+          timeoutMs,
+          credentials: SIMULATOR_CREDENTIALS,
+          fetch: createSimulatorFetch({ receiptDelaySeconds: config.lookups.simulatorReceiptDelaySeconds }),
+        },
   );
   const store = await openStateStore(config, app.log);
   // Registered before the plugins: onClose hooks run last-registered first, so these close after
@@ -51,12 +57,16 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     await uspeedo.close();
   });
   const metrics = new SmsMetrics();
+  const rateLimiter = new RateLimiter(store, config.rateLimits);
+  const lookups = new SmsLookupService(uspeedo, store, rateLimiter, { ...config.lookups, timeoutMs }, metrics);
   const sms = new SmsService(
     uspeedo,
     config.limits,
-    new RateLimiter(store, config.rateLimits),
+    rateLimiter,
     new Idempotency(store, config.idempotencyTtlSeconds, timeoutMs + LEASE_MARGIN_MS),
     metrics,
+    lookups,
+    config.lookups.templateCheck,
   );
 
   await app.register(shutdownPlugin);
@@ -70,6 +80,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(metricsPlugin, { registry: metrics.registry, token: config.metricsToken, open: config.metricsPublic });
   await app.register(graphqlPlugin, {
     sms,
+    lookups,
     authenticator: new Authenticator(config.auth),
     introspection: config.introspection,
     maskErrors: config.hardened,

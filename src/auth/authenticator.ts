@@ -3,7 +3,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import type { AuthConfig, JwtKeySource } from '../config/load-config';
 import { hashApiKey } from './api-keys';
 import { AuthError } from './auth.error';
-import { ANONYMOUS, SEND_SCOPE, type Caller } from './caller';
+import { ANONYMOUS, READ_SCOPE, SEND_SCOPE, type Caller } from './caller';
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -58,11 +58,14 @@ function jwtVerifier(key: JwtKeySource, issuer: string | undefined, audience: st
   }
 }
 
-function grantsSendScope(payload: JWTPayload): boolean {
+/** The scopes a token grants, from `scope` (space-separated) or `scp` (a list, or space-separated). */
+function scopesOf(payload: JWTPayload): Set<string> {
   const { scope, scp } = payload as { scope?: unknown; scp?: unknown };
-  if (typeof scope === 'string' && scope.split(' ').includes(SEND_SCOPE)) return true;
-  if (Array.isArray(scp) && scp.includes(SEND_SCOPE)) return true;
-  return typeof scp === 'string' && scp.split(' ').includes(SEND_SCOPE);
+  const scopes = new Set<string>();
+  if (typeof scope === 'string') for (const item of scope.split(' ')) scopes.add(item);
+  if (typeof scp === 'string') for (const item of scp.split(' ')) scopes.add(item);
+  if (Array.isArray(scp)) for (const item of scp) if (typeof item === 'string') scopes.add(item);
+  return scopes;
 }
 
 // jose's own code says what was wrong (expired, bad signature, wrong audience); it is logged, not sent.
@@ -112,14 +115,19 @@ export class Authenticator {
         throw describeJwtFailure(error);
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') throw unauthenticated('JWT without sub');
-      if (!grantsSendScope(payload)) {
-        throw new AuthError('FORBIDDEN', `The token does not grant the ${SEND_SCOPE} scope.`, 'missing scope');
+      const scopes = scopesOf(payload);
+      if (!scopes.has(SEND_SCOPE) && !scopes.has(READ_SCOPE)) {
+        throw new AuthError(
+          'FORBIDDEN',
+          `The token does not grant the ${SEND_SCOPE} scope (or ${READ_SCOPE}, for lookups).`,
+          'missing scope',
+        );
       }
-      return { id: payload.sub, kind: 'jwt' };
+      return { id: payload.sub, kind: 'jwt', canSend: scopes.has(SEND_SCOPE) };
     }
 
     const callerId = this.config.apiKeys.get(hashApiKey(token));
     if (callerId === undefined) throw unauthenticated(this.config.apiKeys.size > 0 ? 'unknown API key' : 'not a JWT');
-    return { id: callerId, kind: 'api-key' };
+    return { id: callerId, kind: 'api-key', canSend: true };
   }
 }

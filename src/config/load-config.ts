@@ -33,6 +33,7 @@ export interface Config {
   auth: AuthConfig;
   rateLimits: RateLimitValues;
   idempotencyTtlSeconds: number;
+  lookups: LookupConfig;
   state: StateConfig;
   /** Bearer token `/metrics` requires; null leaves it open only when `metricsPublic`, else it answers 401. */
   metricsToken: string | null;
@@ -54,6 +55,17 @@ export interface AuthConfig {
   jwt: { key: JwtKeySource; issuer: string | undefined; audience: string | undefined; maxAge: string | undefined } | null;
   /** True when no caller configuration is set: on the simulator outside production, or with AUTH_DISABLED=true. */
   open: boolean;
+}
+
+/** Delivery status and templates. */
+interface LookupConfig {
+  /** How long a caller's sent sessions are remembered as theirs. */
+  retentionSeconds: number;
+  statusCacheSeconds: number;
+  templateCacheSeconds: number;
+  /** Look templates up before a send. */
+  templateCheck: boolean;
+  simulatorReceiptDelaySeconds: number;
 }
 
 /** Where limits and idempotency records live: Redis when `redisUrl` is set, else the SQLite file. */
@@ -262,6 +274,12 @@ const envSchema = z.object({
   RATE_LIMIT_PHONE_PER_DAY: rateLimit('RATE_LIMIT_PHONE_PER_DAY'),
   RATE_LIMIT_GLOBAL_PER_DAY: rateLimit('RATE_LIMIT_GLOBAL_PER_DAY'),
   ALLOWED_COUNTRY_CODES: countryCodeList,
+  RATE_LIMIT_STATUS_PER_MINUTE: rateLimit('RATE_LIMIT_STATUS_PER_MINUTE'),
+  DELIVERY_STATUS_RETENTION_SECONDS: wholeNumber(1, 90 * 86400, numericDefault('DELIVERY_STATUS_RETENTION_SECONDS')),
+  STATUS_CACHE_SECONDS: wholeNumber(0, 86400, numericDefault('STATUS_CACHE_SECONDS')),
+  TEMPLATE_CACHE_SECONDS: wholeNumber(0, 86400, numericDefault('TEMPLATE_CACHE_SECONDS')),
+  SMS_TEMPLATE_CHECK: flag(),
+  SIMULATOR_RECEIPT_DELAY_SECONDS: wholeNumber(0, 3600, numericDefault('SIMULATOR_RECEIPT_DELAY_SECONDS')),
   IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, numericDefault('IDEMPOTENCY_TTL_SECONDS')),
   STATE_DB_PATH: optional.transform((value) => value ?? VARIABLES.STATE_DB_PATH.default),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
@@ -380,9 +398,17 @@ export function loadConfig(env: Env): Config {
       phonePerHour: e.RATE_LIMIT_PHONE_PER_HOUR,
       phonePerDay: e.RATE_LIMIT_PHONE_PER_DAY,
       globalPerDay: e.RATE_LIMIT_GLOBAL_PER_DAY,
+      statusPerMinute: e.RATE_LIMIT_STATUS_PER_MINUTE,
       allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
     },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    lookups: {
+      retentionSeconds: e.DELIVERY_STATUS_RETENTION_SECONDS,
+      statusCacheSeconds: e.STATUS_CACHE_SECONDS,
+      templateCacheSeconds: e.TEMPLATE_CACHE_SECONDS,
+      templateCheck: e.SMS_TEMPLATE_CHECK ?? false,
+      simulatorReceiptDelaySeconds: e.SIMULATOR_RECEIPT_DELAY_SECONDS,
+    },
     state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null },
     metricsToken: e.METRICS_TOKEN ?? null,
     metricsPublic: e.METRICS_PUBLIC ?? !hardened,

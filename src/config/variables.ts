@@ -19,7 +19,8 @@ const SECTIONS = {
   batch: "Batch limits: this server's ceilings, which may be lowered, never raised.",
   callers: 'Callers. API keys: `npm run --silent api-key -- <callerId>` prints an entry.',
   limits: 'Abuse limits, in recipients (0 turns one off), and idempotency.',
-  state: 'Where limits and idempotency records live: a SQLite file, or Redis (shared by several instances).',
+  lookups: 'Delivery status and templates: ownership, caching and the optional pre-send template check.',
+  state: 'Where limits, idempotency records and sent sessions live: a SQLite file, or Redis (shared by several instances).',
   operations: 'Operating it.',
 } as const;
 
@@ -126,10 +127,41 @@ export const VARIABLES = {
     default: '',
     description: 'Country calling codes numbers may be in, e.g. 86,852; empty allows all.',
   },
+  RATE_LIMIT_STATUS_PER_MINUTE: {
+    section: 'limits',
+    default: '120',
+    description: 'Session numbers one caller may look up in smsDeliveryStatus per minute (cached answers included).',
+  },
   IDEMPOTENCY_TTL_SECONDS: {
     section: 'limits',
     default: '86400',
     description: 'How long an idempotency key is kept, from its claim (1 s to 30 days); after that the same key sends again.',
+  },
+  DELIVERY_STATUS_RETENTION_SECONDS: {
+    section: 'lookups',
+    default: '604800',
+    description: 'How long the sessions a caller sent are remembered as theirs, so smsDeliveryStatus answers for them (1 s to 90 days).',
+  },
+  STATUS_CACHE_SECONDS: {
+    section: 'lookups',
+    default: '15',
+    description: 'The same sessions asked again within this many seconds are answered without asking uSpeedo (0 turns the cache off).',
+  },
+  TEMPLATE_CACHE_SECONDS: {
+    section: 'lookups',
+    default: '300',
+    description: 'How long a template looked up is reused, by smsTemplates and the pre-send check (0 turns the cache off).',
+  },
+  SMS_TEMPLATE_CHECK: {
+    section: 'lookups',
+    default: '',
+    shownDefault: 'false',
+    description: "true looks a batch's templates up before sending: unknown, unapproved or a wrong number of params is INVALID_INPUT.",
+  },
+  SIMULATOR_RECEIPT_DELAY_SECONDS: {
+    section: 'lookups',
+    default: '5',
+    description: 'On the simulator, how long after a send its delivery receipts appear (0 to 3600).',
   },
   STATE_DB_PATH: {
     section: 'state',

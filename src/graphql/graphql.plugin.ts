@@ -5,6 +5,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fp from 'fastify-plugin';
 import { authHook } from '../auth/auth.hook';
 import type { Authenticator } from '../auth/authenticator';
+import type { SmsLookupService } from '../sms/sms-lookup.service';
 import type { SmsService } from '../sms/sms.service';
 import type { GraphQLContext } from './context';
 import { logUnexpectedErrors, maskUnexpectedError } from './errors';
@@ -15,6 +16,7 @@ import { buildGraphQLSchema } from './schema';
 /** How /graphql is served. */
 export interface GraphQLOptions {
   sms: SmsService;
+  lookups: SmsLookupService;
   authenticator: Authenticator;
   /** Introspection, the Sandbox landing page and field suggestions. */
   introspection: boolean;
@@ -24,10 +26,10 @@ export interface GraphQLOptions {
 
 /** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, mutations on graphql-jit. */
 export const graphqlPlugin = fp<GraphQLOptions>(
-  async (app, { sms, authenticator, introspection, maskErrors }) => {
+  async (app, { sms, lookups, authenticator, introspection, maskErrors }) => {
     const protection = operationProtection(!introspection);
     const apollo = new ApolloServer<GraphQLContext>({
-      gateway: jitGateway(buildGraphQLSchema(sms)),
+      gateway: jitGateway(buildGraphQLSchema(sms, lookups)),
       introspection,
       includeStacktraceInErrorResponses: false,
       // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.

@@ -8,6 +8,8 @@ export interface RateLimitValues {
   phonePerDay: number;
   /** The spend circuit breaker: recipients per UTC day across every caller. */
   globalPerDay: number;
+  /** Session numbers a caller may look up per minute. */
+  statusPerMinute: number;
   /** Country calling codes a batch may send to, e.g. `["86", "852"]`; empty allows all. */
   allowedCountryCodes: string[];
 }
@@ -119,6 +121,21 @@ export class RateLimiter {
     const counters = outcome.exceeded.map((i) => plan.counters[i]);
     const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
     return { ok: false, refusal: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
+  }
+
+  /**
+   * Counts `count` lookups (session numbers asked) against the caller's per-minute limit: null when
+   * they fit, else the seconds until the window ends. Throws if the store is unavailable.
+   */
+  async chargeLookups(callerId: string, count: number, now = Date.now()): Promise<number | null> {
+    const limit = this.limits.statusPerMinute;
+    if (limit === 0) return null;
+    const { index, expiresAt } = windowOf(MINUTE, now);
+    const outcome = await this.store.charge(
+      { counters: [{ key: `rl:status-minute:${callerId}:${index}`, amount: count, limit, expiresAt }], phones: null },
+      now,
+    );
+    return outcome.ok ? null : Math.max(1, Math.ceil((expiresAt - now) / 1000));
   }
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */

@@ -119,6 +119,10 @@ end
 return 0
 `;
 
+// One key per session a caller sent, expiring with the retention; the scope is length-prefixed so no
+// two callers' keys can meet.
+const sessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
+
 // Each window's hash of per-number counts; it expires, whole, when its window ends.
 const phoneHashes = (phones: PhoneCharges) => [`rl:phone-hour:${phones.hour.index}`, `rl:phone-day:${phones.day.index}`];
 // Numbers as strings: Lua's numbers are doubles, and would print a 15-digit number in exponent form.
@@ -228,6 +232,19 @@ export class RedisStateStore implements StateStore {
 
   async complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
     return (await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, now, ttlMs))) === 1;
+  }
+
+  async recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {
+    if (sessionNos.length === 0) return;
+    const transaction = this.redis.multi();
+    for (const sessionNo of sessionNos) transaction.set(sessionKey(scope, sessionNo), '1', 'PXAT', expiresAt);
+    await this.run(() => transaction.exec());
+  }
+
+  async knownSessions(scope: string, sessionNos: readonly string[]): Promise<Set<string>> {
+    if (sessionNos.length === 0) return new Set();
+    const found = await this.run(() => this.redis.mget(sessionNos.map((sessionNo) => sessionKey(scope, sessionNo))));
+    return new Set(sessionNos.filter((_, i) => found[i] !== null));
   }
 
   async release(key: string, fingerprint: string): Promise<void> {

@@ -39,6 +39,9 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS phone_counters (
     phone INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hour_count INTEGER NOT NULL, day INTEGER NOT NULL, day_count INTEGER NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS sessions (
+    scope TEXT NOT NULL, session_no TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (scope, session_no)
+  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT, expires_at INTEGER NOT NULL,
     claimed_at INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0, request_id TEXT
@@ -161,6 +164,16 @@ export class SqliteStateStore implements StateStore {
       // A number's day window ends no earlier than its hour window.
       sweepPhones: db.prepare<[number]>('DELETE FROM phone_counters WHERE day < ?'),
       sweepRecords: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at <= ?'),
+      sweepSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
+      // A batch's sessions as one JSON array of strings, like the numbers of a charge.
+      recordSessions: db.prepare<[{ s: string; j: string; e: number }]>(`
+        INSERT INTO sessions (scope, session_no, expires_at) SELECT @s, value, @e FROM json_each(@j) WHERE true
+        ON CONFLICT (scope, session_no) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
+      knownSessions: db
+        .prepare<[{ s: string; j: string; n: number }], string>(
+          'SELECT session_no FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
+        )
+        .pluck(),
       ping: db.prepare('SELECT 1'),
     };
 
@@ -248,6 +261,7 @@ export class SqliteStateStore implements StateStore {
         this.sweptPhonesDay = today;
       }
       this.statements.sweepRecords.run(now);
+      this.statements.sweepSessions.run(now);
     } catch {
       // A busy or failing file is reported by the next request that needs it.
     }
@@ -285,6 +299,16 @@ export class SqliteStateStore implements StateStore {
 
   complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
     return this.run(() => this.statements.finish.run(result, ttlMs, key, fingerprint, now).changes === 1);
+  }
+
+  recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {
+    return this.run(() => {
+      this.statements.recordSessions.run({ s: scope, j: JSON.stringify(sessionNos), e: expiresAt });
+    });
+  }
+
+  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>> {
+    return this.run(() => new Set(this.statements.knownSessions.all({ s: scope, j: JSON.stringify(sessionNos), n: now })));
   }
 
   release(key: string, fingerprint: string): Promise<void> {

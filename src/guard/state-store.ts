@@ -89,6 +89,10 @@ export interface StateStore {
    * the lease: once a key has been reported `unknown` its answer never changes. False when not stored.
    */
   complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Records that `scope` sent these sessions (uSpeedo's SessionNos), kept until `expiresAt`. */
+  recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void>;
+  /** Of `sessionNos`, those `scope` recorded and that are still kept. */
+  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>>;
   /** Forgets a claim whose request provably sent nothing, so the key can be used again. */
   release(key: string, fingerprint: string): Promise<void>;
   /** Resolves when the store answers. */

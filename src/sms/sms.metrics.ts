@@ -34,6 +34,30 @@ export class SmsMetrics {
     registers: [this.registry],
   });
 
+  /** Delivery-status and template lookups by answer. */
+  readonly lookups = new Counter({
+    name: 'sms_lookups_total',
+    help: 'smsDeliveryStatus (operation status) and smsTemplates (operation templates) answers: OK or the error code.',
+    labelNames: ['operation', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Each lookup attempt's time at uSpeedo, retries counted one by one. */
+  readonly lookupSeconds = new Histogram({
+    name: 'sms_lookup_upstream_duration_seconds',
+    help: 'Time of each attempt of a lookup at uSpeedo, by operation (status, templates) and result (OK or the error code).',
+    labelNames: ['operation', 'result'] as const,
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  /** Sends whose pre-send template check could not run (the lookup failed) and went ahead without it. */
+  readonly templateCheckSkipped = new Counter({
+    name: 'sms_template_check_skipped_total',
+    help: 'Batches sent without the SMS_TEMPLATE_CHECK because the template lookup failed.',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -1,4 +1,6 @@
+import { GraphQLError } from 'graphql';
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { READ_SCOPE, SEND_SCOPE } from '../auth/caller';
 import type { GraphQLContext } from '../graphql/context';
 import { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsResult, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
@@ -22,6 +24,12 @@ export class SmsResolver {
     @Arg('input', () => SendBatchSmsInput) input: SendBatchSmsInput,
     @Ctx() context: GraphQLContext,
   ): Promise<SendBatchSmsSuccess | SendBatchSmsError> {
+    if (!context.caller.canSend) {
+      // A read-only token: authenticated, but not for this.
+      throw new GraphQLError(`The token grants ${READ_SCOPE} only: sending needs ${SEND_SCOPE}.`, {
+        extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+      });
+    }
     return this.sms.sendBatch(input, context.caller, context.log, context.requestId);
   }
 }

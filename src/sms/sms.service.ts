@@ -6,10 +6,12 @@ import { StateStoreUnavailableError } from '../guard/state-store';
 import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
-import { prepareBatch } from './prepare-batch';
+import { comparePaths, prepareBatch } from './prepare-batch';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
-import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
+import { failure, SendBatchSmsSuccess, type FieldError, type SendBatchSmsError } from './send-batch-sms.result';
+import type { SmsLookupService } from './sms-lookup.service';
+import { SmsTemplateStatus } from './sms-templates.result';
 import { deserializeResult, serializeResult } from './stored-result';
 import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
@@ -81,6 +83,9 @@ export class SmsService {
     private readonly rateLimiter: RateLimiter,
     private readonly idempotency: Idempotency,
     private readonly metrics: SmsMetrics,
+    private readonly lookups: SmsLookupService,
+    /** Look templates up before sending (SMS_TEMPLATE_CHECK). */
+    private readonly templateCheck = false,
   ) {}
 
   /** The abuse limits and idempotency window, for `smsLimits`. */
@@ -102,7 +107,15 @@ export class SmsService {
     const tasks = input.taskContent.length;
     const who = { caller: caller.id, callerKind: caller.kind, tasks };
     const scope = callerKey(caller);
-    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
+    let prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
+    if (this.templateCheck) {
+      const templateErrors = await this.checkTemplates(input, log);
+      // Every rule at once: the template's with the batch's own.
+      if (templateErrors.length > 0) {
+        const fieldErrors = [...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors].sort(comparePaths);
+        prepared = { ok: false, code: Code.INVALID_INPUT, fieldErrors };
+      }
+    }
     if (!prepared.ok) {
       const count = prepared.fieldErrors.length;
       log.info({ sms: { ...who, result: prepared.code, fieldErrors: count } }, 'sendBatchSms refused');
@@ -164,7 +177,8 @@ export class SmsService {
     if (sentNothing(result)) {
       await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
       await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
-    } else if (claim?.kind === 'proceed') {
+    }
+    if (!sentNothing(result) && claim?.kind === 'proceed') {
       // Not stored (the store failed, or the lease ran out first): once the lease is over, retries
       // with this key answer OUTCOME_UNKNOWN rather than sending again.
       const stored = await claim.complete(serializeResult(result)).catch((error: unknown) => {
@@ -178,6 +192,8 @@ export class SmsService {
         );
       }
     }
+    // The sessions become this caller's, for smsDeliveryStatus.
+    if (result instanceof SendBatchSmsSuccess) await this.lookups.recordSent(caller, result.sessionNos, log);
 
     const outcome =
       result instanceof SendBatchSmsSuccess
@@ -190,6 +206,43 @@ export class SmsService {
     log.info({ sms: { ...who, recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } }, 'sendBatchSms answered');
     this.count(result, recipients, upstreamMs);
     return result;
+  }
+
+  /**
+   * The pre-send template check: each task's template must be one uSpeedo knows and has approved, and
+   * each target must send as many params as it has variables. A failed lookup skips the check (logged
+   * and counted): a metadata outage must not stop OTPs.
+   */
+  private async checkTemplates(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<FieldError[]> {
+    const ids = input.taskContent.map((task) => task.templateId).filter((id) => id.trim() !== '');
+    if (ids.length === 0) return [];
+    const lookup = await this.lookups.lookupTemplates(ids, log);
+    if (!lookup.ok) {
+      const reason = lookup.failure === 'unreadable' ? 'INVALID_UPSTREAM_RESPONSE' : lookup.failure.code;
+      log.warn({ sms: { templateCheck: 'skipped', reason } }, 'template lookup failed: sending without the template check');
+      this.metrics.templateCheckSkipped.inc();
+      return [];
+    }
+    const errors: FieldError[] = [];
+    input.taskContent.forEach((task, t) => {
+      const template = lookup.templates.get(task.templateId);
+      const path = ['taskContent', String(t), 'templateId'];
+      if (template === undefined) return;
+      if (template === null) return void errors.push({ path, message: 'is not a template uSpeedo knows' });
+      if (template.status !== SmsTemplateStatus.APPROVED) {
+        return void errors.push({ path, message: `is not approved by uSpeedo (status ${template.status})` });
+      }
+      task.target.forEach((target, i) => {
+        const count = target.templateParams?.length ?? 0;
+        if (count !== template.variableCount) {
+          errors.push({
+            path: ['taskContent', String(t), 'target', String(i), 'templateParams'],
+            message: `must have ${template.variableCount} entr${template.variableCount === 1 ? 'y' : 'ies'} for this template (found ${count})`,
+          });
+        }
+      });
+    });
+    return errors;
   }
 
   private count(result: Result, recipients: number, upstreamMs: number): void {

@@ -33,17 +33,108 @@ function waitForAbort(signal: AbortSignal): Promise<never> {
   });
 }
 
+/** The simulator's behaviour over time. */
+export interface SimulatorOptions {
+  /** How long after a send its receipts appear. */
+  receiptDelaySeconds?: number;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+/** A phone ending so gets a FAILED receipt; one ending `22` stays UNKNOWN; any other is DELIVERED. */
+const FAILED_RECEIPT_SUFFIX = '11';
+const UNKNOWN_RECEIPT_SUFFIX = '22';
+
+/** The templates the simulator knows; any other id is not found. */
+const SIMULATED_TEMPLATES = [
+  {
+    TemplateId: 'template_id_1',
+    Purpose: 1,
+    TemplateName: 'Verification code',
+    Template: 'Your verification code is {1}. It expires in 5 minutes.',
+    Status: 2,
+  },
+  {
+    TemplateId: 'template_notice_2',
+    Purpose: 2,
+    TemplateName: 'Order shipped',
+    Template: 'Hello {1}, your order {2} has shipped.',
+    Status: 2,
+  },
+  { TemplateId: 'template_review_3', Purpose: 3, TemplateName: 'Weekly offer', Template: '{1}: 20% off this week only.', Status: 1 },
+].map((template) => ({ ...template, CreateTime: 1_767_225_600 }));
+
+/** A session the simulator issued: when, and to whom. */
+interface SimulatedSession {
+  sentAt: number;
+  phones: string[];
+}
+
+/** Sessions kept at most; the oldest are forgotten first. */
+const MAX_SESSIONS = 100_000;
+
 /**
  * A stand-in for uSpeedo, in process, as a Fetch API function: it routes by method and path, answers
- * with the spec's shapes and sends no SMS. Anything it does not know is HTTP 404.
+ * with the spec's shapes and sends no SMS. It serves the send, receipts for the sessions it issued
+ * (after `receiptDelaySeconds`), and a few templates. Anything else is HTTP 404.
  */
-export function createSimulatorFetch(): typeof globalThis.fetch {
+export function createSimulatorFetch({ receiptDelaySeconds = 5, now = Date.now }: SimulatorOptions = {}): typeof globalThis.fetch {
+  const sessions = new Map<string, SimulatedSession>();
   return async (input, init) => {
     const request = new Request(input, init);
-    const route = `${request.method} ${new URL(request.url).pathname}`;
-    if (route === `POST /${USPEEDO_PATHS.sendBatch}`) return sendBatch(request);
+    const url = new URL(request.url);
+    const route = `${request.method} ${url.pathname}`;
+    if (route === `POST /${USPEEDO_PATHS.sendBatch}`) {
+      const response = await sendBatch(request, (sessionNo, phones) => {
+        if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+        sessions.set(sessionNo, { sentAt: now(), phones });
+      });
+      return response;
+    }
+    if (route === `GET /${USPEEDO_PATHS.receipts}`) {
+      return receipts(url.searchParams.getAll('id'), sessions, receiptDelaySeconds * 1000, now());
+    }
+    if (route === `GET /${USPEEDO_PATHS.templates}`) return templates(url.searchParams.getAll('id'));
     return json(404, { Message: `Simulated: no ${route}` });
   };
+}
+
+/** USMSSendReceipt: a session's receipts once the delay has passed, decided by each phone's last digits. */
+function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>, delayMs: number, now: number): Response {
+  if (ids.length === 0) return json(200, { RetCode: 215397, Message: 'Missing required parameter [id]' });
+  const data = ids.flatMap((sessionNo) => {
+    const session = sessions.get(sessionNo);
+    if (!session) return [];
+    const at = session.sentAt + delayMs;
+    const ReceiptSet =
+      now < at
+        ? []
+        : session.phones.map((phone) => {
+            const [result, code, desc] = phone.endsWith(FAILED_RECEIPT_SUFFIX)
+              ? ['Fail', 'UNDELIV', 'Undelivered (simulated)']
+              : phone.endsWith(UNKNOWN_RECEIPT_SUFFIX)
+                ? ['Unknow', '', 'No report from the carrier yet (simulated)']
+                : ['Success', 'DELIVRD', 'Delivered (simulated)'];
+            return {
+              Phone: phone,
+              CostCount: 1,
+              ReceiptResult: result,
+              ReceiptCode: code,
+              ReceiptDesc: desc,
+              ReceiptTime: Math.floor(at / 1000),
+              CountryCode: /^\((\d+)\)/.exec(phone)?.[1] ?? '86',
+            };
+          });
+    return [{ SessionNo: sessionNo, ReceiptSet }];
+  });
+  return json(200, { RetCode: 0, Message: 'success', Data: data });
+}
+
+/** USMSTemplate: the simulator's templates among those asked; 215396 when it knows none of them. */
+function templates(ids: string[]): Response {
+  const found = SIMULATED_TEMPLATES.filter((template) => ids.includes(template.TemplateId));
+  if (found.length === 0) return json(200, { RetCode: 215396, Message: 'Template not found (simulated)' });
+  return json(200, { RetCode: 0, Message: 'success', Data: found });
 }
 
 /**
@@ -51,7 +142,7 @@ export function createSimulatorFetch(): typeof globalThis.fetch {
  * whole batch (see the README's simulator table): `RETCODE_<n>`, `HTTP_<status>`, `TIMEOUT`,
  * `UNAVAILABLE`, `CONNECTION_LOST`, `INVALID_RESPONSE`.
  */
-async function sendBatch(request: Request): Promise<Response> {
+async function sendBatch(request: Request, issued: (sessionNo: string, phones: string[]) => void): Promise<Response> {
   const body = (await request.json()) as SendBatchUSMSMessageRequest;
   const tasks = body.TaskContent;
 
@@ -77,7 +168,7 @@ async function sendBatch(request: Request): Promise<Response> {
   const sessionNos: string[] = [];
   const failed: { Phone: string; TemplateParams: string[]; FailureReason: string }[] = [];
   for (const task of tasks) {
-    let accepted = 0;
+    const accepted: string[] = [];
     for (const target of task.Target) {
       if (target.Phone.endsWith(SIMULATED_FAILING_PHONE_SUFFIX)) {
         failed.push({
@@ -85,9 +176,13 @@ async function sendBatch(request: Request): Promise<Response> {
           TemplateParams: target.TemplateParams ?? [],
           FailureReason: 'phone in the black list (simulated)',
         });
-      } else accepted++;
+      } else accepted.push(target.Phone);
     }
-    if (accepted > 0) sessionNos.push(`sim-${randomUUID()}`);
+    if (accepted.length > 0) {
+      const sessionNo = `sim-${randomUUID()}`;
+      sessionNos.push(sessionNo);
+      issued(sessionNo, accepted);
+    }
   }
   return json(200, { RetCode: 0, Message: 'success', SessionNo: sessionNos, FailedTargetPhones: failed });
 }

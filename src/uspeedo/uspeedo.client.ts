@@ -40,6 +40,8 @@ export interface UspeedoCall {
   query?: Readonly<Record<string, string | readonly string[]>>;
   /** A JSON body, already stringified. */
   body?: string;
+  /** This attempt's whole time (headers and body), when shorter than the client's: a retrying caller's budget left. */
+  timeoutMs?: number;
 }
 
 /**
@@ -224,12 +226,17 @@ export class UspeedoClient {
     // bench/README.md). Another fetch, such as the simulator, gets the body the standard way and
     // ky's signal.
     const started = performance.now();
+    const timeout = Math.max(1, Math.min(call.timeoutMs ?? this.#timeoutMs, this.#timeoutMs));
     const controller = new AbortController();
     const abort = () => controller.abort();
     let response: Response;
     try {
       const { method, path, query, body } = call;
-      const options: Options & RawBodyInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+      const options: Options & RawBodyInit = {
+        method,
+        timeout,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      };
       if (query) options.searchParams = toSearchParams(query);
       if (this.#agent) Object.assign(options, { rawBody: body, abort: controller.signal });
       else options.body = body;
@@ -244,7 +251,7 @@ export class UspeedoClient {
 
     const requestUuid = response.headers.get(REQUEST_UUID_HEADER);
     try {
-      const body = await readCapped(response, MAX_RESPONSE_BYTES, this.#timeoutMs - (performance.now() - started), abort);
+      const body = await readCapped(response, MAX_RESPONSE_BYTES, timeout - (performance.now() - started), abort);
       if (body === TIMED_OUT) return { kind: 'timeout', status: response.status, requestUuid };
       if (body === undefined) return { kind: 'too-large', status: response.status, requestUuid };
       return { kind: 'answered', status: response.status, body, requestUuid, retryAfter: response.headers.get('retry-after') };

@@ -4,7 +4,14 @@
 /** Where each call lives, below the base URL. */
 export const USPEEDO_PATHS = {
   sendBatch: 'api/v1/usms/SendBatchUSMSMessage',
+  /** `GET ?id=S1&id=S2`: receipts per session, at most 100 sessions a call. */
+  receipts: 'api/v1/usms/USMSSendReceipt',
+  /** `GET ?id=T1&id=T2`: templates. */
+  templates: 'api/v1/usms/USMSTemplate',
 } as const;
+
+/** Most session numbers (or template ids) one lookup may name. */
+export const MAX_IDS_PER_LOOKUP = 100;
 
 /** One recipient in a task. `TemplateParams` is left out, not empty, when there are none. */
 export interface UspeedoTarget {
@@ -31,14 +38,6 @@ export interface UspeedoFailedTarget {
   FailureReason?: unknown;
 }
 
-/** The response body; every field is checked before use, so all are `unknown` here. */
-export interface SendBatchUSMSMessageResponse {
-  RetCode?: unknown;
-  Message?: unknown;
-  SessionNo?: unknown;
-  FailedTargetPhones?: unknown;
-}
-
 /** uSpeedo's documented RetCodes. */
 export const RetCode = {
   SUCCESS: 0,
@@ -46,4 +45,5 @@ export const RetCode = {
   MISSING_PARAMETER: 215397,
   BAD_CREDENTIALS: 215398,
   SERVER_ERROR: 215400,
+  TEMPLATE_NOT_FOUND: 215396,
 } as const;

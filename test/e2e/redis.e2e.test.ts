@@ -91,11 +91,21 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
         // Per-number counts live in one hash per window (both windows are counted whichever limit is on).
         expect.stringMatching(/^uspeedo-sms:rl:phone-day:\d+$/),
         expect.stringMatching(/^uspeedo-sms:rl:phone-hour:\d+$/),
+        // The send's session, this caller's for smsDeliveryStatus until DELIVERY_STATUS_RETENTION_SECONDS.
+        'uspeedo-sms:sess:11:api-key:ops:session_no_1',
       ]);
       const hour = keys.find((k) => k.includes('phone-hour'))!;
       expect(await client.hgetall(hour)).toEqual({ '8613900130000': '1', '8613900130001': '1' });
       const maxTtl = (key: string) =>
-        key.includes(':idem:') ? 600_000 : key.includes('phone-day') ? 86_400_000 : key.includes('phone-hour') ? 3_600_000 : 60_000;
+        key.includes(':sess:')
+          ? 604_800_000
+          : key.includes(':idem:')
+            ? 600_000
+            : key.includes('phone-day')
+              ? 86_400_000
+              : key.includes('phone-hour')
+                ? 3_600_000
+                : 60_000;
       for (const key of keys) {
         const ttl = await client.pttl(key);
         expect(ttl).toBeGreaterThan(0);

@@ -295,3 +295,21 @@ describe.each(stores)('%s state store: idempotency records', (_name, open) => {
     expect(await claim('k4', t + 30)).toEqual({ state: 'done', result: 'r' });
   });
 });
+
+describe.each(stores)('%s state store: sent sessions', (_name, open) => {
+  it("knows a scope's own sessions until they expire, and no other scope's", async () => {
+    const { store, stop } = await open();
+    try {
+      const now = Date.now();
+      await store.recordSessions('api-key:ops', ['s-1', 's-2'], now + 400);
+      await store.recordSessions('api-key:web', ['s-3'], now + 60_000);
+      expect(await store.knownSessions('api-key:ops', ['s-2', 's-3', 's-9', 's-1'], now)).toEqual(new Set(['s-1', 's-2']));
+      expect(await store.knownSessions('api-key:web', ['s-1', 's-3'], now)).toEqual(new Set(['s-3']));
+      // Redis expires on its own clock: wait the retention out for real.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await store.knownSessions('api-key:ops', ['s-1', 's-2'], Date.now())).toEqual(new Set());
+    } finally {
+      await stop();
+    }
+  });
+});

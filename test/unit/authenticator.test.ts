@@ -24,12 +24,12 @@ describe('Authenticator', () => {
   it('lets everyone in as anonymous when no callers are configured', async () => {
     const open = new Authenticator(loadConfig({}).auth);
     expect(open.open).toBe(true);
-    expect(await open.authenticate(undefined)).toEqual({ id: 'anonymous', kind: 'anonymous' });
+    expect(await open.authenticate(undefined)).toEqual({ id: 'anonymous', kind: 'anonymous', canSend: true });
   });
 
   it('turns a known API key into its caller', async () => {
-    expect(await withKeys.authenticate(`Bearer ${API_KEY_OPS}`)).toEqual({ id: 'ops', kind: 'api-key' });
-    expect(await withKeys.authenticate(`bearer   ${API_KEY_OPS} `)).toEqual({ id: 'ops', kind: 'api-key' });
+    expect(await withKeys.authenticate(`Bearer ${API_KEY_OPS}`)).toEqual({ id: 'ops', kind: 'api-key', canSend: true });
+    expect(await withKeys.authenticate(`bearer   ${API_KEY_OPS} `)).toEqual({ id: 'ops', kind: 'api-key', canSend: true });
   });
 
   it.each([
@@ -44,8 +44,12 @@ describe('Authenticator', () => {
   });
 
   it('turns a good JWT into its sub, beside API keys', async () => {
-    expect(await withJwt.authenticate(`Bearer ${await hsToken({ ...good, sub: 'user-42' })}`)).toEqual({ id: 'user-42', kind: 'jwt' });
-    expect(await withJwt.authenticate(`Bearer ${API_KEY_OPS}`)).toEqual({ id: 'ops', kind: 'api-key' });
+    expect(await withJwt.authenticate(`Bearer ${await hsToken({ ...good, sub: 'user-42' })}`)).toEqual({
+      id: 'user-42',
+      kind: 'jwt',
+      canSend: true,
+    });
+    expect(await withJwt.authenticate(`Bearer ${API_KEY_OPS}`)).toEqual({ id: 'ops', kind: 'api-key', canSend: true });
   });
 
   it.each([
@@ -55,10 +59,18 @@ describe('Authenticator', () => {
     ['signed with another secret', { ...good, secret: 'another-secret-that-is-32-bytes-long!!' }, 'UNAUTHENTICATED'],
     ['older than JWT_MAX_AGE', { ...good, age: 7200, exp: 600 }, 'UNAUTHENTICATED'],
     ['without a sub', { ...good, sub: '' }, 'UNAUTHENTICATED'],
-    ['without sms:send', { ...good, scope: 'sms:read profile' }, 'FORBIDDEN'],
+    ['with neither sms:send nor sms:read', { ...good, scope: 'openid profile' }, 'FORBIDDEN'],
   ])('refuses a JWT %s', async (_name, options, code) => {
     const [refused] = await refusal(withJwt, `Bearer ${await hsToken(options)}`);
     expect(refused).toBe(code);
+  });
+
+  it('lets a JWT with sms:read only in, as a caller that may not send', async () => {
+    expect(await withJwt.authenticate(`Bearer ${await hsToken({ ...good, scope: 'sms:read', sub: 'reader' })}`)).toEqual({
+      id: 'reader',
+      kind: 'jwt',
+      canSend: false,
+    });
   });
 
   it('refuses an unsigned (alg none) token', async () => {

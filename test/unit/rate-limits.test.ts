@@ -8,6 +8,7 @@ const limits = (over: Partial<RateLimitValues> = {}): RateLimitValues => ({
   phonePerHour: 2,
   phonePerDay: 3,
   globalPerDay: 1000,
+  statusPerMinute: 0,
   allowedCountryCodes: [],
   ...over,
 });

@@ -1,5 +1,6 @@
 import { SendBatchSmsError, SendBatchSmsSuccess } from '../../src/sms/send-batch-sms.result';
-import { mapUspeedoExchange, retryAfterSeconds } from '../../src/sms/uspeedo-exchange.mapper';
+import { retryAfterSeconds } from '../../src/sms/upstream-answer';
+import { mapUspeedoExchange } from '../../src/sms/uspeedo-exchange.mapper';
 import type { UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
 
 const answered = (status: number, body: unknown, extra: Partial<Extract<UspeedoExchange, { kind: 'answered' }>> = {}): UspeedoExchange => ({

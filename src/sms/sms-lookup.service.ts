@@ -1,0 +1,282 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { callerKey, type Caller } from '../auth/caller';
+import type { RateLimiter } from '../guard/rate-limits';
+import { StateStoreUnavailableError, type StateStore } from '../guard/state-store';
+import type { UspeedoClient } from '../uspeedo/uspeedo.client';
+import { MAX_IDS_PER_LOOKUP, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
+import { maskPhone } from './mask-phone';
+import { printableTextProblem } from './printable-text';
+import type { FieldError } from './send-batch-sms.result';
+import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
+import type { SmsMetrics } from './sms.metrics';
+import { SmsQueryErrorCode as Code } from './sms-query-error-code.enum';
+import { queryError, type SmsQueryError } from './sms-query-error.result';
+import { SmsTemplateList, type SmsTemplate } from './sms-templates.result';
+import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
+import { isTransient, readUpstream, type UpstreamFailure, type UspeedoJson } from './upstream-answer';
+import { readReceipts, readTemplates } from './uspeedo-lookup.mapper';
+
+/** Longest session number accepted. */
+const SESSION_NO_MAX_LENGTH = 128;
+/** Attempts a lookup makes in all: the first and at most two retries, all within the upstream timeout. */
+const ATTEMPTS = 3;
+/** The first retry's wait; each further one doubles it. */
+const BACKOFF_MS = 200;
+/** Cache entries kept at most (sessions or templates). */
+const CACHE_ENTRIES = 50_000;
+
+/** What the lookups need to know. */
+export interface LookupSettings {
+  /** How long a caller's sent sessions are remembered as theirs. */
+  retentionSeconds: number;
+  statusCacheSeconds: number;
+  templateCacheSeconds: number;
+  /** The whole time a lookup may take, retries included. */
+  timeoutMs: number;
+}
+
+/** A template lookup for the pre-send check: each id's template, or null for an id uSpeedo does not know. */
+export type TemplateLookup =
+  { ok: true; templates: Map<string, SmsTemplate | null> } | { ok: false; failure: UpstreamFailure | 'unreadable' };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Checks a list of ids: 1 to 100, each printable and not too long, none repeated. */
+function checkIds(field: string, ids: readonly string[], maxLength: number): FieldError[] {
+  const errors: FieldError[] = [];
+  if (ids.length === 0) errors.push({ path: [field], message: 'must contain at least one id' });
+  if (ids.length > MAX_IDS_PER_LOOKUP) errors.push({ path: [field], message: `must contain at most ${MAX_IDS_PER_LOOKUP} ids` });
+  const seen = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const path = [field, String(i)];
+    const problem = printableTextProblem(id);
+    if (problem) errors.push({ path, message: problem });
+    else if ([...id].length > maxLength) errors.push({ path, message: `must be at most ${maxLength} characters` });
+    const first = seen.get(id);
+    if (first === undefined) seen.set(id, i);
+    else errors.push({ path, message: `repeats id ${first}` });
+  });
+  return errors;
+}
+
+/** After the send: delivery receipts for a caller's own sessions, and templates, read from uSpeedo with retries and a cache. */
+export class SmsLookupService {
+  private readonly receiptCache: LRUCache<string, SmsReceipt[]> | undefined;
+  private readonly templateCache: LRUCache<string, { template: SmsTemplate | null }> | undefined;
+
+  constructor(
+    private readonly uspeedo: UspeedoClient,
+    private readonly store: StateStore,
+    private readonly rateLimiter: RateLimiter,
+    private readonly settings: LookupSettings,
+    private readonly metrics: SmsMetrics,
+  ) {
+    const { statusCacheSeconds, templateCacheSeconds } = settings;
+    this.receiptCache = statusCacheSeconds > 0 ? new LRUCache({ max: CACHE_ENTRIES, ttl: statusCacheSeconds * 1000 }) : undefined;
+    this.templateCache = templateCacheSeconds > 0 ? new LRUCache({ max: CACHE_ENTRIES, ttl: templateCacheSeconds * 1000 }) : undefined;
+  }
+
+  /** Remembers a successful send's sessions as the caller's, for the retention period. A failure is logged, not thrown. */
+  async recordSent(caller: Caller, sessionNos: readonly string[], log: FastifyBaseLogger): Promise<void> {
+    if (sessionNos.length === 0) return;
+    const expiresAt = Date.now() + this.settings.retentionSeconds * 1000;
+    await this.store.recordSessions(callerKey(caller), sessionNos, expiresAt).catch((error: unknown) => {
+      log.error({ err: error, sessions: sessionNos.length }, "could not record a send's sessions: smsDeliveryStatus will not know them");
+    });
+  }
+
+  /** One answer per session asked, in order: the caller's own sessions with their receipts, any other as unknown. */
+  async deliveryStatus(sessionNos: string[], caller: Caller, log: FastifyBaseLogger): Promise<SmsDeliveryStatus | SmsQueryError> {
+    const fieldErrors = checkIds('sessionNos', sessionNos, SESSION_NO_MAX_LENGTH);
+    if (fieldErrors.length > 0) return this.refused('status', log, invalid(fieldErrors));
+    const scope = callerKey(caller);
+    let known: Set<string>;
+    try {
+      const retryAfter = await this.rateLimiter.chargeLookups(scope, sessionNos.length);
+      if (retryAfter !== null) {
+        return this.refused(
+          'status',
+          log,
+          queryError({
+            code: Code.RATE_LIMITED,
+            message: `This caller's limit of ${this.rateLimiter.limits.statusPerMinute} session lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
+            retryable: true,
+            retryAfterSeconds: retryAfter,
+          }),
+        );
+      }
+      known = await this.store.knownSessions(scope, sessionNos, Date.now());
+    } catch (error) {
+      if (!(error instanceof StateStoreUnavailableError)) throw error;
+      log.error({ err: error }, 'smsDeliveryStatus refused: state store unavailable');
+      return this.refused('status', log, storeUnavailable());
+    }
+
+    const receipts = new Map<string, SmsReceipt[]>();
+    const toAsk: string[] = [];
+    for (const sessionNo of sessionNos) {
+      if (!known.has(sessionNo)) continue;
+      const cached = this.receiptCache?.get(sessionNo);
+      if (cached) receipts.set(sessionNo, cached);
+      else toAsk.push(sessionNo);
+    }
+    let requestUuid: string | null = null;
+    if (toAsk.length > 0) {
+      const answer = await this.ask('status', { method: 'GET', path: USPEEDO_PATHS.receipts, query: { id: toAsk } }, log);
+      if (!answer.ok) return answer.error;
+      const read = readReceipts(answer.json);
+      if (!read) return this.unreadable('status', log, answer.requestUuid);
+      requestUuid = answer.requestUuid;
+      for (const sessionNo of toAsk) {
+        const found = read.get(sessionNo) ?? [];
+        receipts.set(sessionNo, found);
+        this.receiptCache?.set(sessionNo, found);
+      }
+    }
+
+    const sessions = sessionNos.map((sessionNo) =>
+      Object.assign(new SmsSessionStatus(), { sessionNo, known: known.has(sessionNo), receipts: receipts.get(sessionNo) ?? [] }),
+    );
+    const phones = sessions.flatMap((s) => s.receipts.map((r) => `${maskPhone(r.phone)}:${r.status}`)).slice(0, 20);
+    log.info(
+      { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked: toAsk.length, receipts: phones, requestUuid } },
+      'smsDeliveryStatus answered',
+    );
+    this.metrics.lookups.inc({ operation: 'status', result: 'OK' });
+    return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
+  }
+
+  /** The templates asked for, and the ids uSpeedo does not know. */
+  async templates(templateIds: string[], caller: Caller, log: FastifyBaseLogger): Promise<SmsTemplateList | SmsQueryError> {
+    const fieldErrors = checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH);
+    if (fieldErrors.length > 0) return this.refused('templates', log, invalid(fieldErrors));
+    const lookup = await this.lookupTemplates(templateIds, log);
+    if (!lookup.ok) {
+      return lookup.failure === 'unreadable'
+        ? this.unreadable('templates', log, null)
+        : this.upstreamError('templates', log, lookup.failure);
+    }
+    const templates: SmsTemplate[] = [];
+    const missingTemplateIds: string[] = [];
+    for (const id of templateIds) {
+      const template = lookup.templates.get(id);
+      if (template) templates.push(template);
+      else missingTemplateIds.push(id);
+    }
+    log.info({ sms: { caller: caller.id, templates: templateIds.length, missing: missingTemplateIds.length } }, 'smsTemplates answered');
+    this.metrics.lookups.inc({ operation: 'templates', result: 'OK' });
+    return Object.assign(new SmsTemplateList(), { templates, missingTemplateIds, requestUuid: lookup.requestUuid });
+  }
+
+  /** Templates by id, through the cache; for smsTemplates and the pre-send check. */
+  async lookupTemplates(ids: readonly string[], log: FastifyBaseLogger): Promise<TemplateLookup & { requestUuid?: string | null }> {
+    const templates = new Map<string, SmsTemplate | null>();
+    const toAsk: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.templateCache?.get(id);
+      if (cached) templates.set(id, cached.template);
+      else toAsk.push(id);
+    }
+    let requestUuid: string | null = null;
+    for (let i = 0; i < toAsk.length; i += MAX_IDS_PER_LOOKUP) {
+      const chunk = toAsk.slice(i, i + MAX_IDS_PER_LOOKUP);
+      const answer = await this.fetch({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: chunk } }, log, 'templates');
+      // 215396: uSpeedo knows none of them.
+      const notFound = !answer.ok && answer.failure.kind === 'retcode' && answer.failure.retCode === 215396;
+      if (!answer.ok && !notFound) return { ok: false, failure: answer.failure };
+      const read = answer.ok ? readTemplates(answer.json) : new Map<string, SmsTemplate>();
+      if (!read) return { ok: false, failure: 'unreadable' };
+      requestUuid = answer.ok ? answer.requestUuid : answer.failure.requestUuid;
+      for (const id of chunk) {
+        const template = read.get(id) ?? null;
+        templates.set(id, template);
+        this.templateCache?.set(id, { template });
+      }
+    }
+    return { ok: true, templates, requestUuid };
+  }
+
+  // One lookup with its retries, as a query's answer.
+  private async ask(
+    operation: 'status' | 'templates',
+    call: Parameters<UspeedoClient['exchange']>[0],
+    log: FastifyBaseLogger,
+  ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; error: SmsQueryError }> {
+    const answer = await this.fetch(call, log, operation);
+    return answer.ok ? answer : { ok: false, error: this.upstreamError(operation, log, answer.failure) };
+  }
+
+  /**
+   * Reads are safe to repeat: a connection failure, a timeout, a 429 (after its Retry-After) or a 5xx
+   * is tried again, at most twice, with backoff, all within the upstream timeout.
+   */
+  private async fetch(
+    call: Parameters<UspeedoClient['exchange']>[0],
+    log: FastifyBaseLogger,
+    operation: 'status' | 'templates',
+  ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; failure: UpstreamFailure }> {
+    const deadline = performance.now() + this.settings.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
+      const exchange = await this.uspeedo.exchange({ ...call, timeoutMs: deadline - started });
+      const answer = readUpstream(exchange, (text) => this.uspeedo.redact(text));
+      const result = answer.ok ? 'OK' : answer.code;
+      this.metrics.lookupSeconds.observe({ operation, result }, (performance.now() - started) / 1000);
+      if (answer.ok) return { ok: true, json: answer.json, requestUuid: answer.requestUuid };
+      const wait = answer.retryAfterSeconds !== null ? answer.retryAfterSeconds * 1000 : BACKOFF_MS * 2 ** (attempt - 1);
+      const left = deadline - performance.now();
+      if (attempt >= ATTEMPTS || !isTransient(answer) || wait >= left - 50) return { ok: false, failure: answer };
+      log.warn({ sms: { operation, attempt, result, retryInMs: wait } }, 'uSpeedo lookup failed, retrying');
+      await sleep(wait);
+    }
+  }
+
+  private upstreamError(operation: 'status' | 'templates', log: FastifyBaseLogger, failure: UpstreamFailure): SmsQueryError {
+    const retryable = isTransient(failure);
+    return this.refused(
+      operation,
+      log,
+      queryError({
+        code: failure.code as Code,
+        message: failure.message,
+        retryable,
+        retryAfterSeconds: retryable ? failure.retryAfterSeconds : null,
+        retCode: failure.retCode,
+        httpStatus: failure.httpStatus,
+        requestUuid: failure.requestUuid,
+      }),
+    );
+  }
+
+  private unreadable(operation: 'status' | 'templates', log: FastifyBaseLogger, requestUuid: string | null): SmsQueryError {
+    return this.refused(
+      operation,
+      log,
+      queryError({ code: Code.INVALID_UPSTREAM_RESPONSE, message: "uSpeedo's answer had no readable Data.", retCode: 0, requestUuid }),
+    );
+  }
+
+  private refused(operation: 'status' | 'templates', log: FastifyBaseLogger, error: SmsQueryError): SmsQueryError {
+    log.info(
+      { sms: { operation, result: error.code, retryable: error.retryable } },
+      `${operation === 'status' ? 'smsDeliveryStatus' : 'smsTemplates'} refused`,
+    );
+    this.metrics.lookups.inc({ operation, result: error.code });
+    return error;
+  }
+}
+
+const invalid = (fieldErrors: FieldError[]) =>
+  queryError({
+    code: Code.INVALID_INPUT,
+    message: `The ids break ${fieldErrors.length} rule${fieldErrors.length === 1 ? '' : 's'} (see fieldErrors). Nothing was asked of uSpeedo.`,
+    fieldErrors,
+  });
+
+const storeUnavailable = () =>
+  queryError({
+    code: Code.SERVICE_UNAVAILABLE,
+    message: 'Ownership and limits cannot be checked right now (the state store is unreachable). Nothing was asked; retry shortly.',
+    retryable: true,
+  });
