@@ -1,24 +1,30 @@
-// Writes schema/schema.graphql from the type-graphql classes; with --check, fails if the committed file differs.
+// Writes schema/schema.graphql and schema/possible-types.json from the type-graphql classes; with
+// --check, fails if either committed file differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { printGraphQLSchema } from '../src/graphql/schema';
+import { buildGraphQLSchema, printGraphQLSchema, printPossibleTypes } from '../src/graphql/schema';
 
-const file = join(__dirname, '..', 'schema', 'schema.graphql');
-const sdl = printGraphQLSchema();
+const schema = buildGraphQLSchema();
+const files: [string, string][] = [
+  [join(__dirname, '..', 'schema', 'schema.graphql'), printGraphQLSchema(schema)],
+  [join(__dirname, '..', 'schema', 'possible-types.json'), printPossibleTypes(schema)],
+];
 
 if (process.argv.includes('--check')) {
-  let committed = '';
-  try {
-    committed = readFileSync(file, 'utf8');
-  } catch {
-    // A missing file is drift too.
-  }
-  if (committed !== sdl) {
-    process.stderr.write('schema/schema.graphql is out of date with the code: run `npm run schema` and commit it.\n');
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return ''; // A missing file is drift too.
+    }
+  };
+  const stale = files.filter(([file, text]) => read(file) !== text).map(([file]) => file);
+  if (stale.length > 0) {
+    process.stderr.write(`${stale.join(', ')} out of date with the code: run \`npm run schema\` and commit.\n`);
     process.exit(1);
   }
-  process.stdout.write('schema/schema.graphql matches the code.\n');
+  process.stdout.write('schema/schema.graphql and schema/possible-types.json match the code.\n');
 } else {
-  writeFileSync(file, sdl);
-  process.stdout.write(`wrote ${file}\n`);
+  for (const [file, text] of files) writeFileSync(file, text);
+  process.stdout.write(`wrote ${files.map(([file]) => file).join(' and ')}\n`);
 }

@@ -71,7 +71,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
 
   await app.register(shutdownPlugin);
   await app.register(errorHandlerPlugin);
-  await app.register(corsPlugin, { origins: config.corsOrigins, sandbox: config.introspection });
+  await app.register(corsPlugin, { origins: config.corsOrigins, sandbox: config.introspection, local: !config.hardened });
   await app.register(healthPlugin, {
     pingStore: () => store.ping(),
     storeKind: store.kind,
@@ -93,6 +93,14 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
 function warnAtStart(config: Config, log: FastifyBaseLogger): void {
   if (!config.uspeedo.credentials) log.warn({ simulator: true }, SIMULATOR_WARNING);
   if (config.auth.open) log.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
+  if (config.hardened && config.corsOrigins.length === 0) {
+    log.warn({ cors: 'none' }, 'CORS_ORIGINS is empty: browser pages on other origins cannot call /graphql (servers and curl can).');
+  } else if (!config.hardened) {
+    log.info(
+      { cors: 'local' },
+      'CORS: pages from localhost and 127.0.0.1 on any port may call, for development; CORS_ORIGINS adds others.',
+    );
+  }
   if (config.auth.jwt?.key.kind === 'secret') {
     log.warn({ auth: 'jwt-secret' }, 'JWT_SECRET (HS256) is meant for development: use JWT_JWKS_URL or JWT_PUBLIC_KEY in production.');
   }

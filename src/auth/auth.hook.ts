@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendGraphQLError } from '../http/graphql-error-body';
 import { AuthError } from './auth.error';
 import type { Authenticator } from './authenticator';
 import { ANONYMOUS, type Caller } from './caller';
@@ -41,10 +42,7 @@ export function authHook(authenticator: Authenticator) {
       // The body is never read: closing the connection after the answer stops Node from reading (and
       // a slow client from dripping) the rest of it just to keep the connection alive.
       if (hasBody(request)) reply.header('connection', 'close');
-      await reply
-        .code(error.statusCode)
-        .type('application/json; charset=utf-8')
-        .send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      await sendGraphQLError(request, reply, error.statusCode, error.code, error.message);
     }
   };
 }

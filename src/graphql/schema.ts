@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
+import { isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { SmsResolver } from '../sms/sms.resolver';
 import { SendBatchSmsSuccess } from '../sms/send-batch-sms.result';
@@ -27,6 +27,22 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
   (schema.getType('SendBatchSmsResult') as GraphQLUnionType).resolveType = (value) =>
     value instanceof SendBatchSmsSuccess ? 'SendBatchSmsSuccess' : 'SendBatchSmsError';
   return schema;
+}
+
+/**
+ * Apollo Client's `possibleTypes`: each union's members, sorted, in the form GraphQL Code Generator's
+ * fragment-matcher writes (`schema/possible-types.json`).
+ */
+export function printPossibleTypes(schema: GraphQLSchema = buildGraphQLSchema()): string {
+  const possibleTypes: Record<string, string[]> = {};
+  for (const type of Object.values(schema.getTypeMap()).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (isUnionType(type))
+      possibleTypes[type.name] = type
+        .getTypes()
+        .map((member) => member.name)
+        .sort();
+  }
+  return `${JSON.stringify({ possibleTypes }, null, 2)}\n`;
 }
 
 /** The committed SDL: sorted, so the file changes only when the schema does. */
