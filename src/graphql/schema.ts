@@ -36,11 +36,12 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
 export function printPossibleTypes(schema: GraphQLSchema = buildGraphQLSchema()): string {
   const possibleTypes: Record<string, string[]> = {};
   for (const type of Object.values(schema.getTypeMap()).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (isUnionType(type))
+    if (isUnionType(type)) {
       possibleTypes[type.name] = type
         .getTypes()
         .map((member) => member.name)
         .sort();
+    }
   }
   return `${JSON.stringify({ possibleTypes }, null, 2)}\n`;
 }

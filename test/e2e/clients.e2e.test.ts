@@ -84,7 +84,7 @@ describe('Apollo Client 4', () => {
         (error: unknown) => error,
       );
     expect(CombinedGraphQLErrors.is(failure)).toBe(true);
-    expect((failure as CombinedGraphQLErrors).errors[0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect((failure as CombinedGraphQLErrors).errors[0].extensions!.code).toBe('UNAUTHENTICATED');
     expect(pool.upstream.calls).toHaveLength(0);
   });
 
