@@ -7,7 +7,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * The GraphQL over HTTP media type when the request accepts it, else `application/json`. Apollo Client
  * 4 reads the body of a non-2xx answer only as `application/graphql-response+json`, which it asks for.
  */
-export function graphqlContentType(request: FastifyRequest): string {
+function graphqlContentType(request: FastifyRequest): string {
   return (request.headers.accept ?? '').includes('application/graphql-response+json') ? GRAPHQL_RESPONSE : JSON_TYPE;
 }
 
