@@ -19,6 +19,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
   let server: TestServer;
   let page$: StaticServer;
   let stranger: StaticServer;
+  let signedOut: StaticServer;
   let browser: BrowserContext;
   let page: Page;
 
@@ -31,15 +32,23 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     upstream = await FakeUspeedo.start();
     // The page's origin is only known once it listens: serve first, then start the API with it.
     let graphqlUrl = '';
-    const config = {
+    const config = (token: string) => ({
       get graphqlUrl() {
         return graphqlUrl;
       },
-      token: API_KEY_WEB,
-    };
-    page$ = await StaticServer.start(dist, config);
-    stranger = await StaticServer.start(dist, config);
-    server = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS, CORS_ORIGINS: page$.origin });
+      token,
+      statusPollMs: 300,
+    });
+    page$ = await StaticServer.start(dist, config(API_KEY_WEB));
+    stranger = await StaticServer.start(dist, config(API_KEY_WEB));
+    signedOut = await StaticServer.start(dist, config('usk_expired-or-revoked-key-0123456789abcdef'));
+    // A short status cache, so the page's polls (300 ms, then doubling) see the second receipt arrive.
+    server = await startServer({
+      USPEEDO_BASE_URL: upstream.url,
+      API_KEYS,
+      CORS_ORIGINS: `${page$.origin},${signedOut.origin}`,
+      STATUS_CACHE_SECONDS: '1',
+    });
     graphqlUrl = `${server.url}/graphql`;
     browser = await launchChromium();
   }, 120_000);
@@ -47,6 +56,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     await browser?.close();
     await page$?.close();
     await stranger?.close();
+    await signedOut?.close();
     await server?.close();
     await upstream?.close();
   });
@@ -79,18 +89,53 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
   const rowError = (row: number, field: 'phone' | 'templateParams') =>
     page.textContent(`#targets tr:nth-child(${row + 1}) [data-error-for=${field}]`);
 
-  it('shows a success with its session numbers, having sent the typed document with the token', async () => {
+  it("shows a success with its session numbers, then polls each recipient's delivery status until it is final", async () => {
     upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
+    let polls = 0;
+    upstream.route('GET', '/api/v1/usms/USMSSendReceipt', () => ({
+      body: {
+        RetCode: 0,
+        Data: [
+          {
+            SessionNo: 'session-a',
+            // The first poll finds one receipt; the second, both.
+            ReceiptSet: [
+              {
+                Phone: '13800138000',
+                ReceiptResult: 'Success',
+                ReceiptCode: 'DELIVRD',
+                ReceiptDesc: 'delivered',
+                CostCount: 1,
+                ReceiptTime: 1_764_000_000,
+              },
+              ...(++polls > 1
+                ? [{ Phone: '(852)55311111', ReceiptResult: 'Fail', ReceiptCode: 'UNDELIV', ReceiptDesc: 'handset off', CostCount: 1 }]
+                : []),
+            ],
+          },
+        ],
+      },
+    }));
     await open(page$.origin);
     await fill('template_id_1', [
       ['13800138000', '123456'],
       ['+85255311111', '654321'],
     ]);
-    await submit('success');
+    await page.click('#send');
+    await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+    await page.screenshot({ path: join(screenshots, 'success.png'), fullPage: true });
     expect(await page.getAttribute('#result', 'class')).toBe('success');
     expect(await page.textContent('#result h2')).toBe('Sent');
     expect(await page.textContent('#result .session-nos')).toBe('session-a');
-    const call = upstream.onlyCall();
+    expect(await page.locator('#delivery tbody tr').allTextContents()).toEqual([
+      '13800138000DELIVEREDDELIVRD · delivered',
+      '(852)55311111FAILEDUNDELIV · handset off',
+    ]);
+    expect(await page.textContent('#delivery .delivery-note')).toBe('Every receipt is final.');
+    const receiptCalls = upstream.calls.filter((call) => call.method === 'GET');
+    expect(receiptCalls.length).toBe(2);
+    expect(receiptCalls[0].path).toBe('/api/v1/usms/USMSSendReceipt?id=session-a');
+    const call = upstream.calls.find((c) => c.method === 'POST')!;
     expect(JSON.parse(call.body.toString())).toEqual({
       TaskContent: [
         {
@@ -139,6 +184,8 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     expect(await rowError(0, 'phone')).toBe('');
     expect(await rowError(1, 'phone')).toBe('is not a valid phone number');
     expect(await rowError(2, 'phone')).toBe('repeats the phone number of target 0 in this task');
+    // The page numbers its rows as messages and paths do: "target 0" is the first row.
+    expect(await page.locator('#targets td.index').allTextContents()).toEqual(['0', '1', '2']);
     expect(await page.getAttribute('#targets tr:nth-child(2) input[name=phone]', 'class')).toBe('invalid');
     expect(upstream.calls).toHaveLength(0);
   });
@@ -149,8 +196,33 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     await fill('template_id_1', [['13800138000', '1']]);
     await submit('upstream-error');
     expect(await page.textContent('#result .code')).toBe('UPSTREAM_HTTP_ERROR');
-    expect(await page.textContent('#result .retry')).toBe('Safe to send again after 30 s.');
+    expect(await page.textContent('#result .retry')).toBe('Safe to send again after 30 s. Retry in 30 s');
+    expect(await page.isDisabled('#retry')).toBe(true);
     expect(upstream.calls).toHaveLength(1);
+  });
+
+  it('offers a retry that reuses the idempotency key once the wait is over', async () => {
+    upstream.reply({ status: 429, headers: { 'retry-after': '1' }, body: { RetCode: 215999, Message: 'too many requests' } });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    await submit('rate-limited');
+    upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-r'], FailedTargetPhones: [] } });
+    await page.waitForSelector('#retry:not([disabled])', { timeout: 5_000 });
+    await page.click('#retry');
+    await page.waitForSelector('#result.success');
+    const keys = upstream.calls.filter((c) => c.method === 'POST');
+    expect(keys).toHaveLength(2);
+    // A 429 freed the key (nothing was sent), so the retry under the same key sends once.
+    expect(server.logs.text.match(/"idempotency":"(replay|conflict)"/)).toBeNull();
+  });
+
+  it('says plainly when the key is not accepted (401), and sends nothing', async () => {
+    await open(signedOut.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    await submit('unauthenticated');
+    expect(await page.textContent('#result .code')).toBe('UNAUTHENTICATED');
+    expect(await page.textContent('#result .transport-error')).toMatch(/not signed in, or your key has expired/);
+    expect(upstream.calls).toHaveLength(0);
   });
 
   it('cannot send from an origin that is not in CORS_ORIGINS: the browser stops it, nothing reaches uSpeedo', async () => {

@@ -1,0 +1,312 @@
+import { CombinedGraphQLErrors } from '@apollo/client';
+import { useMutation } from '@apollo/client/react';
+import { useEffect, useState, type FormEvent } from 'react';
+import { SendBatchSmsDocument, type SendBatchSmsInput, type SendBatchSmsMutation } from '../../generated/graphql';
+import { DeliveryStatus } from './DeliveryStatus';
+
+type Result = SendBatchSmsMutation['sendBatchSms'];
+type Narrowed<T extends Result['__typename']> = Extract<Result, { __typename: T }>;
+
+interface Row {
+  phone: string;
+  params: string;
+}
+
+/** What happened to the last send, for the result panel. */
+type Outcome =
+  | { kind: 'result'; result: Result }
+  | { kind: 'refused'; code: string; status: string; text: string }
+  | { kind: 'unreachable'; text: string };
+
+/** Readable words for the top-level errors a person can meet; anything else shows its code. */
+const REFUSALS: Readonly<Record<string, string>> = {
+  UNAUTHENTICATED: 'You are not signed in, or your key has expired. Sign in again, then send. Nothing was sent.',
+  FORBIDDEN: 'Your account may look up messages but not send them. Nothing was sent.',
+  SERVICE_UNAVAILABLE: 'Sign-in cannot be checked right now. Nothing was sent; try again shortly.',
+};
+
+/** Field errors by where they belong: a path ["taskContent","0","target","3","phone"] names target 3's phone. */
+function errorsByField(result: Result | undefined): { at: Map<string, string[]>; elsewhere: string[] } {
+  const at = new Map<string, string[]>();
+  const elsewhere: string[] = [];
+  if (!result || result.__typename !== 'SendBatchSmsError') return { at, elsewhere };
+  for (const { path, message } of result.fieldErrors) {
+    const [, , field, row, sub] = path;
+    const key =
+      field === 'templateId' || field === 'senderId'
+        ? field
+        : field === 'target' && row !== undefined
+          ? `${row}.${sub === 'phone' ? 'phone' : 'templateParams'}`
+          : field === 'target'
+            ? 'target'
+            : undefined;
+    if (key) at.set(key, [...(at.get(key) ?? []), message]);
+    else elsewhere.push(`${path.join('.')}: ${message}`);
+  }
+  return { at, elsewhere };
+}
+
+/** Counts down to zero, a second at a time, from `seconds` whenever it changes. */
+function useCountdown(seconds: number | null, key: unknown): number {
+  const [left, setLeft] = useState(seconds ?? 0);
+  useEffect(() => {
+    setLeft(seconds ?? 0);
+    if (!seconds) return;
+    const timer = setInterval(() => setLeft((value) => Math.max(0, value - 1)), 1000);
+    return () => clearInterval(timer);
+  }, [seconds, key]);
+  return left;
+}
+
+export function App({ statusPollMs }: { statusPollMs: number }) {
+  const [templateId, setTemplateId] = useState('template_id_1');
+  const [senderId, setSenderId] = useState('USpeedo');
+  const [rows, setRows] = useState<Row[]>([{ phone: '13800138000', params: '123456' }]);
+  // One idempotency key per batch as written: a retry of the same form reuses it, so the server answers
+  // with the first result instead of sending twice. Any edit makes a new one.
+  const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+  const [sendBatchSms, { loading }] = useMutation(SendBatchSmsDocument);
+
+  const edited = () => setIdempotencyKey(crypto.randomUUID());
+  const setRow = (index: number, change: Partial<Row>) => {
+    setRows((current) => current.map((row, i) => (i === index ? { ...row, ...change } : row)));
+    edited();
+  };
+
+  const input = (): SendBatchSmsInput => ({
+    idempotencyKey,
+    taskContent: [
+      {
+        templateId,
+        senderId,
+        target: rows.map((row) => ({
+          phone: row.phone,
+          templateParams: row.params.trim() === '' ? null : row.params.split(',').map((param) => param.trim()),
+        })),
+      },
+    ],
+  });
+
+  async function send(event?: FormEvent): Promise<void> {
+    event?.preventDefault();
+    setOutcome(null);
+    try {
+      const { data } = await sendBatchSms({ variables: { input: input() } });
+      if (data) setOutcome({ kind: 'result', result: data.sendBatchSms });
+    } catch (error) {
+      if (CombinedGraphQLErrors.is(error)) {
+        const given = error.errors[0]?.extensions?.code;
+        const code = typeof given === 'string' ? given : 'ERROR';
+        setOutcome({ kind: 'refused', code, status: code, text: REFUSALS[code] ?? error.errors[0]?.message ?? code });
+      } else {
+        const text = error instanceof Error ? error.message : String(error);
+        setOutcome({ kind: 'unreachable', text: `Could not reach the server (${text}). Nothing was sent from this page.` });
+      }
+    }
+  }
+
+  const result = outcome?.kind === 'result' ? outcome.result : undefined;
+  const { at, elsewhere } = errorsByField(result);
+  const fieldError = (key: string) => at.get(key)?.join('; ') ?? '';
+  const state = loading
+    ? 'pending'
+    : !outcome
+      ? undefined
+      : result?.__typename === 'SendBatchSmsSuccess'
+        ? result.failedTargetPhones.length
+          ? 'partial'
+          : 'success'
+        : 'error-result';
+  useEffect(() => {
+    if (state) document.body.dataset.state = state;
+  }, [state]);
+
+  return (
+    <>
+      <h1>Send a batch of SMS</h1>
+      <form id="batch" noValidate onSubmit={(event) => void send(event)}>
+        <div className="field">
+          <label htmlFor="templateId">Template id</label>
+          <input
+            id="templateId"
+            className={at.has('templateId') ? 'invalid' : ''}
+            value={templateId}
+            onChange={(e) => (setTemplateId(e.target.value), edited())}
+          />
+          <p className="error" data-error-for="templateId">
+            {fieldError('templateId')}
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="senderId">Sender id</label>
+          <input
+            id="senderId"
+            className={at.has('senderId') ? 'invalid' : ''}
+            value={senderId}
+            onChange={(e) => (setSenderId(e.target.value), edited())}
+          />
+          <p className="error" data-error-for="senderId">
+            {fieldError('senderId')}
+          </p>
+        </div>
+        <table>
+          <thead>
+            <tr>
+              <th title="As fieldErrors and messages number them">target</th>
+              <th>Phone</th>
+              <th>Template params (comma-separated)</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody id="targets">
+            {rows.map((row, i) => (
+              <tr key={i}>
+                <td className="index">{i}</td>
+                <td>
+                  <input
+                    name="phone"
+                    placeholder="+85255311111"
+                    className={at.has(`${i}.phone`) ? 'invalid' : ''}
+                    value={row.phone}
+                    onChange={(e) => setRow(i, { phone: e.target.value })}
+                  />
+                  <p className="error" data-error-for="phone">
+                    {fieldError(`${i}.phone`)}
+                  </p>
+                </td>
+                <td>
+                  <input
+                    name="templateParams"
+                    placeholder="123456"
+                    className={at.has(`${i}.templateParams`) ? 'invalid' : ''}
+                    value={row.params}
+                    onChange={(e) => setRow(i, { params: e.target.value })}
+                  />
+                  <p className="error" data-error-for="templateParams">
+                    {fieldError(`${i}.templateParams`)}
+                  </p>
+                </td>
+                <td>
+                  <button type="button" className="remove" onClick={() => (setRows(rows.filter((_, j) => j !== i)), edited())}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p className="error" data-error-for="target">
+          {fieldError('target')}
+        </p>
+        <div className="actions">
+          <button type="button" id="add-row" onClick={() => (setRows([...rows, { phone: '', params: '' }]), edited())}>
+            Add recipient
+          </button>
+          <button type="submit" id="send" disabled={loading}>
+            Send
+          </button>
+        </div>
+      </form>
+      <section id="result" className={state ?? ''} aria-live="polite">
+        {loading && <p>Sending…</p>}
+        {!loading && result?.__typename === 'SendBatchSmsSuccess' && (
+          <Success result={result} recipients={rows.length} statusPollMs={statusPollMs} />
+        )}
+        {!loading && result?.__typename === 'SendBatchSmsError' && (
+          <Failure result={result} elsewhere={elsewhere} onRetry={() => void send()} />
+        )}
+        {!loading && outcome?.kind === 'refused' && (
+          <>
+            <h2>
+              Not sent: <code className="code">{outcome.code}</code>
+            </h2>
+            <p className="transport-error">{outcome.text}</p>
+          </>
+        )}
+        {!loading && outcome?.kind === 'unreachable' && (
+          <>
+            <h2>Request failed</h2>
+            <p className="transport-error">{outcome.text}</p>
+          </>
+        )}
+      </section>
+    </>
+  );
+}
+
+function Success({
+  result,
+  recipients,
+  statusPollMs,
+}: {
+  result: Narrowed<'SendBatchSmsSuccess'>;
+  recipients: number;
+  statusPollMs: number;
+}) {
+  const failed = result.failedTargetPhones;
+  return (
+    <>
+      <h2>{failed.length ? `Sent, but ${failed.length} recipient(s) failed` : 'Sent'}</h2>
+      <p>
+        Session numbers: <code className="session-nos">{result.sessionNos.join(', ') || '(none)'}</code>
+      </p>
+      {failed.length > 0 && (
+        <table className="failed">
+          <thead>
+            <tr>
+              <th>Phone</th>
+              <th>Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {failed.map((f) => (
+              <tr key={f.phone}>
+                <td>{f.phone}</td>
+                <td>{f.failureReason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {result.requestUuid && <p className="muted">uSpeedo request id: {result.requestUuid}</p>}
+      {result.sessionNos.length > 0 && (
+        <DeliveryStatus sessionNos={result.sessionNos} recipients={recipients - failed.length} firstWaitMs={statusPollMs} />
+      )}
+    </>
+  );
+}
+
+const RESULT_WORDS: Readonly<Record<string, string>> = {
+  RATE_LIMITED: 'Too many messages right now.',
+  IDEMPOTENCY_IN_PROGRESS: 'This batch is still being sent.',
+  OUTCOME_UNKNOWN: 'An earlier attempt may have been sent: check before sending again.',
+};
+
+function Failure({ result, elsewhere, onRetry }: { result: Narrowed<'SendBatchSmsError'>; elsewhere: string[]; onRetry: () => void }) {
+  const wait = useCountdown(result.retryable ? result.retryAfterSeconds : null, result);
+  return (
+    <>
+      <h2>
+        Not sent: <code className="code">{result.code}</code>
+      </h2>
+      {RESULT_WORDS[result.code] && <p className="summary">{RESULT_WORDS[result.code]}</p>}
+      <p className="message">{result.message}</p>
+      {result.retryable && (
+        <p className="retry">
+          {result.retryAfterSeconds ? `Safe to send again after ${result.retryAfterSeconds} s.` : 'Safe to send again.'}{' '}
+          <button type="button" id="retry" disabled={wait > 0} onClick={onRetry}>
+            {wait > 0 ? `Retry in ${wait} s` : 'Retry'}
+          </button>
+        </p>
+      )}
+      {elsewhere.length > 0 && (
+        <ul>
+          {elsewhere.map((line) => (
+            <li key={line}>{line}</li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
