@@ -1,19 +1,53 @@
-// The benchmark's uSpeedo: keep-alive, answers every POST at once with a valid success, counts them.
-// GET /__count reports how many batches it received. Runs in its own process.
+// The benchmark's uSpeedo: keep-alive, answers every POST at once with a valid success, and every
+// receipt lookup with one receipt per session asked; counts both. GET / reports the counts. A batch
+// whose template is `bench_seed_sessions` is answered with the 100 session numbers the status cell
+// asks for. Runs in its own process.
 import { createServer } from 'node:http';
+import { SEED_SESSIONS } from './seed-sessions';
 
 const SUCCESS = JSON.stringify({ RetCode: 0, Message: 'success', SessionNo: ['session_no_1'], FailedTargetPhones: [] });
+const SEEDED = JSON.stringify({ RetCode: 0, Message: 'success', SessionNo: SEED_SESSIONS, FailedTargetPhones: [] });
 let received = 0;
+let lookups = 0;
+
+const receipts = (ids: string[]) =>
+  JSON.stringify({
+    RetCode: 0,
+    Message: 'success',
+    Data: ids.map((id) => ({
+      SessionNo: id,
+      ReceiptSet: [
+        {
+          Phone: '(86)13800138000',
+          CostCount: 1,
+          ReceiptResult: 'Success',
+          ReceiptCode: 'DELIVRD',
+          ReceiptDesc: 'ok',
+          ReceiptTime: 1_764_000_000,
+          CountryCode: '86',
+        },
+      ],
+    })),
+  });
 
 const server = createServer((req, res) => {
-  if (req.method === 'GET') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received }));
+  const url = new URL(req.url ?? '/', 'http://fake');
+  if (req.method === 'GET' && url.pathname === '/api/v1/usms/USMSSendReceipt') {
+    lookups++;
+    const body = receipts(url.searchParams.getAll('id'));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }
-  req.resume();
+  if (req.method === 'GET') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received, lookups }));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     received++;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(SUCCESS) }).end(SUCCESS);
+    const body = chunks.length === 1 && chunks[0]!.includes('bench_seed_sessions') ? SEEDED : SUCCESS;
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   });
 });
 server.keepAliveTimeout = 60_000;

@@ -9,6 +9,7 @@ import { createUndiciFetch } from '../src/uspeedo/undici-fetch';
 
 const client = process.argv[2] === 'undici' || process.argv[2] === 'ky-undici' ? process.argv[2] : 'ky';
 const upstream = `${process.env.USPEEDO_BASE_URL}/api/v1/usms/SendBatchUSMSMessage`;
+const receiptsUrl = `${process.env.USPEEDO_BASE_URL}/api/v1/usms/USMSSendReceipt`;
 const authorization = `Basic ${Buffer.from('bench-id:bench-secret').toString('base64')}`;
 const headers = { 'content-type': 'application/json', accept: 'application/json', authorization };
 const http = ky.create({
@@ -33,10 +34,31 @@ async function forward(body: string): Promise<string> {
   return (await http.post(upstream, { body })).text();
 }
 
+// The same lookup by hand: POST /status { sessionNos } → GET uSpeedo's receipts → the sessions' receipts.
+async function status(body: string): Promise<string> {
+  const { sessionNos } = JSON.parse(body) as { sessionNos: string[] };
+  const query = new URLSearchParams(sessionNos.map((id) => ['id', id]));
+  const url = `${receiptsUrl}?${query.toString()}`;
+  const text = client === 'undici' ? await (await undiciRequest(url, { headers })).body.text() : await (await http.get(url)).text();
+  const answer = JSON.parse(text) as { RetCode: number; Data: { SessionNo: string; ReceiptSet: unknown[] }[] };
+  return JSON.stringify({
+    ok: answer.RetCode === 0,
+    sessions: answer.Data.map((d) => ({ sessionNo: d.SessionNo, receipts: d.ReceiptSet })),
+  });
+}
+
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', async () => {
+    if (req.url === '/status') {
+      try {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(await status(Buffer.concat(chunks).toString()));
+      } catch (error) {
+        res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) }));
+      }
+      return;
+    }
     try {
       const { input } = JSON.parse(Buffer.concat(chunks).toString()) as Input;
       const body = JSON.stringify({

@@ -16,6 +16,16 @@ export interface Cell {
   checks: string[];
 }
 
+/** The delivery-status cell of one variant: 100 known sessions a query. */
+export interface StatusCell {
+  variant: string;
+  sessions: number;
+  queriesPerSec: number;
+  p99Ms: number;
+  cpuMicrosPerQuery: number | null;
+  checks: string[];
+}
+
 export interface Summary {
   goals: { goal: string; value: number | null; met: boolean }[];
   /** Ratios beside the goals, for context: none of them is a goal. */
@@ -35,6 +45,8 @@ export interface BenchResults {
     serverNodeFlags: string[];
   };
   cells: Cell[];
+  /** The delivery-status cell, beside the send. */
+  status?: StatusCell[];
   summary: Summary;
 }
 
@@ -44,6 +56,10 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
       `| ${c.variant} | ${c.size} | ${c.reqPerSec} | ${c.recipientsPerSec} | ${c.p50Ms} | ${c.p99Ms} | ${c.cpuMicrosPerRequest ?? '–'} | ${c.cpuMicrosPerRecipient ?? '–'} | ${c.peakRssMb ?? '–'} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
   );
   const goals = results.summary.goals.map((g) => `| ${g.goal} | ${g.value ?? '–'} | ${g.met ? 'met' : '**missed**'} |`);
+  const status = (results.status ?? []).map(
+    (c) =>
+      `| ${c.variant} | ${c.queriesPerSec} | ${c.p99Ms} | ${c.cpuMicrosPerQuery ?? '–'} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
+  );
   const context = results.summary.context.map((c) => `| ${c.what} | ${c.value ?? '–'} |`);
   const { options: o, machine: m } = results;
   const markdown = [
@@ -58,6 +74,14 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
     '|---|---|---|',
     ...goals,
     '',
+    ...(status.length
+      ? [
+          '| delivery status (100 known sessions a query) | queries/s | p99 ms | server CPU µs/query | checks |',
+          '|---|---|---|---|---|',
+          ...status,
+          '',
+        ]
+      : []),
     ...(context.length ? ['| for context (not goals) | value |', '|---|---|', ...context, ''] : []),
   ].join('\n');
 

@@ -8,12 +8,17 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderResults, type BenchResults, type Cell, type Summary } from './render';
+import { SEED_SESSIONS } from './seed-sessions';
+import { renderResults, type BenchResults, type Cell, type StatusCell, type Summary } from './render';
 
 const root = join(__dirname, '..');
 const tsx = require.resolve('tsx/cjs');
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const API_KEY = 'usk_bench-key-0123456789abcdefghijklmnopqrstuvwxyz';
+const STATUS_QUERY =
+  'query Status($sessionNos: [String!]!) { smsDeliveryStatus(sessionNos: $sessionNos) { __typename ... on SmsDeliveryStatus { sessions { sessionNo known receipts { phone status } } } ... on SmsQueryError { code message } } }';
+/** The variants the delivery-status cell runs: this server lean and guarded, and the hand-written ky lookup. */
+const STATUS_VARIANTS: readonly Variant[] = ['b-ky-forwarder', 'd-lean', 'e-guarded'];
 const QUERY =
   'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
 
@@ -133,6 +138,8 @@ async function startVariant(
       ...base,
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
+      // Every status query asks uSpeedo: the cell measures the lookup, not the cache.
+      STATUS_CACHE_SECONDS: '0',
       USPEEDO_ACCESS_KEY_ID: 'bench-id',
       USPEEDO_ACCESS_KEY_SECRET: 'bench-secret',
     };
@@ -143,6 +150,7 @@ async function startVariant(
       RATE_LIMIT_PHONE_PER_HOUR: '0',
       RATE_LIMIT_PHONE_PER_DAY: '0',
       RATE_LIMIT_GLOBAL_PER_DAY: '0',
+      RATE_LIMIT_STATUS_PER_MINUTE: '0',
       STATE_DB_PATH: join(stateDir, `${variant}.db`),
     };
     const high = '1000000000';
@@ -153,6 +161,7 @@ async function startVariant(
       RATE_LIMIT_PHONE_PER_HOUR: high,
       RATE_LIMIT_PHONE_PER_DAY: high,
       RATE_LIMIT_GLOBAL_PER_DAY: high,
+      RATE_LIMIT_STATUS_PER_MINUTE: high,
       STATE_DB_PATH: join(stateDir, `${variant}.db`),
       ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl! } : {}),
     };
@@ -199,8 +208,34 @@ function once(
   });
 }
 
-async function received(fakeUrl: string): Promise<number> {
-  return (JSON.parse((await once(fakeUrl)).text) as { received: number }).received;
+async function counts(fakeUrl: string): Promise<{ received: number; lookups: number }> {
+  return JSON.parse((await once(fakeUrl)).text) as { received: number; lookups: number };
+}
+const received = async (fakeUrl: string) => (await counts(fakeUrl)).received;
+
+// The status cell's request: the 100 seeded sessions, as a GraphQL query or to the forwarder's /status.
+const statusUrl = (running: Running) => (isForwarder(running.variant) ? running.url.replace(/\/$/, '/status') : running.url);
+const statusBody = (variant: Variant) =>
+  isForwarder(variant)
+    ? JSON.stringify({ sessionNos: SEED_SESSIONS })
+    : JSON.stringify({ query: STATUS_QUERY, variables: { sessionNos: SEED_SESSIONS } });
+
+/** Sends the batch whose answer names the 100 sessions, so this server knows them as the caller's. */
+async function seedSessions(running: Running): Promise<boolean> {
+  if (isForwarder(running.variant)) return true;
+  const input = { taskContent: [{ templateId: 'bench_seed_sessions', senderId: 'USpeedo', target: targets(1) }] };
+  await once(running.url, {
+    method: 'POST',
+    headers: headersFor(running.variant),
+    body: JSON.stringify({ query: QUERY, variables: { input } }),
+  });
+  const { status, text } = await once(statusUrl(running), {
+    method: 'POST',
+    headers: headersFor(running.variant),
+    body: statusBody(running.variant),
+  });
+  const sessions = JSON.parse(text).data?.smsDeliveryStatus?.sessions as { known: boolean; receipts: unknown[] }[] | undefined;
+  return status === 200 && sessions?.length === 100 && sessions.every((s) => s.known && s.receipts.length === 1);
 }
 
 async function sanity(running: Running, body: string): Promise<boolean> {
@@ -216,6 +251,7 @@ function headersFor(variant: Variant): Record<string, string> {
 }
 
 function autocannon(url: string, bodyFile: string, variant: Variant, seconds: number, connections: number) {
+  // Every request is a POST of the body file, a send or a status query alike.
   const headers = Object.entries(headersFor(variant)).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
   const cli = require.resolve('autocannon/autocannon.js');
   const { command, args } = pinned(MULTICORE ? '1' : '0', process.execPath, [
@@ -327,6 +363,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         });
       }
     }
+    const status = await statusCells(running, fakeUrl, options, stateDir, log);
     const results: BenchResults = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, pinned: MULTICORE },
@@ -339,7 +376,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         serverNodeFlags: options.serverNodeFlags,
       },
       cells,
-      summary: summarize(cells),
+      status,
+      summary: summarize(cells, status),
     };
     mkdirSync(options.outDir, { recursive: true });
     const rendered = await renderResults(results);
@@ -353,7 +391,68 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   }
 }
 
-function summarize(cells: Cell[]): Summary {
+/**
+ * The delivery-status cell: 100 known sessions a query, each query one lookup at uSpeedo, for this
+ * server lean and guarded beside a hand-written ky forwarder of the same lookup.
+ */
+async function statusCells(
+  running: Running[],
+  fakeUrl: string,
+  options: BenchOptions,
+  stateDir: string,
+  log: (line: string) => void,
+): Promise<StatusCell[]> {
+  const chosen = running.filter((r) => STATUS_VARIANTS.includes(r.variant));
+  const runs = new Map<Variant, { rps: number[]; p99: number[]; cpu: number[]; checks: string[] }>();
+  for (const r of chosen) {
+    if (!(await seedSessions(r))) throw new Error(`${r.variant} did not answer the 100 seeded sessions with a receipt each`);
+    const file = join(stateDir, `${r.variant}-status.json`);
+    writeFileSync(file, statusBody(r.variant));
+    if (options.warmupSeconds > 0) autocannon(statusUrl(r), file, r.variant, options.warmupSeconds, options.connections);
+    runs.set(r.variant, { rps: [], p99: [], cpu: [], checks: [] });
+  }
+  for (let repeat = 0; repeat < options.repeats; repeat++) {
+    for (const r of chosen) {
+      const cell = runs.get(r.variant)!;
+      const before = (await counts(fakeUrl)).lookups;
+      const cpu0 = r.pid ? cpuMicros(r.pid) : 0;
+      const result = autocannon(
+        statusUrl(r),
+        join(stateDir, `${r.variant}-status.json`),
+        r.variant,
+        options.durationSeconds,
+        options.connections,
+      );
+      await sleep(200);
+      const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
+      const asked = (await counts(fakeUrl)).lookups - before;
+      const answers = result['2xx'];
+      if (result.non2xx || result.errors || result.timeouts) {
+        cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+      }
+      if (asked < answers || asked > answers + 2 * options.connections) {
+        cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo was asked ${asked} times`);
+      }
+      cell.rps.push(result.requests.average);
+      cell.p99.push(result.latency.p99);
+      cell.cpu.push(r.pid && answers ? (cpu1 - cpu0) / answers : 0);
+      log(`status/${r.variant} #${repeat + 1}: ${Math.round(result.requests.average)} queries/s, p99 ${result.latency.p99} ms`);
+    }
+  }
+  return chosen.map((r) => {
+    const c = runs.get(r.variant)!;
+    return {
+      variant: r.variant,
+      sessions: SEED_SESSIONS.length,
+      queriesPerSec: Math.round(median(c.rps) * 10) / 10,
+      p99Ms: median(c.p99),
+      cpuMicrosPerQuery: r.pid ? Math.round(median(c.cpu)) : null,
+      checks: c.checks,
+    };
+  });
+}
+
+function summarize(cells: Cell[], status: StatusCell[] = []): Summary {
   const at = (variant: Variant, size: number) => cells.find((c) => c.variant === variant && c.size === size);
   const ratio = (x: number | undefined | null, y: number | undefined | null) => (x != null && y ? Math.round((x / y) * 100) / 100 : null);
   const sizes = [...new Set(cells.map((c) => c.size))];
@@ -408,7 +507,15 @@ function summarize(cells: Cell[]): Summary {
   }
   const p99b2 = ratio(at('d-lean', 1000)?.p99Ms, at('b2-ky-undici-forwarder', 1000)?.p99Ms);
   if (p99b2 !== null) context.push({ what: 'p99 (d) ÷ (b2) at 1000', value: p99b2 });
-  return { goals, context, allChecksPassed: cells.every((c) => c.checks.length === 0) };
+  const statusOf = (variant: Variant) => status.find((s) => s.variant === variant)?.queriesPerSec;
+  for (const [variant, label] of [
+    ['d-lean', '(d)'],
+    ['e-guarded', '(e)'],
+  ] as const) {
+    const value = ratio(statusOf(variant), statusOf('b-ky-forwarder'));
+    if (value !== null) context.push({ what: `delivery status, 100 sessions a query: queries/s ${label} ÷ (b)`, value });
+  }
+  return { goals, context, allChecksPassed: [...cells, ...status].every((c) => c.checks.length === 0) };
 }
 
 if (require.main === module) {

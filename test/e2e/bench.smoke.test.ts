@@ -31,5 +31,12 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
     expect(cell.reqPerSec).toBeGreaterThan(0);
   }
   expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| d-lean | 10 |');
+  // The delivery-status cell, beside the send: 100 known sessions a query, each one lookup at uSpeedo.
+  expect(results.status.map((c: { variant: string }) => c.variant)).toEqual(['b-ky-forwarder', 'd-lean', 'e-guarded']);
+  for (const cell of results.status) {
+    expect(cell.checks).toEqual([]);
+    expect(cell.queriesPerSec).toBeGreaterThan(0);
+  }
+  expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| delivery status (100 known sessions a query) |');
   expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*recipients\/s/);
 }, 120_000);
