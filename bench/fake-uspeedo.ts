@@ -46,7 +46,7 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     received++;
-    const body = chunks.length === 1 && chunks[0]!.includes('bench_seed_sessions') ? SEEDED : SUCCESS;
+    const body = chunks.length === 1 && chunks[0].includes('bench_seed_sessions') ? SEEDED : SUCCESS;
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   });
 });
