@@ -1,5 +1,5 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fp from 'fastify-plugin';
@@ -41,6 +41,9 @@ export const graphqlPlugin = fp<GraphQLOptions>(
       plugins: [
         ...protection.plugins,
         logUnexpectedErrors,
+        // Nothing here is cacheable over HTTP, and Apollo's cache-control plugin runs a hook for every
+        // resolved field: 100 sessions with their receipts are thousands of calls a query.
+        ApolloServerPluginCacheControlDisabled(),
         introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       ],
       formatError: maskErrors ? maskUnexpectedError : undefined,
