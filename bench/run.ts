@@ -268,7 +268,6 @@ function once(
 async function counts(fakeUrl: string): Promise<{ received: number; lookups: number }> {
   return JSON.parse((await once(fakeUrl)).text) as { received: number; lookups: number };
 }
-const received = async (fakeUrl: string) => (await counts(fakeUrl)).received;
 
 // The status cell's request: the 100 seeded sessions, as a GraphQL query or to the forwarder's /status.
 const statusUrl = (running: Running) => (isForwarder(running.variant) ? running.url.replace(/\/$/, '/status') : running.url);
@@ -342,6 +341,54 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** A cell's repeats: one entry per repeat in each list, and what each repeat's checks found. */
+interface Samples {
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  cpu: number[];
+  checks: string[];
+}
+const samples = (): Samples => ({ rps: [], p50: [], p99: [], cpu: [], checks: [] });
+
+/**
+ * One repeat of one cell: `options.durationSeconds` of load, then its checks (no non-2xx, error or
+ * timeout; the fake's count of `counter` matching the answers), added to `cell`. Resolves with the
+ * server CPU per answer.
+ */
+async function measure(
+  r: Running,
+  url: string,
+  bodyFile: string,
+  fakeUrl: string,
+  counter: 'received' | 'lookups',
+  options: BenchOptions,
+  cell: Samples,
+  repeat: number,
+): Promise<{ result: ReturnType<typeof autocannon>; cpuPerAnswer: number }> {
+  const before = (await counts(fakeUrl))[counter];
+  const cpu0 = r.pid ? cpuMicros(r.pid) : 0;
+  const result = autocannon(url, bodyFile, r.variant, options.durationSeconds, options.connections);
+  await sleep(200);
+  const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
+  const seen = (await counts(fakeUrl))[counter] - before;
+  const answers = result['2xx'];
+  if (result.non2xx || result.errors || result.timeouts) {
+    cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+  }
+  // autocannon stops with requests still in flight (up to one per connection, and at the fake's
+  // pace a second that it stops counting); those reach the fake unanswered.
+  if (seen < answers || seen > answers + 2 * options.connections) {
+    cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo ${counter === 'received' ? 'received' : 'was asked'} ${seen}`);
+  }
+  const cpuPerAnswer = r.pid && answers ? (cpu1 - cpu0) / answers : 0;
+  cell.rps.push(result.requests.average);
+  cell.p50.push(result.latency.p50);
+  cell.p99.push(result.latency.p99);
+  cell.cpu.push(cpuPerAnswer);
+  return { result, cpuPerAnswer };
+}
+
 /** Runs the whole benchmark and writes its results; resolves with them. */
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -354,7 +401,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const running: Running[] = [];
   const started: ChildProcess[] = [];
-  const runs = new Map<string, { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; checks: string[] }>();
+  const runs = new Map<string, Samples>();
   try {
     for (const variant of options.variants) running.push(await startOrKill(variant, fakeUrl, options, stateDir, started));
     const bodies = new Map<string, string>();
@@ -373,29 +420,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       for (const size of options.sizes) {
         for (const r of running) {
           const key = `${r.variant}/${size}`;
-          const cell = runs.get(key) ?? { rps: [], p50: [], p99: [], cpu: [], checks: [] };
+          const cell = runs.get(key) ?? samples();
           runs.set(key, cell);
-          const before = await received(fakeUrl);
-          const cpu0 = r.pid ? cpuMicros(r.pid) : 0;
-          const result = autocannon(r.url, bodies.get(key)!, r.variant, options.durationSeconds, options.connections);
-          await sleep(200);
-          const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
-          const reached = (await received(fakeUrl)) - before;
-          const answers = result['2xx'];
-          if (result.non2xx || result.errors || result.timeouts) {
-            cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
-          }
-          // autocannon stops with requests still in flight (up to one per connection, and at the fake's
-          // pace a second that it stops counting); those reach the fake unanswered.
-          if (reached < answers || reached > answers + 2 * options.connections) {
-            cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo received ${reached}`);
-          }
-          cell.rps.push(result.requests.average);
-          cell.p50.push(result.latency.p50);
-          cell.p99.push(result.latency.p99);
-          cell.cpu.push(r.pid && answers ? (cpu1 - cpu0) / answers : 0);
+          const { result, cpuPerAnswer } = await measure(r, r.url, bodies.get(key)!, fakeUrl, 'received', options, cell, repeat);
           log(
-            `${key} #${repeat + 1}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${r.pid ? Math.round((cpu1 - cpu0) / Math.max(1, answers)) : '-'} µs CPU/req`,
+            `${key} #${repeat + 1}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${r.pid ? Math.round(cpuPerAnswer) : '-'} µs CPU/req`,
           );
         }
       }
@@ -461,39 +490,18 @@ async function statusCells(
   log: (line: string) => void,
 ): Promise<StatusCell[]> {
   const chosen = running.filter((r) => STATUS_VARIANTS.includes(r.variant));
-  const runs = new Map<Variant, { rps: number[]; p99: number[]; cpu: number[]; checks: string[] }>();
+  const runs = new Map<Variant, Samples>();
   for (const r of chosen) {
     if (!(await seedSessions(r))) throw new Error(`${r.variant} did not answer the 100 seeded sessions with a receipt each`);
     const file = join(stateDir, `${r.variant}-status.json`);
     writeFileSync(file, statusBody(r.variant));
     if (options.warmupSeconds > 0) autocannon(statusUrl(r), file, r.variant, options.warmupSeconds, options.connections);
-    runs.set(r.variant, { rps: [], p99: [], cpu: [], checks: [] });
+    runs.set(r.variant, samples());
   }
   for (let repeat = 0; repeat < options.repeats; repeat++) {
     for (const r of chosen) {
-      const cell = runs.get(r.variant)!;
-      const before = (await counts(fakeUrl)).lookups;
-      const cpu0 = r.pid ? cpuMicros(r.pid) : 0;
-      const result = autocannon(
-        statusUrl(r),
-        join(stateDir, `${r.variant}-status.json`),
-        r.variant,
-        options.durationSeconds,
-        options.connections,
-      );
-      await sleep(200);
-      const cpu1 = r.pid ? cpuMicros(r.pid) : 0;
-      const asked = (await counts(fakeUrl)).lookups - before;
-      const answers = result['2xx'];
-      if (result.non2xx || result.errors || result.timeouts) {
-        cell.checks.push(`repeat ${repeat + 1}: non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
-      }
-      if (asked < answers || asked > answers + 2 * options.connections) {
-        cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo was asked ${asked} times`);
-      }
-      cell.rps.push(result.requests.average);
-      cell.p99.push(result.latency.p99);
-      cell.cpu.push(r.pid && answers ? (cpu1 - cpu0) / answers : 0);
+      const file = join(stateDir, `${r.variant}-status.json`);
+      const { result } = await measure(r, statusUrl(r), file, fakeUrl, 'lookups', options, runs.get(r.variant)!, repeat);
       log(`status/${r.variant} #${repeat + 1}: ${Math.round(result.requests.average)} queries/s, p99 ${result.latency.p99} ms`);
     }
   }
