@@ -31,16 +31,17 @@ export const corsPlugin = fp<CorsOptions>(
       delegator: (request, callback) => {
         const origin = request.headers.origin;
         let allow = origin !== undefined && (allowed.has(origin) || (local && LOCAL_ORIGIN.test(origin)));
-        // A page this server serves itself (the Sandbox) needs no CORS: not a refusal.
-        const own = origin !== undefined && URL.canParse(origin) && new URL(origin).host === request.headers.host;
-        if (origin !== undefined && !allow && !own && !logged.has(origin) && logged.size < LOGGED_ORIGINS) {
-          logged.add(origin);
-          request.log.warn(
-            { cors: { refused: origin } },
-            `CORS: refused browser origin ${origin}; add it to CORS_ORIGINS to let its pages call`,
-          );
+        if (origin !== undefined && !allow) {
+          // A page this server serves itself (the Sandbox) needs no CORS: not a refusal.
+          allow = URL.canParse(origin) && new URL(origin).host === request.headers.host;
+          if (!allow && !logged.has(origin) && logged.size < LOGGED_ORIGINS) {
+            logged.add(origin);
+            request.log.warn(
+              { cors: { refused: origin } },
+              `CORS: refused browser origin ${origin}; add it to CORS_ORIGINS to let its pages call`,
+            );
+          }
         }
-        allow ||= own;
         callback(null, { origin: allow, methods: ['GET', 'POST'], exposedHeaders: ['x-request-id'], maxAge: 600 });
       },
     });

@@ -3,8 +3,8 @@ import { LRUCache } from 'lru-cache';
 import { callerKey, type Caller } from '../auth/caller';
 import type { RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError, type StateStore } from '../guard/state-store';
-import type { UspeedoClient } from '../uspeedo/uspeedo.client';
-import { MAX_IDS_PER_LOOKUP, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
+import type { UspeedoCall, UspeedoClient } from '../uspeedo/uspeedo.client';
+import { MAX_IDS_PER_LOOKUP, RetCode, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
 import { maskPhone } from './mask-phone';
 import { printableTextProblem } from './printable-text';
 import type { FieldError } from './send-batch-sms.result';
@@ -23,6 +23,8 @@ const SESSION_NO_MAX_LENGTH = 128;
 const ATTEMPTS = 3;
 /** The first retry's wait; each further one doubles it. */
 const BACKOFF_MS = 200;
+/** Receipts named (masked) in one log line, at most. */
+const LOGGED_RECEIPTS = 20;
 /** Cache entries kept at most (sessions or templates). */
 const CACHE_ENTRIES = 50_000;
 
@@ -38,7 +40,8 @@ export interface LookupSettings {
 
 /** A template lookup for the pre-send check: each id's template, or null for an id uSpeedo does not know. */
 export type TemplateLookup =
-  { ok: true; templates: Map<string, SmsTemplate | null> } | { ok: false; failure: UpstreamFailure | 'unreadable' };
+  | { ok: true; templates: Map<string, SmsTemplate | null>; requestUuid: string | null }
+  | { ok: false; failure: UpstreamFailure | 'unreadable' };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -138,7 +141,13 @@ export class SmsLookupService {
     const sessions = sessionNos.map((sessionNo) =>
       Object.assign(new SmsSessionStatus(), { sessionNo, known: known.has(sessionNo), receipts: receipts.get(sessionNo) ?? [] }),
     );
-    const phones = sessions.flatMap((s) => s.receipts.map((r) => `${maskPhone(r.phone)}:${r.status}`)).slice(0, 20);
+    // The log line names the first few receipts, masked; no more are masked than it names.
+    const phones: string[] = [];
+    for (const session of sessions) {
+      for (const receipt of session.receipts.slice(0, LOGGED_RECEIPTS - phones.length)) {
+        phones.push(`${maskPhone(receipt.phone)}:${receipt.status}`);
+      }
+    }
     log.info(
       { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked: toAsk.length, receipts: phones, requestUuid } },
       'smsDeliveryStatus answered',
@@ -170,7 +179,7 @@ export class SmsLookupService {
   }
 
   /** Templates by id, through the cache; for smsTemplates and the pre-send check. */
-  async lookupTemplates(ids: readonly string[], log: FastifyBaseLogger): Promise<TemplateLookup & { requestUuid?: string | null }> {
+  async lookupTemplates(ids: readonly string[], log: FastifyBaseLogger): Promise<TemplateLookup> {
     const templates = new Map<string, SmsTemplate | null>();
     const toAsk: string[] = [];
     for (const id of new Set(ids)) {
@@ -182,8 +191,8 @@ export class SmsLookupService {
     for (let i = 0; i < toAsk.length; i += MAX_IDS_PER_LOOKUP) {
       const chunk = toAsk.slice(i, i + MAX_IDS_PER_LOOKUP);
       const answer = await this.fetch({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: chunk } }, log, 'templates');
-      // 215396: uSpeedo knows none of them.
-      const notFound = !answer.ok && answer.failure.kind === 'retcode' && answer.failure.retCode === 215396;
+      // uSpeedo knows none of them.
+      const notFound = !answer.ok && answer.failure.kind === 'retcode' && answer.failure.retCode === RetCode.TEMPLATE_NOT_FOUND;
       if (!answer.ok && !notFound) return { ok: false, failure: answer.failure };
       const read = answer.ok ? readTemplates(answer.json) : new Map<string, SmsTemplate>();
       if (!read) return { ok: false, failure: 'unreadable' };
@@ -200,7 +209,7 @@ export class SmsLookupService {
   // One lookup with its retries, as a query's answer.
   private async ask(
     operation: 'status' | 'templates',
-    call: Parameters<UspeedoClient['exchange']>[0],
+    call: UspeedoCall,
     log: FastifyBaseLogger,
   ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; error: SmsQueryError }> {
     const answer = await this.fetch(call, log, operation);
@@ -212,7 +221,7 @@ export class SmsLookupService {
    * is tried again, at most twice, with backoff, all within the upstream timeout.
    */
   private async fetch(
-    call: Parameters<UspeedoClient['exchange']>[0],
+    call: UspeedoCall,
     log: FastifyBaseLogger,
     operation: 'status' | 'templates',
   ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; failure: UpstreamFailure }> {
