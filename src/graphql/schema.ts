@@ -6,11 +6,14 @@ import { SendBatchSmsSuccess } from '../sms/send-batch-sms.result';
 import type { SmsLookupService } from '../sms/sms-lookup.service';
 import { SmsLookupResolver } from '../sms/sms-lookup.resolver';
 import type { SmsService } from '../sms/sms.service';
+import type { SendBatchSmsInput } from '../sms/send-batch-sms.input';
+import type { GraphQLContext } from './context';
 
 /** Builds the GraphQL schema. Without services it still builds, for printing the SDL. */
 export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService): GraphQLSchema {
   const instances = new Map<unknown, unknown>();
-  if (sms) instances.set(SmsResolver, new SmsResolver(sms));
+  const smsResolver = sms && new SmsResolver(sms);
+  if (smsResolver) instances.set(SmsResolver, smsResolver);
   if (lookups) instances.set(SmsLookupResolver, new SmsLookupResolver(lookups));
   const container: ContainerType = {
     get: (someClass) => {
@@ -26,6 +29,14 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
   // does not await one, so the union gets a plain synchronous one.
   (schema.getType('SendBatchSmsResult') as GraphQLUnionType).resolveType = (value) =>
     value instanceof SendBatchSmsSuccess ? 'SendBatchSmsSuccess' : 'SendBatchSmsError';
+  // type-graphql copies every argument into instances of its input classes before a resolver runs:
+  // at 1000 targets, 1000 class instances and their garbage, about a tenth of the mutation's CPU. The
+  // mutation takes its input as GraphQL coerced it (fresh plain objects holding exactly the schema's
+  // fields), and prepareBatch checks every rule itself.
+  if (smsResolver) {
+    schema.getMutationType()!.getFields().sendBatchSms.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
+      smsResolver.sendBatchSms(args.input, context);
+  }
   return schema;
 }
 

@@ -1,4 +1,4 @@
-import { validateSync, type ValidationError } from 'class-validator';
+import { arrayNotEmpty, length, matches, maxLength } from 'class-validator';
 import type { Recipient } from '../guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../uspeedo/uspeedo.types';
 import { readPhone } from './phone';
@@ -6,7 +6,7 @@ import { printableTextProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
 import type { FieldError } from './send-batch-sms.result';
-import type { SmsLimitValues } from './sms-limits';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues } from './sms-limits';
 
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =
@@ -22,13 +22,34 @@ const fitsCodePoints = (text: string, max: number) => {
   return true;
 };
 
-/** class-validator's nested errors as field errors, each with its path. */
-export function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
-  for (const error of errors) {
-    // An error about the object itself (forbidUnknownValues) has no property: it belongs to the parent.
-    const path = error.property === undefined ? parent : [...parent, error.property];
-    for (const message of Object.values(error.constraints ?? {})) into.push({ path, message });
-    if (error.children?.length) flatten(error.children, path, into);
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * The rules of the batch's and each task's own fields (not the targets'), with class-validator's
+ * functions. It once ran as decorators through `validateSync`, on instances of the input classes; that
+ * needed type-graphql to copy every target into a class instance first (see schema.ts).
+ * test/support/prepare-batch.reference.ts keeps the decorators, and test/unit/prepare-batch.test.ts
+ * checks both give the same messages in the same order.
+ */
+function checkOwnFields(input: SendBatchSmsInput, errors: FieldError[]): void {
+  const key = input.idempotencyKey;
+  if (key !== null && key !== undefined) {
+    if (!matches(key, PRINTABLE_ASCII)) errors.push({ path: ['idempotencyKey'], message: 'must contain only printable ASCII characters' });
+    if (!length(key, 1, IDEMPOTENCY_KEY_MAX_LENGTH)) {
+      errors.push({ path: ['idempotencyKey'], message: `must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters` });
+    }
+  }
+  if (!arrayNotEmpty(input.taskContent)) errors.push({ path: ['taskContent'], message: 'must contain at least one task' });
+  for (let t = 0; t < input.taskContent.length; t++) {
+    const task = input.taskContent[t];
+    if (!maxLength(task.templateId, TEMPLATE_ID_MAX_LENGTH)) {
+      errors.push({ path: ['taskContent', String(t), 'templateId'], message: `must be at most ${TEMPLATE_ID_MAX_LENGTH} characters` });
+    }
+    const templateProblem = printableTextProblem(task.templateId);
+    if (templateProblem) errors.push({ path: ['taskContent', String(t), 'templateId'], message: templateProblem });
+    const senderProblem = printableTextProblem(task.senderId);
+    if (senderProblem) errors.push({ path: ['taskContent', String(t), 'senderId'], message: senderProblem });
+    if (!arrayNotEmpty(task.target)) errors.push({ path: ['taskContent', String(t), 'target'], message: 'must contain at least one target' });
   }
 }
 
@@ -71,14 +92,13 @@ const targetPath = (t: number, i: number, ...rest: string[]) => ['taskContent', 
  *
  * One loop over the targets, with paths built only for errors: at 1000 targets this runs once per
  * recipient in every send, so it allocates only what the upstream body and the guard keep.
- * class-validator checks the few task-level fields; it does not walk the targets (their rules are
- * all here, and walking them cost more than everything else in this function).
+ * The few batch- and task-level fields are checked first, by `checkOwnFields`.
  */
 export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, allowedCountryCodes: readonly string[] = []): PreparedBatch {
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
-  flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
+  checkOwnFields(input, errors);
 
   const tasks = input.taskContent;
   if (tasks.length > limits.maxTasksPerRequest) {

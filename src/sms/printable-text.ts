@@ -1,5 +1,3 @@
-import { ValidateBy, type ValidationOptions } from 'class-validator';
-
 // Printable ASCII with something besides spaces: almost every value, answered without a closer look.
 const PLAIN = /^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/;
 // C0 and C1 controls, DEL among them: newline and tab too, which would reshape the SMS.
@@ -21,18 +19,4 @@ export function printableTextProblem(text: string): string | undefined {
   if (BIDI_CONTROL.test(text)) return 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)';
   if (text.replace(INVISIBLE_OR_SPACE, '') === '') return 'must not be blank';
   return undefined;
-}
-
-/** class-validator's form of `printableTextProblem`, for the input classes. */
-export function IsPrintableText(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isPrintableText',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && printableTextProblem(value) === undefined,
-        defaultMessage: (args) => (typeof args?.value === 'string' ? printableTextProblem(args.value) : undefined) ?? 'must be text',
-      },
-    },
-    options,
-  );
 }

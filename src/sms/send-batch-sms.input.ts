@@ -1,15 +1,9 @@
-import { ArrayNotEmpty, IsOptional, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { IsPrintableText } from './printable-text';
-import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 
-// Rules that do not depend on configuration live here as decorators, for the batch and its tasks. The
-// configurable limits and every per-target rule are checked in prepare-batch.ts, in one pass that
-// also normalises each phone for the upstream body.
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-/** Longest `idempotencyKey`, as with Stripe's idempotency keys. */
-const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+// The shape only. Every rule (these fields' own and the configurable limits) is checked in
+// prepare-batch.ts, in one pass that also builds the upstream body. The resolver receives the input as
+// GraphQL coerced it, plain objects with these fields, not instances of these classes (see schema.ts).
 
 /** One recipient of a task. */
 @InputType({ description: 'One recipient of a task.' })
@@ -33,17 +27,12 @@ export class SmsTargetInput {
 @InputType({ description: 'One template sent from one sender to a list of recipients.' })
 export class SmsTaskInput {
   @Field(() => String, { description: `uSpeedo template id, 1 to ${TEMPLATE_ID_MAX_LENGTH} characters.` })
-  @IsPrintableText()
-  @MaxLength(TEMPLATE_ID_MAX_LENGTH, { message: `must be at most ${TEMPLATE_ID_MAX_LENGTH} characters` })
   templateId!: string;
 
   @Field(() => String, { description: 'Sender name registered with uSpeedo (see smsLimits.maxSenderIdLength).' })
-  @IsPrintableText()
   senderId!: string;
 
   @Field(() => [SmsTargetInput], { description: 'Recipients, at least one; a phone number at most once per task.' })
-  // Not @ValidateNested: prepareBatch checks every target in its single pass.
-  @ArrayNotEmpty({ message: 'must contain at least one target' })
   target!: SmsTargetInput[];
 }
 
@@ -51,8 +40,6 @@ export class SmsTaskInput {
 @InputType({ description: 'A batch of tasks, sent to uSpeedo as one request or not at all.' })
 export class SendBatchSmsInput {
   @Field(() => [SmsTaskInput], { description: 'Tasks, at least one; see smsLimits for the maxima.' })
-  @ArrayNotEmpty({ message: 'must contain at least one task' })
-  @ValidateNested({ each: true })
   taskContent!: SmsTaskInput[];
 
   @Field(() => String, {
@@ -62,8 +49,5 @@ export class SendBatchSmsInput {
       `1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters, scoped to the caller, kept for smsLimits.idempotencyTtlSeconds. ` +
       'A UUID per batch is a good key.',
   })
-  @IsOptional()
-  @Length(1, IDEMPOTENCY_KEY_MAX_LENGTH, { message: `must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters` })
-  @Matches(PRINTABLE_ASCII, { message: 'must contain only printable ASCII characters' })
   idempotencyKey?: string | null;
 }

@@ -39,3 +39,6 @@ export const SMS_LIMIT_CEILINGS: Readonly<SmsLimitValues> = Object.freeze({
 
 /** `templateId` length is fixed, not configurable. */
 export const TEMPLATE_ID_MAX_LENGTH = 64;
+
+/** Longest `idempotencyKey`, as with Stripe's idempotency keys. */
+export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;

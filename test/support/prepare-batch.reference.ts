@@ -1,18 +1,87 @@
 // The straightforward prepareBatch that src/sms/prepare-batch.ts replaced (every phone through
-// libphonenumber-js, paths built up front, array copies), kept to check the fast one gives the same
-// answers. Its class-validator walk no longer descends into targets: their one decorator rule (a list
-// of strings) is the GraphQL type's own, so no GraphQL request can break it. It shares only the
-// flattening and ordering of errors, and the printable-text rule, with the fast one.
-import { validateSync } from 'class-validator';
+// libphonenumber-js, paths built up front, array copies, the batch's and tasks' own rules as
+// class-validator decorators run by validateSync on class instances, as type-graphql once built them),
+// kept to check the fast one gives the same answers. Its class-validator walk does not descend into
+// targets: their one decorator rule (a list of strings) is the GraphQL type's own, so no GraphQL
+// request can break it. It shares only the ordering of errors, and the printable-text rule, with the
+// fast one.
+import 'reflect-metadata';
+import {
+  ArrayNotEmpty,
+  IsOptional,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateNested,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
 import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
 import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
-import { comparePaths, flatten } from '../../src/sms/prepare-batch';
+import { comparePaths } from '../../src/sms/prepare-batch';
 import { printableTextProblem } from '../../src/sms/printable-text';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
 import type { FieldError } from '../../src/sms/send-batch-sms.result';
 import type { SmsLimitValues } from '../../src/sms/sms-limits';
+
+const IsPrintableText = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isPrintableText',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && printableTextProblem(value) === undefined,
+      defaultMessage: (args) => (typeof args?.value === 'string' ? printableTextProblem(args.value) : undefined) ?? 'must be text',
+    },
+  });
+
+// The input classes' decorators as they were (decorators apply bottom-up, which sets the order of two
+// messages for one field).
+class ReferenceTarget {
+  phone!: string;
+  templateParams?: string[] | null;
+}
+class ReferenceTask {
+  @IsPrintableText()
+  @MaxLength(64, { message: 'must be at most 64 characters' })
+  templateId!: string;
+
+  @IsPrintableText()
+  senderId!: string;
+
+  @ArrayNotEmpty({ message: 'must contain at least one target' })
+  target!: ReferenceTarget[];
+}
+class ReferenceBatch {
+  @ArrayNotEmpty({ message: 'must contain at least one task' })
+  @ValidateNested({ each: true })
+  taskContent!: ReferenceTask[];
+
+  @IsOptional()
+  @Length(1, 255, { message: 'must be 1 to 255 characters' })
+  @Matches(/^[\x20-\x7e]*$/, { message: 'must contain only printable ASCII characters' })
+  idempotencyKey?: string | null;
+}
+
+/** The input as type-graphql once handed it to the resolver: instances of the decorated classes. */
+const referenceInstances = (input: SendBatchSmsInput): ReferenceBatch =>
+  Object.assign(new ReferenceBatch(), {
+    ...(input.idempotencyKey !== undefined ? { idempotencyKey: input.idempotencyKey } : {}),
+    taskContent: input.taskContent.map((task) =>
+      Object.assign(new ReferenceTask(), { ...task, target: task.target.map((target) => Object.assign(new ReferenceTarget(), target)) }),
+    ),
+  });
+
+/** class-validator's nested errors as field errors, each with its path. */
+function flatten(errors: ValidationError[], parent: string[], into: FieldError[]): void {
+  for (const error of errors) {
+    // An error about the object itself (forbidUnknownValues) has no property: it belongs to the parent.
+    const path = error.property === undefined ? parent : [...parent, error.property];
+    for (const message of Object.values(error.constraints ?? {})) into.push({ path, message });
+    if (error.children?.length) flatten(error.children, path, into);
+  }
+}
 
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =
@@ -39,7 +108,11 @@ export function prepareBatchReference(
   const recipients: Recipient[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
   // The decorators on the input classes; class-validator walks the tasks, not their targets.
-  flatten(validateSync(input, { forbidUnknownValues: true, validationError: { target: false, value: false } }), [], errors);
+  flatten(
+    validateSync(referenceInstances(input), { forbidUnknownValues: true, validationError: { target: false, value: false } }),
+    [],
+    errors,
+  );
 
   const tasks = input.taskContent;
   if (tasks.length > limits.maxTasksPerRequest) {

@@ -150,8 +150,12 @@ describe('prepareBatch agrees with the reference implementation', () => {
     fc.constantFrom('', ' ', '\u0007', '🙂🙂🙂🙂'),
   );
   const target = fc.record({ phone, templateParams: fc.option(fc.array(text, { maxLength: 4 }), { nil: undefined }) });
-  const task = fc.record({ templateId: text, senderId: text, target: fc.array(target, { maxLength: 8 }) });
-  const batch = fc.record({ taskContent: fc.array(task, { maxLength: 3 }), idempotencyKey: fc.option(text, { nil: undefined }) });
+  // Around the fixed maxima too: 64 for templateId, 255 for idempotencyKey.
+  const long = (min: number, max: number) =>
+    fc.oneof(fc.string({ minLength: min, maxLength: max }), fc.string({ unit: 'grapheme', minLength: min, maxLength: max }));
+  const task = fc.record({ templateId: fc.oneof(text, long(62, 66)), senderId: text, target: fc.array(target, { maxLength: 8 }) });
+  const idempotencyKey = fc.option(fc.oneof(text, long(253, 257)), { nil: null });
+  const batch = fc.record({ taskContent: fc.array(task, { maxLength: 3 }), idempotencyKey: fc.option(idempotencyKey, { nil: undefined }) });
   const limits = fc.record({
     maxTasksPerRequest: fc.integer({ min: 1, max: 3 }),
     maxTargetsPerRequest: fc.integer({ min: 1, max: 20 }),
