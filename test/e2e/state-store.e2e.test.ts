@@ -312,4 +312,37 @@ describe.each(stores)('%s state store: sent sessions', (_name, open) => {
       await stop();
     }
   });
+
+  it('records the sends of one moment together, each under its own scope (SQLite commits them as one group)', async () => {
+    const { store, stop } = await open();
+    try {
+      const now = Date.now();
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => store.recordSessions(`api-key:c${i % 5}`, [`s-${i}`, `t-${i}`], now + 60_000)),
+      );
+      for (let c = 0; c < 5; c++) {
+        const mine = Array.from({ length: 10 }, (_, k) => c + 5 * k).flatMap((i) => [`s-${i}`, `t-${i}`]);
+        expect(await store.knownSessions(`api-key:c${c}`, [...mine, 's-999', `s-${(c + 1) % 5}`], now)).toEqual(new Set(mine));
+      }
+    } finally {
+      await stop();
+    }
+  });
+});
+
+describe('SQLite state store: group commits', () => {
+  it('writes the sessions still waiting for their group commit when it closes', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sms-store-')), 'state.db');
+    const store = new SqliteStateStore(path);
+    const now = Date.now();
+    const recorded = store.recordSessions('api-key:ops', ['s-1'], now + 60_000);
+    await store.close();
+    await recorded;
+    const reopened = new SqliteStateStore(path);
+    try {
+      expect(await reopened.knownSessions('api-key:ops', ['s-1'], now)).toEqual(new Set(['s-1']));
+    } finally {
+      await reopened.close();
+    }
+  });
 });
