@@ -48,6 +48,16 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+// Adds `a` to both windows of each number in `j`; a window whose index moved on starts again.
+const ADD_PHONES = `
+  INSERT INTO phone_counters (phone, hour, hour_count, day, day_count)
+  SELECT value, @h, @a, @d, @a FROM json_each(@j) WHERE true
+  ON CONFLICT (phone) DO UPDATE SET
+    hour_count = CASE WHEN hour = excluded.hour THEN hour_count + excluded.hour_count ELSE excluded.hour_count END,
+    hour = excluded.hour,
+    day_count = CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END,
+    day = excluded.day`;
+
 // Columns added to a file an older version created. A pending record from before leases existed gets
 // lease_until 0: its outcome is unknown at once, which is the truth (its claimant is gone).
 const IDEMPOTENCY_COLUMNS = ['claimed_at INTEGER NOT NULL DEFAULT 0', 'lease_until INTEGER NOT NULL DEFAULT 0', 'request_id TEXT'];
@@ -69,6 +79,13 @@ const digitsJson = (phones: readonly string[]) => `[${phones.join(',')}]`;
 class OverLimit extends Error {
   constructor(readonly outcome: ChargeOutcome & { ok: false }) {
     super('over limit');
+  }
+}
+
+/** Thrown inside the quick charge's savepoint to roll it back: the exact charge must decide. */
+class MaybeOverLimit extends Error {
+  constructor() {
+    super('maybe over limit');
   }
 }
 
@@ -98,8 +115,11 @@ export class SqliteStateStore implements StateStore {
   private readonly claimTx: Database.Transaction<(request: ClaimRequest) => IdempotencyClaim>;
   private readonly statements;
 
-  /** Opens (and creates) the database file; `:memory:` keeps everything in this process. */
-  constructor(path: string) {
+  /**
+   * Opens (and creates) the database file; `:memory:` keeps everything in this process.
+   * `quickCharges: false` charges every batch the exact way, which the quick one is tested against.
+   */
+  constructor(path: string, { quickCharges = true }: { quickCharges?: boolean } = {}) {
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       // It holds phone numbers and stored results: readable by its owner only. SQLite gives the WAL
@@ -136,16 +156,14 @@ export class SqliteStateStore implements StateStore {
         )
         .pluck(),
       subtract: db.prepare<[number, string]>('UPDATE counters SET count = max(0, count - ?) WHERE key = ?'),
-      // Adds `a` to both windows of each number in `j`; a window whose index moved on starts again.
       // No RETURNING: handing 1000 rows back to JavaScript cost more than the upsert itself.
-      addPhones: db.prepare<[PhoneParams]>(`
-        INSERT INTO phone_counters (phone, hour, hour_count, day, day_count)
-        SELECT value, @h, @a, @d, @a FROM json_each(@j) WHERE true
-        ON CONFLICT (phone) DO UPDATE SET
-          hour_count = CASE WHEN hour = excluded.hour THEN hour_count + excluded.hour_count ELSE excluded.hour_count END,
-          hour = excluded.hour,
-          day_count = CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END,
-          day = excluded.day`),
+      addPhones: db.prepare<[PhoneParams]>(ADD_PHONES),
+      // The same, except that a number the charge would take over a limit (`hl`, `dl`; 0 is off) is
+      // left as it is: fewer changes than numbers means an overflow, and a full count of changes means
+      // none, without reading 1000 rows back.
+      addPhonesWithin: db.prepare<[PhoneParams & { hl: number; dl: number }]>(`${ADD_PHONES}
+        WHERE (@hl = 0 OR CASE WHEN hour = excluded.hour THEN hour_count + excluded.hour_count ELSE excluded.hour_count END <= @hl)
+          AND (@dl = 0 OR CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END <= @dl)`),
       // After the charge: the numbers in `j` whose counter is over a limit (0 is off). Almost always none.
       // 64-bit integers back as BigInt: a 17-digit number is not exact as a JavaScript number.
       overPhones: db
@@ -194,7 +212,7 @@ export class SqliteStateStore implements StateStore {
     // overflow throws, which rolls the savepoint back. A counter's new count is over its limit exactly
     // when its old count plus the amount was, so the counts after the charge name each limit the batch
     // would break without a second read.
-    const chargeOne = db.transaction((request: ChargeRequest, now: number) => {
+    const chargeExact = db.transaction((request: ChargeRequest, now: number) => {
       const exceeded: number[] = [];
       request.counters.forEach((c, i) => {
         if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) exceeded.push(i);
@@ -214,6 +232,33 @@ export class SqliteStateStore implements StateStore {
       }
       if (exceeded.length > 0 || phones.length > 0) throw new OverLimit({ ok: false, exceeded, phones });
     });
+    // The common case, a charge with room, without reading the numbers back (overPhones was about 40 %
+    // of a 1000-number charge): each number is raised only if it stays within its limits, and the count
+    // of changes says whether all were. At the first sign of an overflow it gives up, its savepoint is
+    // rolled back, and chargeExact decides and names what overflowed.
+    const chargeQuick = db.transaction((request: ChargeRequest, now: number) => {
+      for (const c of request.counters) if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) throw new MaybeOverLimit();
+      const p = request.phones;
+      if (!p) return;
+      const hl = p.hour.limit;
+      const dl = p.day.limit;
+      for (const { amount: a, phones } of p.byAmount) {
+        // A number new to the table is inserted whatever the WHERE says: an amount over a limit overflows anyway.
+        if ((hl > 0 && a > hl) || (dl > 0 && a > dl)) throw new MaybeOverLimit();
+        const { changes } = s.addPhonesWithin.run({ h: p.hour.index, d: p.day.index, a, j: digitsJson(phones), hl, dl });
+        if (changes !== phones.length) throw new MaybeOverLimit();
+      }
+    });
+    const chargeOne = !quickCharges
+      ? chargeExact
+      : (request: ChargeRequest, now: number) => {
+          try {
+            chargeQuick(request, now);
+          } catch (error) {
+            if (!(error instanceof MaybeOverLimit)) throw error;
+            chargeExact(request, now);
+          }
+        };
     // Group commit: the charges that arrive in one turn of the event loop share one IMMEDIATE
     // transaction, each in its own savepoint and in arrival order, so each is still all or nothing and
     // two of them cannot both take room only one fits. BEGIN and COMMIT (the lock and the WAL write)

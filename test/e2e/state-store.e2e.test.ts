@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -344,5 +345,61 @@ describe('SQLite state store: group commits', () => {
     } finally {
       await reopened.close();
     }
+  });
+});
+
+// The quick charge (no read-back of the numbers when every one stays within its limits) must answer
+// and count exactly as the exact charge it stands in front of, overflow or not.
+describe('SQLite state store: the quick charge agrees with the exact one', () => {
+  const phone = fc.constantFrom('8613800000001', '8613800000002', '8613800000003', '85255311111', '4915123456789012');
+  const group = fc.record({ amount: fc.integer({ min: 1, max: 3 }), phones: fc.uniqueArray(phone, { minLength: 1, maxLength: 4 }) });
+  const charge = fc.record({
+    counters: fc.array(
+      fc.record({ key: fc.constantFrom('a', 'b'), amount: fc.integer({ min: 0, max: 3 }), limit: fc.integer({ min: 0, max: 8 }) }),
+      { maxLength: 2 },
+    ),
+    // Distinct numbers across a batch's groups, as the rate limiter plans them.
+    groups: fc.option(fc.array(group, { minLength: 1, maxLength: 2 }), { nil: null }),
+    hourIndex: fc.integer({ min: 0, max: 1 }),
+    dayIndex: fc.integer({ min: 0, max: 1 }),
+    hourLimit: fc.integer({ min: 0, max: 4 }),
+    dayLimit: fc.integer({ min: 0, max: 6 }),
+    refund: fc.boolean(),
+  });
+
+  it('on generated sequences of charges and refunds', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(charge, { minLength: 1, maxLength: 12 }), async (sequence) => {
+        const quick = new SqliteStateStore(':memory:');
+        const exact = new SqliteStateStore(':memory:', { quickCharges: false });
+        try {
+          const now = 1_000;
+          for (const c of sequence) {
+            const seen = new Set<string>();
+            const byAmount = (c.groups ?? [])
+              .map((g) => ({ amount: g.amount, phones: g.phones.filter((p) => !seen.has(p) && seen.add(p)) }))
+              .filter((g) => g.phones.length > 0);
+            const request: ChargeRequest = {
+              counters: c.counters.map((k) => ({ key: k.key, amount: k.amount, limit: k.limit, expiresAt: now + 60_000 })),
+              phones:
+                byAmount.length > 0
+                  ? {
+                      byAmount,
+                      hour: { index: c.hourIndex, expiresAt: now + 60_000, limit: c.hourLimit },
+                      day: { index: c.dayIndex, expiresAt: now + 60_000, limit: c.dayLimit },
+                    }
+                  : null,
+            };
+            const [a, b] = await Promise.all([quick.charge(request, now), exact.charge(request, now)]);
+            expect(a).toEqual(b);
+            if (a.ok && c.refund) await Promise.all([quick.refund(request), exact.refund(request)]);
+          }
+        } finally {
+          await quick.close();
+          await exact.close();
+        }
+      }),
+      { numRuns: 400, seed: 15 },
+    );
   });
 });
