@@ -10,6 +10,8 @@ interface NormalizedPhone {
   e164: string;
   /** Country calling code without `+`, e.g. `852`. */
   countryCode: string;
+  /** The national significant number: `e164` is `+`, the calling code and this. */
+  national: string;
 }
 
 /** The outcome of reading one phone: the number, or a message that does not repeat the input. */
@@ -25,9 +27,9 @@ const FORMS = 'must be written as +85255311111, (852)55311111 or mainland China 
 
 const valid = (number: PhoneNumber | undefined): number is PhoneNumber => number !== undefined && number.isValid();
 const invalid = (message: string): PhoneReading => ({ ok: false, message });
-const accepted = (upstream: string, e164: string, countryCode: string): PhoneReading => ({
+const accepted = (upstream: string, e164: string, countryCode: string, national: string): PhoneReading => ({
   ok: true,
-  phone: { upstream, e164, countryCode },
+  phone: { upstream, e164, countryCode, national },
 });
 
 /**
@@ -51,14 +53,14 @@ function readCompact(compact: string): PhoneReading {
   if (E164.test(compact)) {
     const number = parsePhoneNumberFromString(compact);
     if (!valid(number)) return invalid('is not a valid phone number');
-    return accepted(`(${number.countryCallingCode})${number.nationalNumber}`, number.number, number.countryCallingCode);
+    return accepted(`(${number.countryCallingCode})${number.nationalNumber}`, number.number, number.countryCallingCode, number.nationalNumber);
   }
 
   const bracketed = BRACKETED.exec(compact);
   if (bracketed) {
     const number = parsePhoneNumberFromString(`+${bracketed[1]}${bracketed[2]}`);
     if (!valid(number) || number.countryCallingCode !== bracketed[1]) return invalid('is not a valid phone number');
-    return accepted(compact, number.number, number.countryCallingCode);
+    return accepted(compact, number.number, number.countryCallingCode, number.nationalNumber);
   }
 
   if (BARE.test(compact)) {
@@ -67,7 +69,7 @@ function readCompact(compact: string): PhoneReading {
     if (number.countryCallingCode !== MAINLAND_CHINA) {
       return invalid('without a country code is read as mainland China: write other countries as +852… or (852)…');
     }
-    return accepted(compact, number.number, number.countryCallingCode);
+    return accepted(compact, number.number, number.countryCallingCode, number.nationalNumber);
   }
 
   return invalid(FORMS);
@@ -110,10 +112,12 @@ interface CountryPlan {
   types: { pattern: RegExp; lengths: number[] | undefined }[] | undefined;
 }
 
-// The types getNumberType tries; a number is valid when it matches the general pattern and one of them.
+// The types getNumberType tries; a number is valid when it matches the general pattern and one of
+// them, in any order. Mobile first: SMS goes to mobiles, and a country's fixed-line pattern is often
+// its longest (mainland China's is over 2 kB).
 const NUMBER_TYPES = [
-  'FIXED_LINE',
   'MOBILE',
+  'FIXED_LINE',
   'PREMIUM_RATE',
   'TOLL_FREE',
   'SHARED_COST',
@@ -197,7 +201,7 @@ export function fastReading(compact: string): PhoneReading | undefined {
     const national = digits.slice(callingCode.length);
     const ok = isValidNational(national, plan);
     if (ok === undefined) return undefined;
-    return ok ? accepted(`(${callingCode})${national}`, `+${digits}`, callingCode) : invalid('is not a valid phone number');
+    return ok ? accepted(`(${callingCode})${national}`, `+${digits}`, callingCode, national) : invalid('is not a valid phone number');
   }
   if (first === 40 /* ( */) {
     const bracketed = BRACKETED.exec(compact);
@@ -211,7 +215,7 @@ export function fastReading(compact: string): PhoneReading | undefined {
     if (!plan) return undefined;
     const ok = isValidNational(bracketed[2], plan);
     if (ok === undefined) return undefined;
-    return ok ? accepted(compact, `+${digits}`, callingCode) : invalid('is not a valid phone number');
+    return ok ? accepted(compact, `+${digits}`, callingCode, bracketed[2]) : invalid('is not a valid phone number');
   }
   if (first >= 48 && first <= 57 && BARE.test(compact)) {
     // Bare digits are read as mainland China; a leading 86 or IDD prefix needs the library's judgement.
@@ -220,7 +224,7 @@ export function fastReading(compact: string): PhoneReading | undefined {
     if (plan.iddPrefix?.test(compact)) return undefined;
     const ok = isValidNational(compact, plan);
     if (ok === undefined) return undefined;
-    return ok ? accepted(compact, `+${MAINLAND_CHINA}${compact}`, MAINLAND_CHINA) : invalid('is not a valid phone number');
+    return ok ? accepted(compact, `+${MAINLAND_CHINA}${compact}`, MAINLAND_CHINA, compact) : invalid('is not a valid phone number');
   }
   return undefined;
 }

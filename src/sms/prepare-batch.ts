@@ -120,7 +120,10 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
     if (!fitsCodePoints(task.senderId, limits.maxSenderIdLength)) {
       errors.push({ path: ['taskContent', String(t), 'senderId'], message: `must be at most ${limits.maxSenderIdLength} characters` });
     }
-    const seen = new Map<string, number>();
+    // Numbers already in this task, by calling code, then national number: strings the input already
+    // holds. Keyed by E.164, every target built a new string for the map to flatten and hash, which
+    // was the largest single cost of this loop.
+    const seen = new Map<string, Map<string, number>>();
     const entries = task.target;
     const target: UspeedoTarget[] = [];
     for (let i = 0; i < entries.length; i++) {
@@ -130,10 +133,12 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
       if (!reading.ok) {
         errors.push({ path: targetPath(t, i, 'phone'), message: reading.message });
       } else {
-        const { e164, countryCode, upstream } = reading.phone;
+        const { e164, countryCode, upstream, national } = reading.phone;
         phone = upstream;
-        const first = seen.get(e164);
-        if (first === undefined) seen.set(e164, i);
+        let inCountry = seen.get(countryCode);
+        if (inCountry === undefined) seen.set(countryCode, (inCountry = new Map()));
+        const first = inCountry.get(national);
+        if (first === undefined) inCountry.set(national, i);
         else errors.push({ path: targetPath(t, i, 'phone'), message: `repeats the phone number of target ${first} in this task` });
         if (allowed && !allowed.has(countryCode)) {
           destinationErrors.push({
