@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../auth/caller';
 import type { Idempotency, IdempotencyDecision } from '../guard/idempotency';
-import type { Charged, RateLimiter } from '../guard/rate-limits';
+import type { Charged, RateLimiter, Recipient } from '../guard/rate-limits';
 import { StateStoreUnavailableError } from '../guard/state-store';
 import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
-import { comparePaths, prepareBatch } from './prepare-batch';
+import { comparePaths, prepareBatch, type PreparedBatch } from './prepare-batch';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, SendBatchSmsSuccess, type FieldError, type SendBatchSmsError } from './send-batch-sms.result';
@@ -17,6 +17,9 @@ import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
 
 type Result = SendBatchSmsSuccess | SendBatchSmsError;
+
+/** A batch that keeps every rule, as the upstream body and what it charges; or the rules it breaks. */
+type Checked = { ok: true; body: string; charges: Recipient[] } | Exclude<PreparedBatch, { ok: true }>;
 
 /** uSpeedo answered with a refusal: it took none of the batch. */
 const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
@@ -107,32 +110,23 @@ export class SmsService {
     const tasks = input.taskContent.length;
     const who = { caller: caller.id, callerKind: caller.kind, tasks };
     const scope = callerKey(caller);
-    let prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
-    if (this.templateCheck) {
-      const templateErrors = await this.checkTemplates(input, log);
-      // Every rule at once: the template's with the batch's own.
-      if (templateErrors.length > 0) {
-        const fieldErrors = [...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors].sort(comparePaths);
-        prepared = { ok: false, code: Code.INVALID_INPUT, fieldErrors };
-      }
-    }
-    if (!prepared.ok) {
-      const count = prepared.fieldErrors.length;
-      log.info({ sms: { ...who, result: prepared.code, fieldErrors: count } }, 'sendBatchSms refused');
-      this.metrics.mutations.inc({ result: prepared.code });
-      if (prepared.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
+    const checked = await this.check(input, log);
+    if (!checked.ok) {
+      const count = checked.fieldErrors.length;
+      log.info({ sms: { ...who, result: checked.code, fieldErrors: count } }, 'sendBatchSms refused');
+      this.metrics.mutations.inc({ result: checked.code });
+      if (checked.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
       return failure({
-        code: prepared.code,
+        code: checked.code,
         message:
-          prepared.code === Code.INVALID_INPUT
+          checked.code === Code.INVALID_INPUT
             ? `The batch breaks ${count} rule${count === 1 ? '' : 's'} (see fieldErrors). Nothing was sent.`
             : `${count} number${count === 1 ? ' is' : 's are'} in countries this server does not send to (see fieldErrors). Nothing was sent.`,
-        fieldErrors: prepared.fieldErrors,
+        fieldErrors: checked.fieldErrors,
       });
     }
-    const recipients = prepared.recipients.length;
-    // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
-    const body = JSON.stringify(prepared.request);
+    const { body, charges } = checked;
+    const recipients = charges.length;
 
     let claim: IdempotencyDecision | undefined;
     if (input.idempotencyKey) {
@@ -153,7 +147,7 @@ export class SmsService {
 
     let charged: Charged;
     try {
-      const charge = await this.rateLimiter.charge(scope, prepared.recipients);
+      const charge = await this.rateLimiter.charge(scope, charges);
       if (!charge.ok) {
         await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
         log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
@@ -206,6 +200,25 @@ export class SmsService {
     log.info({ sms: { ...who, recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } }, 'sendBatchSms answered');
     this.count(result, recipients, upstreamMs);
     return result;
+  }
+
+  /**
+   * Every rule of the batch, the template check's among them, and the upstream body as a string. A
+   * function of its own so that the upstream body's objects (one per target) die with its frame:
+   * V8 keeps every local of a suspended async function, and sendBatch waits on the store and on
+   * uSpeedo, so they would have stayed alive until the answer.
+   */
+  private async check(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<Checked> {
+    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
+    // Every rule at once: the template's with the batch's own.
+    const templateErrors = this.templateCheck ? await this.checkTemplates(input, log) : [];
+    if (templateErrors.length > 0) {
+      const fieldErrors = [...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors].sort(comparePaths);
+      return { ok: false, code: Code.INVALID_INPUT, fieldErrors };
+    }
+    if (!prepared.ok) return prepared;
+    // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
+    return { ok: true, body: JSON.stringify(prepared.request), charges: prepared.recipients };
   }
 
   /**
