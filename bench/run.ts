@@ -42,9 +42,17 @@ export interface BenchOptions {
   connections: number;
   outDir: string;
   redisUrl?: string;
-  /** Node flags for this server's variants (d, e), e.g. `--max-semi-space-size=64`; none by default, as `npm start` runs it. */
+  /** Node flags for this server's variants (d, e): `npm start`'s own, then any from BENCH_SERVER_NODE_FLAGS. */
   serverNodeFlags: string[];
   log?: (line: string) => void;
+}
+
+/** The Node flags `npm start` runs the server with (package.json's `start`), so (d) and (e) run as deployed. */
+function startFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = scripts.start.split(/\s+/);
+  if (node !== 'node' || args.at(-1) !== 'dist/main.js') throw new Error(`package.json's start is not "node [flags] dist/main.js": ${scripts.start}`);
+  return args.slice(0, -1);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -598,7 +606,7 @@ if (require.main === module) {
     connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
     outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
     redisUrl,
-    serverNodeFlags: (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
   }).then(
     (results) => {
       for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
