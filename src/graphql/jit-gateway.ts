@@ -1,5 +1,5 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { execute, OperationTypeNode, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { BREAK, execute, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 /**
@@ -11,16 +11,32 @@ type Compiled = Map<string | null, CompiledQuery | null | 'seen'>;
 /** graphql-jit's `compileQuery`, or a stand-in that counts its calls. */
 export type Compile = (schema: GraphQLSchema, document: DocumentNode, operationName?: string) => CompiledQuery | ExecutionResult;
 
+/** True when the document asks for `__schema` or `__type`: introspection stays on graphql-js, the reference. */
+function asksIntrospection(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 /**
- * Runs mutations with graphql-jit and everything else with graphql-js, through Apollo Server's gateway
- * interface (its one way to supply an executor).
+ * Runs operations with graphql-jit, through Apollo Server's gateway interface (its one way to supply
+ * an executor), and introspection and each document's first run with graphql-js.
  *
  * graphql-js coerces variables with a generic walk whose coerced objects are dictionaries: at 1000
- * targets it was a large share of a mutation's CPU and garbage (bench/README.md, "Measured costs");
- * graphql-jit compiles each operation's coercion once. Only a mutation that jit coerces without complaint runs on jit: when
- * it refuses the variables, graphql-js coerces them again and answers, so a malformed request gets
- * graphql-js's own messages (naming `$input` and the path) and Apollo's 400. Queries (`smsLimits`,
- * introspection for the Sandbox) stay on graphql-js, and so does a mutation's first run.
+ * targets it was a large share of a mutation's CPU and garbage (bench/README.md, "Measured costs").
+ * For a query's answer it resolves and completes every field through generic code: a 100-session
+ * delivery status is thousands of fields. graphql-jit compiles each operation's coercion and
+ * completion once. An operation runs on jit only when jit coerces its variables without complaint:
+ * when it refuses them, graphql-js coerces them again and answers, so a malformed request gets
+ * graphql-js's own messages (naming `$input` and the path) and Apollo's 400.
  */
 export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuery): GatewayInterface {
   const compiledByDocument = new WeakMap<DocumentNode, Compiled>();
@@ -37,6 +53,10 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
       return null;
     }
     if (query !== 'seen') return query;
+    if (asksIntrospection(document)) {
+      compiled.set(operationName, null);
+      return null;
+    }
     const result = compile(schema, document, operationName ?? undefined);
     const compiledQuery = isCompiledQuery(result) ? result : null;
     compiled.set(operationName, compiledQuery);
@@ -44,15 +64,13 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
   };
 
   const executor: GatewayExecutor = async (request) => {
-    const { document, operationName, operation, context: contextValue } = request;
+    const { document, operationName, context: contextValue } = request;
     const variables = request.request.variables ?? {};
-    if (operation.operation === OperationTypeNode.MUTATION) {
-      const query = compiledFor(document, operationName);
-      if (query) {
-        const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;
-        // No data at all: the variables were refused before anything ran.
-        if (result.data !== undefined) return result;
-      }
+    const query = compiledFor(document, operationName);
+    if (query) {
+      const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;
+      // No data at all: the variables were refused before anything ran.
+      if (result.data !== undefined) return result;
     }
     return execute({ schema, document, operationName, contextValue, variableValues: variables });
   };

@@ -53,7 +53,12 @@ function readCompact(compact: string): PhoneReading {
   if (E164.test(compact)) {
     const number = parsePhoneNumberFromString(compact);
     if (!valid(number)) return invalid('is not a valid phone number');
-    return accepted(`(${number.countryCallingCode})${number.nationalNumber}`, number.number, number.countryCallingCode, number.nationalNumber);
+    return accepted(
+      `(${number.countryCallingCode})${number.nationalNumber}`,
+      number.number,
+      number.countryCallingCode,
+      number.nationalNumber,
+    );
   }
 
   const bracketed = BRACKETED.exec(compact);

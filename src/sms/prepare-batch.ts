@@ -49,7 +49,8 @@ function checkOwnFields(input: SendBatchSmsInput, errors: FieldError[]): void {
     if (templateProblem) errors.push({ path: ['taskContent', String(t), 'templateId'], message: templateProblem });
     const senderProblem = printableTextProblem(task.senderId);
     if (senderProblem) errors.push({ path: ['taskContent', String(t), 'senderId'], message: senderProblem });
-    if (!arrayNotEmpty(task.target)) errors.push({ path: ['taskContent', String(t), 'target'], message: 'must contain at least one target' });
+    if (!arrayNotEmpty(task.target))
+      errors.push({ path: ['taskContent', String(t), 'target'], message: 'must contain at least one target' });
   }
 }
 
@@ -136,7 +137,7 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
         const { e164, countryCode, upstream, national } = reading.phone;
         phone = upstream;
         let inCountry = seen.get(countryCode);
-        if (inCountry === undefined) seen.set(countryCode, (inCountry = new Map()));
+        if (inCountry === undefined) seen.set(countryCode, (inCountry = new Map<string, number>()));
         const first = inCountry.get(national);
         if (first === undefined) inCountry.set(national, i);
         else errors.push({ path: targetPath(t, i, 'phone'), message: `repeats the phone number of target ${first} in this task` });

@@ -1,6 +1,6 @@
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import fc from 'fast-check';
-import { execute, parse, type OperationDefinitionNode } from 'graphql';
+import { execute, getIntrospectionQuery, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { compileQuery } from 'graphql-jit';
 import { jitGateway, type Compile } from '../../src/graphql/jit-gateway';
 import { buildGraphQLSchema } from '../../src/graphql/schema';
@@ -10,6 +10,11 @@ import { prepareBatch } from '../../src/sms/prepare-batch';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
+import { SmsDeliveryStatus, SmsReceiptStatus } from '../../src/sms/sms-delivery-status.result';
+import type { SmsLookupService } from '../../src/sms/sms-lookup.service';
+import { queryError, type SmsQueryError } from '../../src/sms/sms-query-error.result';
+import { SmsQueryErrorCode } from '../../src/sms/sms-query-error-code.enum';
+import { SmsTemplateList } from '../../src/sms/sms-templates.result';
 import { SEND_BATCH_SMS } from '../support/server';
 
 // What the service makes of the input the resolver hands it: the checked batch (its upstream body or
@@ -128,5 +133,86 @@ describe('jitGateway', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+// Queries run on jit too (introspection excepted): the same answers as graphql-js, both union members,
+// every receipt field, nulls, enums and dates.
+describe('jitGateway on queries', () => {
+  const receipt = fc.record({
+    phone: text,
+    status: fc.constantFrom(...Object.values(SmsReceiptStatus)),
+    receiptCode: fc.option(text, { nil: null }),
+    description: fc.option(text, { nil: null }),
+    billedSegments: fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }),
+    receivedAt: fc.option(fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }), { nil: null }),
+    countryCode: fc.option(text, { nil: null }),
+  });
+  const session = fc.record({ sessionNo: text, known: fc.boolean(), receipts: fc.array(receipt, { maxLength: 3 }) });
+  const answer = fc.oneof(
+    fc.record({ sessions: fc.array(session, { maxLength: 4 }), requestUuid: fc.option(text, { nil: null }) }),
+    fc.constant(null),
+  );
+  let next: Parameters<typeof toResult>[0] = null;
+  function toResult(plain: { sessions: unknown[]; requestUuid: string | null } | null): SmsDeliveryStatus | SmsQueryError {
+    return plain
+      ? Object.assign(new SmsDeliveryStatus(), plain)
+      : queryError({ code: SmsQueryErrorCode.RATE_LIMITED, message: 'm', retryable: true, retryAfterSeconds: 3 });
+  }
+  const lookups = {
+    async deliveryStatus() {
+      return toResult(next);
+    },
+    async templates() {
+      return Object.assign(new SmsTemplateList(), { templates: [], missingTemplateIds: ['x'], requestUuid: null });
+    },
+  } as unknown as SmsLookupService;
+  const querySchema = buildGraphQLSchema(undefined, lookups);
+  const queryCompile = jest.fn<ReturnType<Compile>, Parameters<Compile>>((...args) => compileQuery(...args));
+  const queryGateway = jitGateway(querySchema, queryCompile);
+  queryGateway.onSchemaLoadOrUpdate(() => {});
+  const queryExecutor = queryGateway.load({ apollo: {} }).then(({ executor }) => executor!);
+  const STATUS = parse(
+    'query S($ids: [String!]!) { smsDeliveryStatus(sessionNos: $ids) { __typename ... on SmsDeliveryStatus { requestUuid sessions { sessionNo known receipts { phone status receiptCode description billedSegments receivedAt countryCode } } } ... on SmsQueryError { code message retryable retryAfterSeconds fieldErrors { path message } } } smsTemplates(templateIds: ["x"]) { __typename ... on SmsTemplateList { missingTemplateIds } } }',
+  );
+
+  async function queryBothWays(document: DocumentNode, variables: Record<string, unknown>) {
+    const js = JSON.parse(
+      JSON.stringify(await execute({ schema: querySchema, document, variableValues: variables, contextValue: CONTEXT })),
+    );
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const request = { document, operation, operationName: operation.name?.value ?? null, context: CONTEXT, request: { variables } };
+    const jit = JSON.parse(JSON.stringify(await (await queryExecutor)(request as unknown as GatewayGraphQLRequestContext)));
+    return { js, jit };
+  }
+
+  it('compiles a query on its second run, and gives the same answers as graphql-js on generated receipts', async () => {
+    next = null;
+    await queryBothWays(STATUS, { ids: ['a'] });
+    expect(queryCompile).not.toHaveBeenCalled();
+    await fc.assert(
+      fc.asyncProperty(answer, fc.array(text, { maxLength: 3 }), async (plain, ids) => {
+        next = plain;
+        const { js, jit } = await queryBothWays(STATUS, { ids });
+        expect(js.errors).toBeUndefined();
+        expect(jit).toEqual(js);
+      }),
+      { numRuns: 200 },
+    );
+    expect(queryCompile).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves introspection on graphql-js, however often it runs', async () => {
+    const introspection = parse(getIntrospectionQuery());
+    queryCompile.mockClear();
+    for (let i = 0; i < 3; i++) {
+      const { js, jit } = await queryBothWays(introspection, {});
+      expect(jit).toEqual(js);
+    }
+    const nested = parse(
+      'query N { smsTemplates(templateIds: ["x"]) { __typename } ...T } fragment T on Query { __type(name: "SmsReceipt") { name } }',
+    );
+    for (let i = 0; i < 3; i++) await queryBothWays(nested, {});
+    expect(queryCompile).not.toHaveBeenCalled();
   });
 });
