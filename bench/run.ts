@@ -51,8 +51,9 @@ export interface BenchOptions {
 function startFlags(): string[] {
   const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const [node, ...args] = scripts.start.split(/\s+/);
-  if (node !== 'node' || args.at(-1) !== 'dist/main.js')
+  if (node !== 'node' || args.at(-1) !== 'dist/main.js') {
     throw new Error(`package.json's start is not "node [flags] dist/main.js": ${scripts.start}`);
+  }
   return args.slice(0, -1);
 }
 

@@ -49,8 +49,9 @@ function checkOwnFields(input: SendBatchSmsInput, errors: FieldError[]): void {
     if (templateProblem) errors.push({ path: ['taskContent', String(t), 'templateId'], message: templateProblem });
     const senderProblem = printableTextProblem(task.senderId);
     if (senderProblem) errors.push({ path: ['taskContent', String(t), 'senderId'], message: senderProblem });
-    if (!arrayNotEmpty(task.target))
+    if (!arrayNotEmpty(task.target)) {
       errors.push({ path: ['taskContent', String(t), 'target'], message: 'must contain at least one target' });
+    }
   }
 }
 
