@@ -43,6 +43,8 @@ export type TemplateLookup =
   | { ok: true; templates: Map<string, SmsTemplate | null>; requestUuid: string | null }
   | { ok: false; failure: UpstreamFailure | 'unreadable' };
 
+const recordedKey = (scope: string, sessionNo: string) => `${scope}\n${sessionNo}`;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Checks a list of ids: 1 to 100, each printable and not too long, none repeated. */
@@ -67,6 +69,12 @@ function checkIds(field: string, ids: readonly string[], maxLength: number): Fie
 export class SmsLookupService {
   private readonly receiptCache: LRUCache<string, SmsReceipt[]> | undefined;
   private readonly templateCache: LRUCache<string, { template: SmsTemplate | null }> | undefined;
+  /**
+   * Sessions this process recorded, by scope and session, with when they stop being the caller's:
+   * the store's answer for them, without asking it. Only what the store took, and never past its
+   * expiry, so it cannot know a session the store would not.
+   */
+  private readonly recorded = new LRUCache<string, number>({ max: CACHE_ENTRIES });
 
   constructor(
     private readonly uspeedo: UspeedoClient,
@@ -84,9 +92,28 @@ export class SmsLookupService {
   async recordSent(caller: Caller, sessionNos: readonly string[], log: FastifyBaseLogger): Promise<void> {
     if (sessionNos.length === 0) return;
     const expiresAt = Date.now() + this.settings.retentionSeconds * 1000;
-    await this.store.recordSessions(callerKey(caller), sessionNos, expiresAt).catch((error: unknown) => {
+    const scope = callerKey(caller);
+    try {
+      await this.store.recordSessions(scope, sessionNos, expiresAt);
+    } catch (error) {
       log.error({ err: error, sessions: sessionNos.length }, "could not record a send's sessions: smsDeliveryStatus will not know them");
-    });
+      return;
+    }
+    for (const sessionNo of sessionNos) this.recorded.set(recordedKey(scope, sessionNo), expiresAt);
+  }
+
+  /** The sessions that are the caller's: those this process recorded, and the store's answer for the rest. */
+  private async knownSessions(scope: string, sessionNos: readonly string[]): Promise<Set<string>> {
+    const now = Date.now();
+    const known = new Set<string>();
+    const unsure: string[] = [];
+    for (const sessionNo of sessionNos) {
+      if ((this.recorded.get(recordedKey(scope, sessionNo)) ?? 0) > now) known.add(sessionNo);
+      else unsure.push(sessionNo);
+    }
+    if (unsure.length === 0) return known;
+    for (const sessionNo of await this.store.knownSessions(scope, unsure, now)) known.add(sessionNo);
+    return known;
   }
 
   /** One answer per session asked, in order: the caller's own sessions with their receipts, any other as unknown. */
@@ -109,7 +136,7 @@ export class SmsLookupService {
           }),
         );
       }
-      known = await this.store.knownSessions(scope, sessionNos, Date.now());
+      known = await this.knownSessions(scope, sessionNos);
     } catch (error) {
       if (!(error instanceof StateStoreUnavailableError)) throw error;
       log.error({ err: error }, 'smsDeliveryStatus refused: state store unavailable');

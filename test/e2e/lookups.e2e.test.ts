@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EXPECTED_AUTHORIZATION, batch, SEND_BATCH_SMS, serverPool, startServer, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
@@ -53,6 +56,30 @@ async function status(server: TestServer, sessionNos: string[], key = API_KEY_OP
 }
 
 const receiptCalls = () => pool.upstream.calls.filter((call) => call.path.startsWith(RECEIPTS));
+
+describe("smsDeliveryStatus: which sessions are the caller's", () => {
+  it('forgets a session at the end of DELIVERY_STATUS_RETENTION_SECONDS, and asks uSpeedo nothing for it then', async () => {
+    const server = await serve({ DELIVERY_STATUS_RETENTION_SECONDS: '1' });
+    await sendAs(server, ['s-short']);
+    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([]) });
+    expect((await status(server, ['s-short'])).sessions[0].known).toBe(true);
+    expect(receiptCalls()).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect((await status(server, ['s-short'])).sessions[0].known).toBe(false);
+    expect(receiptCalls()).toHaveLength(1);
+  });
+
+  it('knows a session another server on the same state file recorded, and only for its caller', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sms-lookups-')), 'state.db');
+    const sender = await serve({ STATE_DB_PATH: file });
+    const other = await serve({ STATE_DB_PATH: file });
+    await sendAs(sender, ['s-shared']);
+    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([]) });
+    expect((await status(other, ['s-shared'])).sessions[0].known).toBe(true);
+    expect((await status(other, ['s-shared'], API_KEY_WEB)).sessions[0].known).toBe(false);
+    expect(receiptCalls()).toHaveLength(1);
+  });
+});
 
 describe('smsDeliveryStatus', () => {
   it("asks uSpeedo only for the caller's own sessions, once, and answers every session in the order asked", async () => {
