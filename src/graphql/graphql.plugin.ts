@@ -24,7 +24,7 @@ export interface GraphQLOptions {
   maskErrors: boolean;
 }
 
-/** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, mutations on graphql-jit. */
+/** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, operations on graphql-jit. */
 export const graphqlPlugin = fp<GraphQLOptions>(
   async (app, { sms, lookups, authenticator, introspection, maskErrors }) => {
     const protection = operationProtection(!introspection);
