@@ -34,7 +34,8 @@ export const DEFAULT_SUCCESS = {
 
 export const FAKE_REQUEST_UUID = 'fake-request-uuid-0001';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Unref'd: a delayed reply still pending when the tests end must not keep Jest's process alive.
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 type Replier = FakeReply | ((call: RecordedCall) => FakeReply);
 
