@@ -14,12 +14,45 @@ import {
 const SWEEP_INTERVAL_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** A charge waiting for the group commit. */
-interface PendingCharge {
-  request: ChargeRequest;
-  now: number;
-  resolve: (outcome: ChargeOutcome) => void;
-  reject: (error: StateStoreUnavailableError) => void;
+/**
+ * Group commit: the calls that reach the store in one turn of the event loop share one IMMEDIATE
+ * transaction. BEGIN and COMMIT (the lock and the WAL write) were most of a small call's cost; they
+ * are paid once per group. A failing transaction fails every call in it.
+ */
+class GroupCommit<T, R> {
+  private pending: { item: T; resolve: (result: R) => void; reject: (error: StateStoreUnavailableError) => void }[] = [];
+
+  constructor(private readonly transaction: Database.Transaction<(items: readonly T[]) => R[]>) {}
+
+  /** Waits for the next group commit and answers with this item's result. */
+  add(item: T): Promise<R> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.commit());
+      this.pending.push({ item, resolve, reject });
+    });
+  }
+
+  /** Commits everything waiting, at once (the store calls it on close too). */
+  commit(): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    let results: R[];
+    try {
+      results = this.transaction.immediate(batch.map((entry) => entry.item));
+    } catch (error) {
+      for (const entry of batch) entry.reject(new StateStoreUnavailableError(error));
+      return;
+    }
+    batch.forEach((entry, i) => entry.resolve(results[i]));
+  }
+}
+
+/** A send's sessions, as recorded. */
+interface SessionsRecord {
+  scope: string;
+  sessionNos: readonly string[];
+  expiresAt: number;
 }
 
 /** One group of a batch's numbers: `j` their JSON array, `a` the messages to each, `h`/`d` the window indexes. */
@@ -89,26 +122,13 @@ class MaybeOverLimit extends Error {
   }
 }
 
-/** A send's sessions, waiting for the group commit. */
-interface PendingSessions {
-  scope: string;
-  sessionNos: readonly string[];
-  expiresAt: number;
-  resolve: () => void;
-  reject: (error: StateStoreUnavailableError) => void;
-}
-
 /** Limits and idempotency records in one SQLite file: survives restarts, shared by processes on one host. */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly sweeper: NodeJS.Timeout;
-  private readonly chargeTx: Database.Transaction<(batch: readonly PendingCharge[]) => ChargeOutcome[]>;
-  /** Charges waiting for the next group commit. */
-  private pending: PendingCharge[] = [];
-  private readonly recordSessionsTx: Database.Transaction<(batch: readonly PendingSessions[]) => void>;
-  /** Sessions waiting for the next group commit. */
-  private pendingSessions: PendingSessions[] = [];
+  private readonly charges: GroupCommit<{ request: ChargeRequest; now: number }, ChargeOutcome>;
+  private readonly sessions: GroupCommit<SessionsRecord, void>;
   /** The day whose stale per-number rows were last deleted. */
   private sweptPhonesDay = -1;
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
@@ -259,25 +279,30 @@ export class SqliteStateStore implements StateStore {
             chargeExact(request, now);
           }
         };
-    // Group commit: the charges that arrive in one turn of the event loop share one IMMEDIATE
-    // transaction, each in its own savepoint and in arrival order, so each is still all or nothing and
-    // two of them cannot both take room only one fits. BEGIN and COMMIT (the lock and the WAL write)
-    // were most of a small batch's cost; they are now paid once per group. IMMEDIATE takes the write
-    // lock first, so another process on the same file cannot raise a count in between.
-    this.chargeTx = db.transaction((batch: readonly PendingCharge[]) =>
-      batch.map(({ request, now }): ChargeOutcome => {
-        try {
-          chargeOne(request, now);
-          return { ok: true };
-        } catch (error) {
-          if (error instanceof OverLimit) return error.outcome;
-          throw error;
-        }
-      }),
+    // The charges of one group commit, each in its own savepoint and in arrival order, so each is
+    // still all or nothing and two of them cannot both take room only one fits. IMMEDIATE takes the
+    // write lock first, so another process on the same file cannot raise a count in between.
+    this.charges = new GroupCommit(
+      db.transaction((batch: readonly { request: ChargeRequest; now: number }[]) =>
+        batch.map(({ request, now }): ChargeOutcome => {
+          try {
+            chargeOne(request, now);
+            return { ok: true };
+          } catch (error) {
+            if (error instanceof OverLimit) return error.outcome;
+            throw error;
+          }
+        }),
+      ),
     );
-    this.recordSessionsTx = db.transaction((batch: readonly PendingSessions[]) => {
-      for (const { scope, sessionNos, expiresAt } of batch) s.recordSessions.run({ s: scope, j: JSON.stringify(sessionNos), e: expiresAt });
-    });
+    // A transaction of its own for every send cost about 5 % of a one-target mutation's CPU.
+    this.sessions = new GroupCommit(
+      db.transaction((batch: readonly SessionsRecord[]) =>
+        batch.map(({ scope, sessionNos, expiresAt }) => {
+          s.recordSessions.run({ s: scope, j: JSON.stringify(sessionNos), e: expiresAt });
+        }),
+      ),
+    );
     this.refundTx = db.transaction((request: ChargeRequest) => {
       for (const c of request.counters) s.subtract.run(c.amount, c.key);
       const p = request.phones;
@@ -328,25 +353,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   charge(request: ChargeRequest, now: number): Promise<ChargeOutcome> {
-    return new Promise((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.commitPending());
-      this.pending.push({ request, now, resolve, reject });
-    });
-  }
-
-  /** Charges everything pending in one transaction; a failing store fails every charge in it. */
-  private commitPending(): void {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    let outcomes: ChargeOutcome[];
-    try {
-      outcomes = this.chargeTx.immediate(batch);
-    } catch (error) {
-      for (const charge of batch) charge.reject(new StateStoreUnavailableError(error));
-      return;
-    }
-    batch.forEach((charge, i) => charge.resolve(outcomes[i]));
+    return this.charges.add({ request, now });
   }
 
   refund(request: ChargeRequest): Promise<void> {
@@ -361,26 +368,8 @@ export class SqliteStateStore implements StateStore {
     return this.run(() => this.statements.finish.run(result, ttlMs, key, fingerprint, now).changes === 1);
   }
 
-  // A transaction of its own for every send cost about 5 % of a one-target mutation's CPU: the sends
-  // of one turn of the event loop are recorded together, as charges are.
   recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.pendingSessions.length === 0) setImmediate(() => this.commitSessions());
-      this.pendingSessions.push({ scope, sessionNos, expiresAt, resolve, reject });
-    });
-  }
-
-  /** Records everything pending in one transaction; a failing store fails every record in it. */
-  private commitSessions(): void {
-    const batch = this.pendingSessions;
-    this.pendingSessions = [];
-    try {
-      this.recordSessionsTx.immediate(batch);
-    } catch (error) {
-      for (const record of batch) record.reject(new StateStoreUnavailableError(error));
-      return;
-    }
-    for (const record of batch) record.resolve();
+    return this.sessions.add({ scope, sessionNos, expiresAt });
   }
 
   knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>> {
@@ -402,8 +391,8 @@ export class SqliteStateStore implements StateStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     if (this.db.open) {
-      this.commitPending();
-      if (this.pendingSessions.length > 0) this.commitSessions();
+      this.charges.commit();
+      this.sessions.commit();
       this.db.close();
     }
   }
