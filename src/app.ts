@@ -18,6 +18,7 @@ import { shutdownPlugin } from './http/shutdown.plugin';
 import { SmsLookupService } from './sms/sms-lookup.service';
 import { SmsMetrics } from './sms/sms.metrics';
 import { SmsService } from './sms/sms.service';
+import { UpstreamReads } from './sms/upstream-reads';
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
 import { UspeedoClient } from './uspeedo/uspeedo.client';
 
@@ -58,7 +59,9 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
   const metrics = new SmsMetrics();
   const rateLimiter = new RateLimiter(store, config.rateLimits);
-  const lookups = new SmsLookupService(uspeedo, store, rateLimiter, { ...config.lookups, timeoutMs }, metrics);
+  const reads = new UpstreamReads(uspeedo, timeoutMs, config.uspeedo.lookupsInFlight, metrics);
+  app.addHook('onClose', async () => reads.close());
+  const lookups = new SmsLookupService(reads, store, rateLimiter, config.lookups, metrics);
   const sms = new SmsService(
     uspeedo,
     config.limits,
@@ -110,7 +113,11 @@ function warnAtStart(config: Config, log: FastifyBaseLogger): void {
 // start does not stop the server: sends answer SERVICE_UNAVAILABLE until it is back.
 async function openStateStore(config: Config, log: FastifyBaseLogger): Promise<StateStore> {
   const { redisUrl, sqlitePath } = config.state;
-  if (!redisUrl) return new SqliteStateStore(sqlitePath);
+  if (!redisUrl) {
+    const store = new SqliteStateStore(sqlitePath);
+    for (const note of store.modeNotes) log.warn({ state: note }, 'state file mode was looser than its owner only: mended');
+    return store;
+  }
   let lastError = '';
   const store = new RedisStateStore(redisUrl, (error) => {
     if (error.message === lastError) return;

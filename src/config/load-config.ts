@@ -26,6 +26,8 @@ export interface Config {
   uspeedo: {
     baseUrl: string;
     timeoutMs: number;
+    /** Lookups this process has at uSpeedo at once; more wait their turn. */
+    lookupsInFlight: number;
     /** Null exactly when the built-in simulator answers instead of uSpeedo. */
     credentials: UspeedoCredentials | null;
   };
@@ -164,7 +166,11 @@ const apiKeyList = optional.transform((value, ctx) => {
   if (value === undefined) return keys;
   value.split(',').forEach((entry, index) => {
     const raw = entry.trim();
-    if (raw === '') return;
+    // Never skipped: "API_KEYS=," once started a paid server with no key at all, open to anyone.
+    if (raw === '') {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is empty (a stray comma?)` });
+      return;
+    }
     const colon = raw.lastIndexOf(':');
     const callerId = raw.slice(0, colon);
     const hash = raw.slice(colon + 1).toLowerCase();
@@ -179,6 +185,7 @@ const apiKeyList = optional.transform((value, ctx) => {
       keys.set(hash, callerId);
     }
   });
+  if (keys.size === 0) ctx.addIssue({ code: 'custom', message: 'is set but yields no key: give callerId:sha256hex entries, or unset it' });
   return keys;
 });
 
@@ -248,6 +255,7 @@ const envSchema = z.object({
   USPEEDO_ACCESS_KEY_ID: optional,
   USPEEDO_ACCESS_KEY_SECRET: optional,
   USPEEDO_TIMEOUT_MS: wholeNumber(1, 600000, numericDefault('USPEEDO_TIMEOUT_MS')),
+  USPEEDO_LOOKUPS_IN_FLIGHT: wholeNumber(1, 100, numericDefault('USPEEDO_LOOKUPS_IN_FLIGHT')),
   USPEEDO_SIMULATOR: flag(),
   SMS_MAX_TARGETS_PER_REQUEST: limit('maxTargetsPerRequest', 1),
   SMS_MAX_TASKS_PER_REQUEST: limit('maxTasksPerRequest', 1),
@@ -275,6 +283,7 @@ const envSchema = z.object({
   RATE_LIMIT_GLOBAL_PER_DAY: rateLimit('RATE_LIMIT_GLOBAL_PER_DAY'),
   ALLOWED_COUNTRY_CODES: countryCodeList,
   RATE_LIMIT_STATUS_PER_MINUTE: rateLimit('RATE_LIMIT_STATUS_PER_MINUTE'),
+  RATE_LIMIT_TEMPLATES_PER_MINUTE: rateLimit('RATE_LIMIT_TEMPLATES_PER_MINUTE'),
   DELIVERY_STATUS_RETENTION_SECONDS: wholeNumber(1, 90 * 86400, numericDefault('DELIVERY_STATUS_RETENTION_SECONDS')),
   STATUS_CACHE_SECONDS: wholeNumber(0, 86400, numericDefault('STATUS_CACHE_SECONDS')),
   TEMPLATE_CACHE_SECONDS: wholeNumber(0, 86400, numericDefault('TEMPLATE_CACHE_SECONDS')),
@@ -294,6 +303,9 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: wholeNumber(0, 600000, numericDefault('SHUTDOWN_GRACE_MS')),
   REQUEST_TIMEOUT_MS: wholeNumber(100, 600000, numericDefault('REQUEST_TIMEOUT_MS')),
 } satisfies Record<VariableName, z.ZodType>);
+
+/** JWT_MAX_AGE when unset on a hardened server. */
+export const HARDENED_JWT_MAX_AGE = '1d';
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
 
@@ -366,6 +378,12 @@ export function loadConfig(env: Env): Config {
   const live = !useSimulator && Boolean(e.USPEEDO_ACCESS_KEY_ID && e.USPEEDO_ACCESS_KEY_SECRET);
   const hardened = isProduction || live;
   const key = jwtKey(e);
+  const open = e.API_KEYS.size === 0 && !key;
+  // Decided again from what was parsed, not from which strings were set: no setting may leave a
+  // hardened server without callers unless AUTH_DISABLED says so in words.
+  if (hardened && open && !e.AUTH_DISABLED) {
+    throw new ConfigError(['API_KEYS: no caller was parsed from the configuration; a hardened server needs callers or AUTH_DISABLED=true']);
+  }
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
@@ -378,6 +396,7 @@ export function loadConfig(env: Env): Config {
     uspeedo: {
       baseUrl: e.USPEEDO_BASE_URL,
       timeoutMs: e.USPEEDO_TIMEOUT_MS,
+      lookupsInFlight: e.USPEEDO_LOOKUPS_IN_FLIGHT,
       credentials: live ? { accessKeyId: e.USPEEDO_ACCESS_KEY_ID!, accessKeySecret: e.USPEEDO_ACCESS_KEY_SECRET! } : null,
     },
     limits: {
@@ -389,8 +408,9 @@ export function loadConfig(env: Env): Config {
     },
     auth: {
       apiKeys: e.API_KEYS,
-      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAge: e.JWT_MAX_AGE } : null,
-      open: e.API_KEYS.size === 0 && !key,
+      // A token's life is bounded by default where real money is at stake: a leaked one stops working.
+      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAge: e.JWT_MAX_AGE ?? (hardened ? HARDENED_JWT_MAX_AGE : undefined) } : null,
+      open,
     },
     rateLimits: {
       callerPerMinute: e.RATE_LIMIT_CALLER_PER_MINUTE,
@@ -399,6 +419,7 @@ export function loadConfig(env: Env): Config {
       phonePerDay: e.RATE_LIMIT_PHONE_PER_DAY,
       globalPerDay: e.RATE_LIMIT_GLOBAL_PER_DAY,
       statusPerMinute: e.RATE_LIMIT_STATUS_PER_MINUTE,
+      templatesPerMinute: e.RATE_LIMIT_TEMPLATES_PER_MINUTE,
       allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
     },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,

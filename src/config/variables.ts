@@ -64,6 +64,11 @@ export const VARIABLES = {
     default: '10000',
     description: "Time allowed for uSpeedo's whole answer (headers and body), 1 to 600000 ms.",
   },
+  USPEEDO_LOOKUPS_IN_FLIGHT: {
+    section: 'uspeedo',
+    default: '8',
+    description: 'Lookups (receipts, templates) this process has at uSpeedo at once, 1 to 100; more wait their turn. Sends are never held.',
+  },
   USPEEDO_SIMULATOR: {
     section: 'uspeedo',
     default: '',
@@ -106,7 +111,12 @@ export const VARIABLES = {
   JWT_SECRET: { section: 'callers', default: '', description: 'JWTs checked with an HS256 secret of at least 32 bytes (development).' },
   JWT_ISSUER: { section: 'callers', default: '', description: "The JWT's iss, checked when set." },
   JWT_AUDIENCE: { section: 'callers', default: '', description: "The JWT's aud, checked when set." },
-  JWT_MAX_AGE: { section: 'callers', default: '', description: 'Refuse JWTs issued (iat) longer ago than this, e.g. 3600, 15m, 1h, 1d.' },
+  JWT_MAX_AGE: {
+    section: 'callers',
+    default: '',
+    shownDefault: '1d on a hardened server, else none',
+    description: 'Refuse JWTs issued (iat) longer ago than this, e.g. 3600, 15m, 1h, 7d; with it every token must carry iat.',
+  },
   AUTH_DISABLED: {
     section: 'callers',
     default: '',
@@ -131,6 +141,11 @@ export const VARIABLES = {
     section: 'limits',
     default: '120',
     description: 'Session numbers one caller may look up in smsDeliveryStatus per minute (cached answers included).',
+  },
+  RATE_LIMIT_TEMPLATES_PER_MINUTE: {
+    section: 'limits',
+    default: '300',
+    description: 'Template ids one caller may look up in smsTemplates per minute (cached answers included).',
   },
   IDEMPOTENCY_TTL_SECONDS: {
     section: 'limits',

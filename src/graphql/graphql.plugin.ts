@@ -27,7 +27,7 @@ export interface GraphQLOptions {
 /** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, operations on graphql-jit. */
 export const graphqlPlugin = fp<GraphQLOptions>(
   async (app, { sms, lookups, authenticator, introspection, maskErrors }) => {
-    const protection = operationProtection(!introspection);
+    const protection = operationProtection();
     const apollo = new ApolloServer<GraphQLContext>({
       gateway: jitGateway(buildGraphQLSchema(sms, lookups)),
       introspection,

@@ -4,34 +4,49 @@ import { GraphQLError, Kind, OperationTypeNode, type ASTVisitor, type SelectionS
 /** Armor's limits on an operation's shape. A 1000-target batch sent as variables is a few dozen tokens. */
 export const OPERATION_LIMITS = Object.freeze({ maxDepth: 8, maxAliases: 15, maxDirectives: 20, maxTokens: 1000, maxCost: 5000 });
 
-function sendKeys(selectionSet: SelectionSetNode, context: ValidationContext, keys: Set<string>, seen: Set<string>): void {
+/** Root fields that may run once per operation, with what to do instead. */
+const ONCE_PER_OPERATION: Readonly<Record<string, string>> = {
+  sendBatchSms: 'put every task in one batch',
+  smsDeliveryStatus: 'ask for every session in one list',
+  smsTemplates: 'ask for every template in one list',
+};
+
+// The response keys of each once-only root field, through fragments.
+function rootKeys(selectionSet: SelectionSetNode, context: ValidationContext, keys: Map<string, Set<string>>, seen: Set<string>): void {
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      if (selection.name.value === 'sendBatchSms') keys.add(selection.alias?.value ?? selection.name.value);
+      const name = selection.name.value;
+      if (name in ONCE_PER_OPERATION) {
+        const forName = keys.get(name) ?? new Set<string>();
+        forName.add(selection.alias?.value ?? name);
+        keys.set(name, forName);
+      }
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      sendKeys(selection.selectionSet, context, keys, seen);
+      rootKeys(selection.selectionSet, context, keys, seen);
     } else if (!seen.has(selection.name.value)) {
       seen.add(selection.name.value);
       const fragment = context.getFragment(selection.name.value);
-      if (fragment) sendKeys(fragment.selectionSet, context, keys, seen);
+      if (fragment) rootKeys(fragment.selectionSet, context, keys, seen);
     }
   }
 }
 
 /**
- * At most one `sendBatchSms` per operation. Aliases would otherwise turn one request into many
- * batches, past the per-request limits; Armor's alias limit counts aliases, not sends. Fields with the
- * same response key merge into one execution, so they count once.
+ * At most one `sendBatchSms`, one `smsDeliveryStatus` and one `smsTemplates` per operation. Aliases
+ * would otherwise turn one request into many batches or lookups, past the per-request limits (15
+ * aliases of 100 template ids were 1500 upstream lookups a request); Armor's alias limit counts
+ * aliases, not calls. Fields with the same response key merge into one execution, so they count once.
  */
-function oneSendPerOperation(context: ValidationContext): ASTVisitor {
+function onceOnlyFields(context: ValidationContext): ASTVisitor {
   return {
     OperationDefinition(node) {
-      if (node.operation === OperationTypeNode.MUTATION) {
-        const keys = new Set<string>();
-        sendKeys(node.selectionSet, context, keys, new Set());
-        if (keys.size > 1) {
+      if (node.operation === OperationTypeNode.SUBSCRIPTION) return false;
+      const keys = new Map<string, Set<string>>();
+      rootKeys(node.selectionSet, context, keys, new Set());
+      for (const [name, forName] of keys) {
+        if (forName.size > 1) {
           context.reportError(
-            new GraphQLError('An operation may contain at most one sendBatchSms: put every task in one batch.', { nodes: [node] }),
+            new GraphQLError(`An operation may contain at most one ${name}: ${ONCE_PER_OPERATION[name]}.`, { nodes: [node] }),
           );
         }
       }
@@ -41,7 +56,7 @@ function oneSendPerOperation(context: ValidationContext): ASTVisitor {
 }
 
 /** Armor's plugins and validation rules, `oneSendPerOperation` and the token limit, for the ApolloServer options. */
-export function operationProtection(hideSuggestions: boolean) {
+export function operationProtection() {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: OPERATION_LIMITS.maxDepth },
     maxAliases: { n: OPERATION_LIMITS.maxAliases },
@@ -50,12 +65,14 @@ export function operationProtection(hideSuggestions: boolean) {
     // second time and its rejection reaches the client as an HTTP 500.
     maxTokens: { enabled: false },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost },
-    // Suggestions map the schema for someone without introspection; they help while developing.
-    blockFieldSuggestion: { enabled: hideSuggestions },
+    // Apollo's own hideSchemaDetailsFromClientErrors hides suggestions (see graphql.plugin.ts). Armor's
+    // plugin rewrote every error's message in place, and threw on errors whose message is read-only
+    // (a resolver's FORBIDDEN, an APQ mismatch): a documented 403 became a 500.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
   return {
     plugins,
-    validationRules: [...validationRules, oneSendPerOperation],
+    validationRules: [...validationRules, onceOnlyFields],
     parseOptions: { maxTokens: OPERATION_LIMITS.maxTokens },
   };
 }

@@ -10,6 +10,8 @@ export interface RateLimitValues {
   globalPerDay: number;
   /** Session numbers a caller may look up per minute. */
   statusPerMinute: number;
+  /** Template ids a caller may look up per minute. */
+  templatesPerMinute: number;
   /** Country calling codes a batch may send to, e.g. `["86", "852"]`; empty allows all. */
   allowedCountryCodes: string[];
 }
@@ -124,15 +126,15 @@ export class RateLimiter {
   }
 
   /**
-   * Counts `count` lookups (session numbers asked) against the caller's per-minute limit: null when
-   * they fit, else the seconds until the window ends. Throws if the store is unavailable.
+   * Charges a caller's lookups of one kind (session numbers or template ids) against its per-minute
+   * limit; the seconds until it may ask again when over it, else null.
    */
-  async chargeLookups(callerId: string, count: number, now = Date.now()): Promise<number | null> {
-    const limit = this.limits.statusPerMinute;
+  async chargeLookups(kind: 'status' | 'templates', callerId: string, count: number, now = Date.now()): Promise<number | null> {
+    const limit = kind === 'status' ? this.limits.statusPerMinute : this.limits.templatesPerMinute;
     if (limit === 0) return null;
     const { index, expiresAt } = windowOf(MINUTE, now);
     const outcome = await this.store.charge(
-      { counters: [{ key: `rl:status-minute:${callerId}:${index}`, amount: count, limit, expiresAt }], phones: null },
+      { counters: [{ key: `rl:${kind}-minute:${callerId}:${index}`, amount: count, limit, expiresAt }], phones: null },
       now,
     );
     return outcome.ok ? null : Math.max(1, Math.ceil((expiresAt - now) / 1000));

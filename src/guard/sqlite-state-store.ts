@@ -1,6 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { secureStateFiles, withPrivateUmask } from './state-file-modes';
 import {
   StateStoreUnavailableError,
   type ChargeOutcome,
@@ -134,20 +133,23 @@ export class SqliteStateStore implements StateStore {
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
   private readonly claimTx: Database.Transaction<(request: ClaimRequest) => IdempotencyClaim>;
   private readonly statements;
+  /** The state paths whose modes were looser and were mended on opening, for the start-up log. */
+  readonly modeNotes: readonly string[];
 
   /**
    * Opens (and creates) the database file; `:memory:` keeps everything in this process.
    * `quickCharges: false` charges every batch the exact way, which the quick one is tested against.
    */
   constructor(path: string, { quickCharges = true }: { quickCharges?: boolean } = {}) {
-    if (path !== ':memory:') {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      // It holds phone numbers and stored results: readable by its owner only. SQLite gives the WAL
-      // and shared-memory files the database file's permissions.
-      if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
-    }
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    // It holds phone numbers and stored results: readable by its owner only, the folder too. Modes
+    // an older version left looser are mended (and said); the files SQLite creates (the database, its
+    // WAL and shared memory) are created under a private umask.
+    this.modeNotes = path === ':memory:' ? [] : secureStateFiles(path);
+    this.db = withPrivateUmask(() => {
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      return db;
+    });
     this.db.pragma('synchronous = NORMAL');
     // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
     this.db.pragma('busy_timeout = 2000');

@@ -2,7 +2,7 @@ import { arrayNotEmpty, length, matches, maxLength } from 'class-validator';
 import type { Recipient } from '../guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../uspeedo/uspeedo.types';
 import { readPhone } from './phone';
-import { printableTextProblem } from './printable-text';
+import { fitsCodePoints, printableTextProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
 import type { FieldError } from './send-batch-sms.result';
@@ -11,16 +11,50 @@ import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =
   | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
-  | { ok: false; code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[] };
+  | {
+      ok: false;
+      code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED;
+      fieldErrors: FieldError[];
+      /** Over the size ceilings: refused before any target was looked at. */
+      oversized?: true;
+    };
 
-// At most `max` code points. A string has at least as many UTF-16 units as code points, so only a
-// long one needs counting.
-const fitsCodePoints = (text: string, max: number) => {
-  if (text.length <= max) return true;
-  let count = 0;
-  for (const _ of text) if (++count > max) return false;
-  return true;
-};
+/** Field errors one answer lists at most; the last says how many more there were. */
+export const MAX_FIELD_ERRORS = 100;
+
+/**
+ * Errors in document order, at most MAX_FIELD_ERRORS: past that, the first ones and a last entry at
+ * the batch's root saying how many more were found. Every answer stays small, whatever the batch.
+ */
+export function capFieldErrors(errors: FieldError[]): FieldError[] {
+  const sorted = errors.sort(comparePaths);
+  if (sorted.length <= MAX_FIELD_ERRORS) return sorted;
+  const more = sorted.length - (MAX_FIELD_ERRORS - 1);
+  return [
+    ...sorted.slice(0, MAX_FIELD_ERRORS - 1),
+    { path: [], message: `and ${more} more problems like these, not listed: fix the ones above and send again` },
+  ];
+}
+
+/**
+ * The batch's size against the ceilings, before anything else is looked at: a batch over them is
+ * refused at a cost that does not grow with how far over it is.
+ */
+function sizeProblem(input: SendBatchSmsInput, limits: SmsLimitValues): FieldError | undefined {
+  const tasks = input.taskContent;
+  if (tasks.length > limits.maxTasksPerRequest) {
+    return { path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks (found ${tasks.length})` };
+  }
+  let targetCount = 0;
+  for (const task of tasks) targetCount += task.target.length;
+  if (targetCount > limits.maxTargetsPerRequest) {
+    return {
+      path: ['taskContent'],
+      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
+    };
+  }
+  return undefined;
+}
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
@@ -45,9 +79,9 @@ function checkOwnFields(input: SendBatchSmsInput, errors: FieldError[]): void {
     if (!maxLength(task.templateId, TEMPLATE_ID_MAX_LENGTH)) {
       errors.push({ path: ['taskContent', String(t), 'templateId'], message: `must be at most ${TEMPLATE_ID_MAX_LENGTH} characters` });
     }
-    const templateProblem = printableTextProblem(task.templateId);
+    const templateProblem = printableTextProblem(task.templateId, { identifier: true });
     if (templateProblem) errors.push({ path: ['taskContent', String(t), 'templateId'], message: templateProblem });
-    const senderProblem = printableTextProblem(task.senderId);
+    const senderProblem = printableTextProblem(task.senderId, { identifier: true });
     if (senderProblem) errors.push({ path: ['taskContent', String(t), 'senderId'], message: senderProblem });
     if (!arrayNotEmpty(task.target)) {
       errors.push({ path: ['taskContent', String(t), 'target'], message: 'must contain at least one target' });
@@ -97,23 +131,14 @@ const targetPath = (t: number, i: number, ...rest: string[]) => ['taskContent', 
  * The few batch- and task-level fields are checked first, by `checkOwnFields`.
  */
 export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, allowedCountryCodes: readonly string[] = []): PreparedBatch {
+  const oversized = sizeProblem(input, limits);
+  if (oversized) return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [oversized], oversized: true };
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
   checkOwnFields(input, errors);
 
   const tasks = input.taskContent;
-  if (tasks.length > limits.maxTasksPerRequest) {
-    errors.push({ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks` });
-  }
-  let targetCount = 0;
-  for (const task of tasks) targetCount += task.target.length;
-  if (targetCount > limits.maxTargetsPerRequest) {
-    errors.push({
-      path: ['taskContent'],
-      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
-    });
-  }
 
   const recipients: Recipient[] = [];
   const taskContent: UspeedoTask[] = [];
@@ -153,21 +178,20 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
       const params = entry.templateParams;
       if (params && params.length > 0) {
         if (params.length > limits.maxTemplateParamsPerTarget) {
+          // Its entries are not looked at one by one: the list is wrong as a whole.
           errors.push({
             path: targetPath(t, i, 'templateParams'),
-            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries`,
+            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries (found ${params.length})`,
           });
-        }
-        for (let p = 0; p < params.length; p++) {
-          const param = params[p];
-          if (!fitsCodePoints(param, limits.maxTemplateParamLength)) {
-            errors.push({
-              path: targetPath(t, i, 'templateParams', String(p)),
-              message: `must be at most ${limits.maxTemplateParamLength} characters`,
-            });
+        } else {
+          for (let p = 0; p < params.length; p++) {
+            const param = params[p];
+            // A parameter too long is that, and only that: its text is not read further.
+            const problem = fitsCodePoints(param, limits.maxTemplateParamLength)
+              ? printableTextProblem(param)
+              : `must be at most ${limits.maxTemplateParamLength} characters`;
+            if (problem) errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: problem });
           }
-          const problem = printableTextProblem(param);
-          if (problem) errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: problem });
         }
         target.push({ Phone: phone, TemplateParams: params });
       } else {
@@ -179,10 +203,10 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
 
   // Every rule at once: a batch with bad input also hears about its disallowed destinations.
   if (errors.length > 0) {
-    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [...errors, ...destinationErrors].sort(comparePaths) };
+    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: capFieldErrors([...errors, ...destinationErrors]) };
   }
   if (destinationErrors.length > 0) {
-    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: destinationErrors };
+    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: capFieldErrors(destinationErrors) };
   }
   return { ok: true, request: { TaskContent: taskContent }, recipients };
 }

@@ -2,21 +2,65 @@
 const PLAIN = /^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/;
 // C0 and C1 controls, DEL among them: newline and tab too, which would reshape the SMS.
 const CONTROL = /\p{Cc}/u;
-// Embeddings, overrides and isolates: they reorder what the recipient reads (U+202A–U+202E, U+2066–U+2069).
-const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
-// Invisible format characters (zero-width space and joiners, BOM, word joiner, soft hyphen, …) and white space.
-const INVISIBLE_OR_SPACE = /[\p{Cf}\s]/gu;
+// U+2028 and U+2029: newlines by another name.
+const SEPARATOR = /[\p{Zl}\p{Zp}]/u;
+// Embeddings, overrides, isolates and marks (LRM, RLM, ALM): they reorder what the recipient reads.
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// Every other format character (zero-width space, BOM, soft hyphen, word joiner, tag characters, …)
+// except ZWNJ and ZWJ, which emoji sequences and several scripts (Persian, Indic) need.
+const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
+// Private-use characters show as nothing or as a vendor's glyph: no place in an identifier.
+const PRIVATE_USE = /\p{Co}/u;
+// What a reader does not see: white space, format characters, and the fillers that render as blank
+// (Hangul fillers U+115F, U+1160, U+3164, U+FFA0; the blank Braille pattern U+2800).
+const INVISIBLE = /[\s\p{Cf}\u115f\u1160\u3164\uffa0\u2800]/gu;
+
+/** What the text is: free text (template parameters) or an identifier (templateId, senderId, ids). */
+interface TextKind {
+  identifier?: boolean;
+}
 
 /**
- * Why `text` cannot go into an SMS as it is, or undefined when it can: control characters, bidi
- * controls, lone surrogates, or nothing visible once invisible format characters are set aside. The
- * answer never repeats the text.
+ * Why `text` cannot go into an SMS as it is, or undefined when it can. Refused by Unicode category:
+ * controls (Cc), lone surrogates (Cs), line and paragraph separators (Zl, Zp), format characters (Cf)
+ * other than ZWJ and ZWNJ, private-use characters (Co) in identifiers; and text with nothing visible.
+ * The answer never repeats the text.
  */
-export function printableTextProblem(text: string): string | undefined {
+export function printableTextProblem(text: string, { identifier = false }: TextKind = {}): string | undefined {
   if (PLAIN.test(text)) return undefined;
   if (!text.isWellFormed()) return 'must not contain unpaired surrogates (invalid UTF-16)';
   if (CONTROL.test(text)) return 'must not contain control characters (newlines and tabs included)';
-  if (BIDI_CONTROL.test(text)) return 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)';
-  if (text.replace(INVISIBLE_OR_SPACE, '') === '') return 'must not be blank';
+  if (SEPARATOR.test(text)) return 'must not contain line or paragraph separators (U+2028, U+2029)';
+  if (text.replace(INVISIBLE, '') === '') return 'must not be blank';
+  if (BIDI.test(text)) return 'must not contain bidirectional controls or marks (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)';
+  if (FORMAT.test(text)) {
+    return 'must not contain invisible format characters (zero-width space, BOM, soft hyphen, tag characters, …; ZWJ and ZWNJ are allowed)';
+  }
+  if (identifier && PRIVATE_USE.test(text)) return 'must not contain private-use characters';
   return undefined;
+}
+
+/** At most `max` code points. A string has at least as many UTF-16 units as code points, so only a long one is counted. */
+export function fitsCodePoints(text: string, max: number): boolean {
+  if (text.length <= max) return true;
+  if (text.length > max * 2) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return false;
+  return true;
+}
+
+// Controls, separators and format characters (ZWJ and ZWNJ kept), removed from text shown to a caller.
+const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Co}]|(?![\u200c\u200d])\p{Cf}/gu;
+
+/**
+ * Text from elsewhere (uSpeedo's Message, a failure reason), made fit to show: lone surrogates
+ * replaced, controls, separators, bidi and other format characters removed, and at most `max` code
+ * points kept (an ellipsis marks the cut).
+ */
+export function showableText(text: string, max: number): string {
+  const clean = text.toWellFormed().replace(UNSHOWABLE, '');
+  if (fitsCodePoints(clean, max)) return clean;
+  return `${Array.from(clean.slice(0, max * 2))
+    .slice(0, max - 1)
+    .join('')}…`;
 }

@@ -3,10 +3,9 @@ import { LRUCache } from 'lru-cache';
 import { callerKey, type Caller } from '../auth/caller';
 import type { RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError, type StateStore } from '../guard/state-store';
-import type { UspeedoCall, UspeedoClient } from '../uspeedo/uspeedo.client';
 import { MAX_IDS_PER_LOOKUP, RetCode, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
 import { maskPhone } from './mask-phone';
-import { printableTextProblem } from './printable-text';
+import { fitsCodePoints, printableTextProblem } from './printable-text';
 import type { FieldError } from './send-batch-sms.result';
 import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
 import type { SmsMetrics } from './sms.metrics';
@@ -14,15 +13,12 @@ import { SmsQueryErrorCode as Code } from './sms-query-error-code.enum';
 import { queryError, type SmsQueryError } from './sms-query-error.result';
 import { SmsTemplateList, type SmsTemplate } from './sms-templates.result';
 import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
-import { isTransient, readUpstream, type UpstreamFailure, type UspeedoJson } from './upstream-answer';
+import { isTransient, type UpstreamFailure } from './upstream-answer';
+import { chunkIds, type ReadAnswer, type UpstreamReads } from './upstream-reads';
 import { readReceipts, readTemplates } from './uspeedo-lookup.mapper';
 
 /** Longest session number accepted. */
 const SESSION_NO_MAX_LENGTH = 128;
-/** Attempts a lookup makes in all: the first and at most two retries, all within the upstream timeout. */
-const ATTEMPTS = 3;
-/** The first retry's wait; each further one doubles it. */
-const BACKOFF_MS = 200;
 /** Receipts named (masked) in one log line, at most. */
 const LOGGED_RECEIPTS = 20;
 /** Cache entries kept at most (sessions or templates). */
@@ -34,8 +30,6 @@ export interface LookupSettings {
   retentionSeconds: number;
   statusCacheSeconds: number;
   templateCacheSeconds: number;
-  /** The whole time a lookup may take, retries included. */
-  timeoutMs: number;
 }
 
 /** A template lookup for the pre-send check: each id's template, or null for an id uSpeedo does not know. */
@@ -45,19 +39,19 @@ export type TemplateLookup =
 
 const recordedKey = (scope: string, sessionNo: string) => `${scope}\n${sessionNo}`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Checks a list of ids: 1 to 100, each printable and not too long, none repeated. */
+/**
+ * Checks a list of ids: 1 to 100, each printable and not too long, none repeated. A list over the
+ * ceiling is refused before any id is looked at, at a cost that does not grow with it.
+ */
 function checkIds(field: string, ids: readonly string[], maxLength: number): FieldError[] {
+  if (ids.length === 0) return [{ path: [field], message: 'must contain at least one id' }];
+  if (ids.length > MAX_IDS_PER_LOOKUP) return [{ path: [field], message: `must contain at most ${MAX_IDS_PER_LOOKUP} ids (found ${ids.length})` }];
   const errors: FieldError[] = [];
-  if (ids.length === 0) errors.push({ path: [field], message: 'must contain at least one id' });
-  if (ids.length > MAX_IDS_PER_LOOKUP) errors.push({ path: [field], message: `must contain at most ${MAX_IDS_PER_LOOKUP} ids` });
   const seen = new Map<string, number>();
   ids.forEach((id, i) => {
     const path = [field, String(i)];
-    const problem = printableTextProblem(id);
+    const problem = fitsCodePoints(id, maxLength) ? printableTextProblem(id, { identifier: true }) : `must be at most ${maxLength} characters`;
     if (problem) errors.push({ path, message: problem });
-    else if ([...id].length > maxLength) errors.push({ path, message: `must be at most ${maxLength} characters` });
     const first = seen.get(id);
     if (first === undefined) seen.set(id, i);
     else errors.push({ path, message: `repeats id ${first}` });
@@ -77,7 +71,7 @@ export class SmsLookupService {
   private readonly recorded = new LRUCache<string, number>({ max: CACHE_ENTRIES });
 
   constructor(
-    private readonly uspeedo: UspeedoClient,
+    private readonly reads: UpstreamReads,
     private readonly store: StateStore,
     private readonly rateLimiter: RateLimiter,
     private readonly settings: LookupSettings,
@@ -123,7 +117,7 @@ export class SmsLookupService {
     const scope = callerKey(caller);
     let known: Set<string>;
     try {
-      const retryAfter = await this.rateLimiter.chargeLookups(scope, sessionNos.length);
+      const retryAfter = await this.rateLimiter.chargeLookups('status', scope, sessionNos.length);
       if (retryAfter !== null) {
         return this.refused(
           'status',
@@ -152,13 +146,13 @@ export class SmsLookupService {
       else toAsk.push(sessionNo);
     }
     let requestUuid: string | null = null;
-    if (toAsk.length > 0) {
-      const answer = await this.ask('status', { method: 'GET', path: USPEEDO_PATHS.receipts, query: { id: toAsk } }, log);
-      if (!answer.ok) return answer.error;
+    for (const chunk of chunkIds(USPEEDO_PATHS.receipts, toAsk, MAX_IDS_PER_LOOKUP)) {
+      const answer = await this.reads.read({ method: 'GET', path: USPEEDO_PATHS.receipts, query: { id: chunk } }, log, 'status');
+      if (!answer.ok) return this.upstreamError('status', log, answer.failure);
       const read = readReceipts(answer.json);
       if (!read) return this.unreadable('status', log, answer.requestUuid);
       requestUuid = answer.requestUuid;
-      for (const sessionNo of toAsk) {
+      for (const sessionNo of chunk) {
         const found = read.get(sessionNo) ?? [];
         receipts.set(sessionNo, found);
         this.receiptCache?.set(sessionNo, found);
@@ -187,6 +181,25 @@ export class SmsLookupService {
   async templates(templateIds: string[], caller: Caller, log: FastifyBaseLogger): Promise<SmsTemplateList | SmsQueryError> {
     const fieldErrors = checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH);
     if (fieldErrors.length > 0) return this.refused('templates', log, invalid(fieldErrors));
+    try {
+      const retryAfter = await this.rateLimiter.chargeLookups('templates', callerKey(caller), templateIds.length);
+      if (retryAfter !== null) {
+        return this.refused(
+          'templates',
+          log,
+          queryError({
+            code: Code.RATE_LIMITED,
+            message: `This caller's limit of ${this.rateLimiter.limits.templatesPerMinute} template lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
+            retryable: true,
+            retryAfterSeconds: retryAfter,
+          }),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof StateStoreUnavailableError)) throw error;
+      log.error({ err: error }, 'smsTemplates refused: state store unavailable');
+      return this.refused('templates', log, storeUnavailable());
+    }
     const lookup = await this.lookupTemplates(templateIds, log);
     if (!lookup.ok) {
       return lookup.failure === 'unreadable'
@@ -205,7 +218,13 @@ export class SmsLookupService {
     return Object.assign(new SmsTemplateList(), { templates, missingTemplateIds, requestUuid: lookup.requestUuid });
   }
 
-  /** Templates by id, through the cache; for smsTemplates and the pre-send check. */
+  /**
+   * Templates by id, through the cache; for smsTemplates and the pre-send check. Asked in lookups
+   * whose request line stays short. A template is cached as missing only from a lookup that asked for
+   * it alone: uSpeedo answers "template not found" for a whole lookup when one id of it is unknown, so
+   * a lookup of several ids with that answer is asked again id by id (each id once more at most), and
+   * one caller's unknown id can never make another's template look missing.
+   */
   async lookupTemplates(ids: readonly string[], log: FastifyBaseLogger): Promise<TemplateLookup> {
     const templates = new Map<string, SmsTemplate | null>();
     const toAsk: string[] = [];
@@ -215,57 +234,27 @@ export class SmsLookupService {
       else toAsk.push(id);
     }
     let requestUuid: string | null = null;
-    for (let i = 0; i < toAsk.length; i += MAX_IDS_PER_LOOKUP) {
-      const chunk = toAsk.slice(i, i + MAX_IDS_PER_LOOKUP);
-      const answer = await this.fetch({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: chunk } }, log, 'templates');
-      // uSpeedo knows none of them.
+    const chunks = chunkIds(USPEEDO_PATHS.templates, toAsk, MAX_IDS_PER_LOOKUP);
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c];
+      const answer = await this.reads.read({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: chunk } }, log, 'templates');
       const notFound = !answer.ok && answer.failure.kind === 'retcode' && answer.failure.retCode === RetCode.TEMPLATE_NOT_FOUND;
+      if (notFound && chunk.length > 1) {
+        // Which of them uSpeedo does not know, it does not say: each is asked alone.
+        chunks.splice(c + 1, 0, ...chunk.map((id) => [id]));
+        continue;
+      }
       if (!answer.ok && !notFound) return { ok: false, failure: answer.failure };
       const read = answer.ok ? readTemplates(answer.json) : new Map<string, SmsTemplate>();
       if (!read) return { ok: false, failure: 'unreadable' };
-      requestUuid = answer.ok ? answer.requestUuid : answer.failure.requestUuid;
+      requestUuid = requestUuidOf(answer);
       for (const id of chunk) {
         const template = read.get(id) ?? null;
         templates.set(id, template);
-        this.templateCache?.set(id, { template });
+        if (template !== null || chunk.length === 1) this.templateCache?.set(id, { template });
       }
     }
     return { ok: true, templates, requestUuid };
-  }
-
-  // One lookup with its retries, as a query's answer.
-  private async ask(
-    operation: 'status' | 'templates',
-    call: UspeedoCall,
-    log: FastifyBaseLogger,
-  ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; error: SmsQueryError }> {
-    const answer = await this.fetch(call, log, operation);
-    return answer.ok ? answer : { ok: false, error: this.upstreamError(operation, log, answer.failure) };
-  }
-
-  /**
-   * Reads are safe to repeat: a connection failure, a timeout, a 429 (after its Retry-After) or a 5xx
-   * is tried again, at most twice, with backoff, all within the upstream timeout.
-   */
-  private async fetch(
-    call: UspeedoCall,
-    log: FastifyBaseLogger,
-    operation: 'status' | 'templates',
-  ): Promise<{ ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; failure: UpstreamFailure }> {
-    const deadline = performance.now() + this.settings.timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      const exchange = await this.uspeedo.exchange({ ...call, timeoutMs: deadline - started });
-      const answer = readUpstream(exchange, (text) => this.uspeedo.redact(text));
-      const result = answer.ok ? 'OK' : answer.code;
-      this.metrics.lookupSeconds.observe({ operation, result }, (performance.now() - started) / 1000);
-      if (answer.ok) return { ok: true, json: answer.json, requestUuid: answer.requestUuid };
-      const wait = answer.retryAfterSeconds !== null ? answer.retryAfterSeconds * 1000 : BACKOFF_MS * 2 ** (attempt - 1);
-      const left = deadline - performance.now();
-      if (attempt >= ATTEMPTS || !isTransient(answer) || wait >= left - 50) return { ok: false, failure: answer };
-      log.warn({ sms: { operation, attempt, result, retryInMs: wait } }, 'uSpeedo lookup failed, retrying');
-      await sleep(wait);
-    }
   }
 
   private upstreamError(operation: 'status' | 'templates', log: FastifyBaseLogger, failure: UpstreamFailure): SmsQueryError {
@@ -302,6 +291,8 @@ export class SmsLookupService {
     return error;
   }
 }
+
+const requestUuidOf = (answer: ReadAnswer) => (answer.ok ? answer.requestUuid : answer.failure.requestUuid);
 
 const invalid = (fieldErrors: FieldError[]) =>
   queryError({

@@ -58,6 +58,20 @@ export class SmsMetrics {
     registers: [this.registry],
   });
 
+  /** Reads not made: the breaker was open, the retry budget was spent, or the wait in line ran out. */
+  readonly readsRefused = new Counter({
+    name: 'sms_upstream_reads_refused_total',
+    help: 'uSpeedo reads (or retries) not made, by reason: breaker (open after repeated failures), retry_budget, queue (waited too long).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly breakerOpenings = new Counter({
+    name: 'sms_upstream_breaker_openings_total',
+    help: "Times the breaker on uSpeedo reads opened after repeated failures (it then refuses reads for a while).",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -6,14 +6,16 @@ import { StateStoreUnavailableError } from '../guard/state-store';
 import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
-import { comparePaths, prepareBatch, type PreparedBatch } from './prepare-batch';
+import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batch';
+import { fitsCodePoints, printableTextProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, SendBatchSmsSuccess, type FieldError, type SendBatchSmsError } from './send-batch-sms.result';
 import type { SmsLookupService } from './sms-lookup.service';
 import { SmsTemplateStatus } from './sms-templates.result';
 import { deserializeResult, serializeResult } from './stored-result';
-import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
+import { TEMPLATE_ID_MAX_LENGTH, type GuardLimitValues, type SmsLimitValues } from './sms-limits';
+import { isTransient } from './upstream-answer';
 import { mapUspeedoExchange } from './uspeedo-exchange.mapper';
 
 type Result = SendBatchSmsSuccess | SendBatchSmsError;
@@ -210,10 +212,11 @@ export class SmsService {
    */
   private async check(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<Checked> {
     const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
+    if (!prepared.ok && prepared.oversized) return prepared;
     // Every rule at once: the template's with the batch's own.
     const templateErrors = this.templateCheck ? await this.checkTemplates(input, log) : [];
     if (templateErrors.length > 0) {
-      const fieldErrors = [...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors].sort(comparePaths);
+      const fieldErrors = capFieldErrors([...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors]);
       return { ok: false, code: Code.INVALID_INPUT, fieldErrors };
     }
     if (!prepared.ok) return prepared;
@@ -223,18 +226,27 @@ export class SmsService {
 
   /**
    * The pre-send template check: each task's template must be one uSpeedo knows and has approved, and
-   * each target must send as many params as it has variables. A failed lookup skips the check (logged
-   * and counted): a metadata outage must not stop OTPs.
+   * each target must send as many params as it has variables. Only well-formed ids are looked up. A
+   * lookup that failed on the way (the network, a timeout, a 429, a 5xx) skips the check, logged and
+   * counted: a metadata outage must not stop OTPs. Any other failure is an answer the batch itself may
+   * have provoked (a 4xx, a RetCode, an unreadable body), so the batch is refused at its templates.
    */
   private async checkTemplates(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<FieldError[]> {
-    const ids = input.taskContent.map((task) => task.templateId).filter((id) => id.trim() !== '');
+    const ids = input.taskContent
+      .map((task) => task.templateId)
+      .filter((id) => fitsCodePoints(id, TEMPLATE_ID_MAX_LENGTH) && printableTextProblem(id, { identifier: true }) === undefined);
     if (ids.length === 0) return [];
     const lookup = await this.lookups.lookupTemplates(ids, log);
     if (!lookup.ok) {
       const reason = lookup.failure === 'unreadable' ? 'INVALID_UPSTREAM_RESPONSE' : lookup.failure.code;
-      log.warn({ sms: { templateCheck: 'skipped', reason } }, 'template lookup failed: sending without the template check');
-      this.metrics.templateCheckSkipped.inc();
-      return [];
+      if (lookup.failure !== 'unreadable' && isTransient(lookup.failure)) {
+        log.warn({ sms: { templateCheck: 'skipped', reason } }, 'template lookup failed: sending without the template check');
+        this.metrics.templateCheckSkipped.inc();
+        return [];
+      }
+      log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');
+      const message = `could not be checked: uSpeedo refused the template lookup (${reason}); nothing was sent`;
+      return input.taskContent.flatMap((task, t) => (ids.includes(task.templateId) ? [{ path: ['taskContent', String(t), 'templateId'], message }] : []));
     }
     const errors: FieldError[] = [];
     input.taskContent.forEach((task, t) => {

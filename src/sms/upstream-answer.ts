@@ -1,5 +1,6 @@
 import { MAX_RESPONSE_BYTES, type UspeedoExchange } from '../uspeedo/uspeedo.client';
 import { RetCode } from '../uspeedo/uspeedo.types';
+import { showableText } from './printable-text';
 
 /** The codes an upstream failure is reported with: the same for the send and the lookups. */
 type UpstreamErrorCode =
@@ -43,6 +44,18 @@ const RETCODE_ERRORS: Readonly<Record<number, UpstreamErrorCode>> = {
   [RetCode.SERVER_ERROR]: 'UPSTREAM_SERVER_ERROR',
   [RetCode.BAD_CREDENTIALS]: 'UPSTREAM_AUTH_FAILED',
 };
+
+/** Characters of uSpeedo's text (a Message, a failure reason) a caller is given, and a result stores, at most. */
+export const UPSTREAM_TEXT_MAX = 500;
+
+/**
+ * uSpeedo's text as a caller may see it: this server's credentials redacted (before and after the
+ * clean-up, which could join a split one), controls, separators, bidi and other format characters
+ * removed, at most UPSTREAM_TEXT_MAX characters.
+ */
+export function cleanUpstreamText(text: string, redact: (text: string) => string): string {
+  return redact(showableText(redact(text.length > UPSTREAM_TEXT_MAX * 8 ? text.slice(0, UPSTREAM_TEXT_MAX * 8) : text), UPSTREAM_TEXT_MAX));
+}
 
 /** Reads `Retry-After` (seconds or an HTTP date) as whole seconds from `now`. */
 export function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
@@ -112,7 +125,7 @@ export function readUpstream(exchange: UspeedoExchange, redact: (text: string) =
   const { status, body, requestUuid } = exchange;
   const json = parseJson(body);
   const retCode = typeof json?.RetCode === 'number' && Number.isInteger(json.RetCode) ? json.RetCode : null;
-  const upstreamMessage = typeof json?.Message === 'string' && json.Message !== '' ? redact(json.Message) : null;
+  const upstreamMessage = typeof json?.Message === 'string' && json.Message !== '' ? cleanUpstreamText(json.Message, redact) : null;
   const known = { retCode, httpStatus: status, requestUuid };
 
   if (status === 401 || status === 403 || retCode === RetCode.BAD_CREDENTIALS) {

@@ -2,7 +2,7 @@ import type { UspeedoExchange } from '../uspeedo/uspeedo.client';
 import type { UspeedoFailedTarget } from '../uspeedo/uspeedo.types';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, success, type FailedTargetPhone, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
-import { mayHaveReachedUspeedo, readUpstream } from './upstream-answer';
+import { cleanUpstreamText, mayHaveReachedUspeedo, readUpstream } from './upstream-answer';
 
 const MAY_HAVE_SENT = 'The SMS may have been sent: check before sending again.';
 
@@ -15,7 +15,7 @@ function readSessionNos(value: unknown): string[] | undefined {
   return isStringArray(value) ? value : undefined;
 }
 
-function readFailedTargets(value: unknown): FailedTargetPhone[] | undefined {
+function readFailedTargets(value: unknown, redact: (text: string) => string): FailedTargetPhone[] | undefined {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) return undefined;
   const failed: FailedTargetPhone[] = [];
@@ -23,7 +23,7 @@ function readFailedTargets(value: unknown): FailedTargetPhone[] | undefined {
     if (typeof item !== 'object' || item === null || typeof item.Phone !== 'string') return undefined;
     const params = item.TemplateParams ?? [];
     if (!isStringArray(params)) return undefined;
-    const reason = typeof item.FailureReason === 'string' ? item.FailureReason : '';
+    const reason = typeof item.FailureReason === 'string' ? cleanUpstreamText(item.FailureReason, redact) : '';
     failed.push({ phone: item.Phone, templateParams: params, failureReason: reason });
   }
   return failed;
@@ -56,7 +56,7 @@ export function mapUspeedoExchange(
     });
   }
   const sessionNos = readSessionNos(answer.json.SessionNo);
-  const failedTargetPhones = readFailedTargets(answer.json.FailedTargetPhones);
+  const failedTargetPhones = readFailedTargets(answer.json.FailedTargetPhones, redact);
   if (!sessionNos || !failedTargetPhones) {
     return failure({
       code: Code.INVALID_UPSTREAM_RESPONSE,

@@ -161,20 +161,62 @@ async function readCapped(
   }
 }
 
+/** Shortest start of a secret (in any of its forms) that is redacted on its own. */
+const SECRET_PREFIX = 8;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+// `text`, or any start of it at least SECRET_PREFIX long: a nest of optional characters.
+function prefixPattern(text: string): string {
+  if (text.length <= SECRET_PREFIX) return escapeRegExp(text);
+  const chars = Array.from(text);
+  let tail = '';
+  for (let i = chars.length - 1; i >= SECRET_PREFIX; i--) tail = `(?:${escapeRegExp(chars[i])}${tail})?`;
+  return escapeRegExp(chars.slice(0, SECRET_PREFIX).join('')) + tail;
+}
+
+/**
+ * One pattern for the credentials as an answer might echo them: the secret plain, URL-encoded (either
+ * case of hex) and base64 (standard and URL-safe), the Basic value, `id:secret`; for each secret form
+ * any start of it from SECRET_PREFIX characters on; the key id itself. Longest forms first.
+ */
+function secretsPattern(accessKeyId: string, accessKeySecret: string): RegExp {
+  const pair = `${accessKeyId}:${accessKeySecret}`;
+  const encoded = encodeURIComponent(accessKeySecret);
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  const base64url = (text: string) => Buffer.from(text).toString('base64url');
+  const secretForms = [
+    accessKeySecret,
+    encoded,
+    encoded.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+    base64(accessKeySecret),
+    base64url(accessKeySecret),
+    base64(pair),
+    base64url(pair),
+    `Basic ${base64(pair)}`,
+    pair,
+    encodeURIComponent(pair),
+  ];
+  const alternatives = [...new Set(secretForms)]
+    .filter((form) => form !== '')
+    .sort((a, b) => b.length - a.length)
+    .map(prefixPattern);
+  if (accessKeyId !== '') alternatives.push(escapeRegExp(accessKeyId));
+  return new RegExp(alternatives.join('|'), 'g');
+}
+
 /** uSpeedo's API over HTTP: one exchange per call, exactly one attempt each; a caller that may retry (a read) does so itself. */
 export class UspeedoClient {
   readonly #http: KyInstance;
   readonly #timeoutMs: number;
   readonly #agent: Agent | undefined;
-  /** Everything of ours an answer must not echo back to a caller: longest first, so none leaves a part of another. */
-  readonly #secrets: string[];
+  /** Everything of ours an answer must not echo back to a caller, in every form it might come back in. */
+  readonly #secrets: RegExp;
 
   constructor(options: UspeedoClientOptions) {
     const { accessKeyId, accessKeySecret } = options.credentials;
     const basic = Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64');
-    this.#secrets = [`Basic ${basic}`, basic, `${accessKeyId}:${accessKeySecret}`, accessKeySecret, accessKeyId]
-      .filter((secret) => secret !== '')
-      .sort((a, b) => b.length - a.length);
+    this.#secrets = secretsPattern(accessKeyId, accessKeySecret);
     this.#timeoutMs = options.timeoutMs;
     this.#agent = options.fetch ? undefined : new Agent({ keepAliveTimeout: 4_000 });
     this.#http = ky.create({
@@ -195,9 +237,7 @@ export class UspeedoClient {
 
   /** `text` (uSpeedo's Message, say) without this client's credentials or its Basic header. */
   redact(text: string): string {
-    let clean = text;
-    for (const secret of this.#secrets) clean = clean.replaceAll(secret, '[redacted]');
-    return clean;
+    return text.replace(this.#secrets, '[redacted]');
   }
 
   /** Closes the kept-alive connections to uSpeedo, once no send is in flight. */

@@ -301,8 +301,11 @@ describe('smsTemplates', () => {
       ],
     });
     expect(pool.upstream.onlyCall().path).toBe(`${TEMPLATES}?id=T1&id=T2`);
-    expect((await ask()).templates).toEqual(first.templates);
-    expect(pool.upstream.calls).toHaveLength(1);
+    // T1 comes from the cache; T2 is cached as missing only once a lookup asked for it alone.
+    expect(await ask()).toEqual(first);
+    expect(pool.upstream.calls.map((call) => call.path)).toEqual([`${TEMPLATES}?id=T1&id=T2`, `${TEMPLATES}?id=T2`]);
+    expect(await ask()).toEqual({ ...first, requestUuid: null });
+    expect(pool.upstream.calls).toHaveLength(2);
   });
 
   it('reads RetCode 215396 as every id missing, and an unknown status as UNKNOWN', async () => {
@@ -350,9 +353,9 @@ describe('SMS_TEMPLATE_CHECK', () => {
     expect(pool.upstream.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
   });
 
-  it('sends without the check when the lookup fails, and says so in the log and the metrics', async () => {
+  it('sends without the check when the lookup fails on the way (a 5xx), and says so in the log and the metrics', async () => {
     const server = await serve({ SMS_TEMPLATE_CHECK: 'true', USPEEDO_TIMEOUT_MS: '1000' });
-    pool.upstream.route('GET', TEMPLATES, { status: 401, body: {} });
+    pool.upstream.route('GET', TEMPLATES, { status: 503, body: {} });
     const result = (await server.gql(SEND_BATCH_SMS, batch([{ phone: '13800138000', templateParams: ['1'] }], 'otp'), bearer(API_KEY_OPS)))
       .body.data.sendBatchSms;
     expect(result.__typename).toBe('SendBatchSmsSuccess');

@@ -429,13 +429,20 @@ describe('configured limits', () => {
       });
       const { body } = await strict.gql(
         SEND_BATCH_SMS,
-        batch([{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001' }, { phone: '13800138002' }], 't', 'FIVE5'),
+        batch([{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001', templateParams: ['abcd'] }], 't', 'FIVE5'),
       );
       expect(body.data.sendBatchSms.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual([
-        'taskContent',
         'taskContent.0.senderId',
         'taskContent.0.target.0.templateParams',
-        'taskContent.0.target.0.templateParams.0',
+        'taskContent.0.target.1.templateParams.0',
+      ]);
+      // Over the target ceiling: that alone, before any target is looked at.
+      const oversized = await strict.gql(
+        SEND_BATCH_SMS,
+        batch([{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001' }, { phone: '13800138002' }], 't', 'FIVE5'),
+      );
+      expect(oversized.body.data.sendBatchSms.fieldErrors).toEqual([
+        { path: ['taskContent'], message: 'must contain at most 2 targets across all tasks (found 3)' },
       ]);
       expect(upstream.calls).toHaveLength(0);
     } finally {

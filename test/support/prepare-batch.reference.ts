@@ -20,19 +20,21 @@ import {
 import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
 import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
-import { comparePaths } from '../../src/sms/prepare-batch';
+import { capFieldErrors, type PreparedBatch } from '../../src/sms/prepare-batch';
 import { printableTextProblem } from '../../src/sms/printable-text';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
 import type { FieldError } from '../../src/sms/send-batch-sms.result';
 import type { SmsLimitValues } from '../../src/sms/sms-limits';
 
+// templateId and senderId are identifiers (private-use characters refused too).
 const IsPrintableText = (): PropertyDecorator =>
   ValidateBy({
     name: 'isPrintableText',
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && printableTextProblem(value) === undefined,
-      defaultMessage: (args) => (typeof args?.value === 'string' ? printableTextProblem(args.value) : undefined) ?? 'must be text',
+      validate: (value: unknown) => typeof value === 'string' && printableTextProblem(value, { identifier: true }) === undefined,
+      defaultMessage: (args) =>
+        (typeof args?.value === 'string' ? printableTextProblem(args.value, { identifier: true }) : undefined) ?? 'must be text',
     },
   });
 
@@ -83,10 +85,6 @@ function flatten(errors: ValidationError[], parent: string[], into: FieldError[]
   }
 }
 
-/** A batch checked against every rule: the upstream body to send, or every rule it broke. */
-export type PreparedBatch =
-  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
-  | { ok: false; code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[] };
 
 const codePoints = (text: string) => {
   let count = 0;
@@ -107,24 +105,34 @@ export function prepareBatchReference(
   const destinationErrors: FieldError[] = [];
   const recipients: Recipient[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
+  // The size ceilings first, and alone: an oversized batch is not looked at further.
+  const tasks = input.taskContent;
+  if (tasks.length > limits.maxTasksPerRequest) {
+    return {
+      ok: false,
+      code: SendBatchSmsErrorCode.INVALID_INPUT,
+      fieldErrors: [{ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks (found ${tasks.length})` }],
+      oversized: true,
+    };
+  }
+  const targetCount = tasks.reduce((sum, task) => sum + task.target.length, 0);
+  if (targetCount > limits.maxTargetsPerRequest) {
+    return {
+      ok: false,
+      code: SendBatchSmsErrorCode.INVALID_INPUT,
+      fieldErrors: [
+        { path: ['taskContent'], message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})` },
+      ],
+      oversized: true,
+    };
+  }
+
   // The decorators on the input classes; class-validator walks the tasks, not their targets.
   flatten(
     validateSync(referenceInstances(input), { forbidUnknownValues: true, validationError: { target: false, value: false } }),
     [],
     errors,
   );
-
-  const tasks = input.taskContent;
-  if (tasks.length > limits.maxTasksPerRequest) {
-    errors.push({ path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks` });
-  }
-  const targetCount = tasks.reduce((sum, task) => sum + task.target.length, 0);
-  if (targetCount > limits.maxTargetsPerRequest) {
-    errors.push({
-      path: ['taskContent'],
-      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
-    });
-  }
 
   const request: SendBatchUSMSMessageRequest = {
     TaskContent: tasks.map((task, t) => {
@@ -154,19 +162,17 @@ export function prepareBatchReference(
         if (params.length > limits.maxTemplateParamsPerTarget) {
           errors.push({
             path: [...targetPath, 'templateParams'],
-            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries`,
+            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries (found ${params.length})`,
+          });
+        } else {
+          params.forEach((param, p) => {
+            const problem =
+              codePoints(param) > limits.maxTemplateParamLength
+                ? `must be at most ${limits.maxTemplateParamLength} characters`
+                : printableTextProblem(param);
+            if (problem) errors.push({ path: [...targetPath, 'templateParams', String(p)], message: problem });
           });
         }
-        params.forEach((param, p) => {
-          if (codePoints(param) > limits.maxTemplateParamLength) {
-            errors.push({
-              path: [...targetPath, 'templateParams', String(p)],
-              message: `must be at most ${limits.maxTemplateParamLength} characters`,
-            });
-          }
-          const problem = printableTextProblem(param);
-          if (problem) errors.push({ path: [...targetPath, 'templateParams', String(p)], message: problem });
-        });
         const phone = reading.ok ? reading.phone.upstream : entry.phone;
         return params.length > 0 ? { Phone: phone, TemplateParams: params } : { Phone: phone };
       });
@@ -176,10 +182,10 @@ export function prepareBatchReference(
 
   // Every rule at once: a batch with bad input also hears about its disallowed destinations.
   if (errors.length > 0) {
-    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [...errors, ...destinationErrors].sort(comparePaths) };
+    return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: capFieldErrors([...errors, ...destinationErrors]) };
   }
   if (destinationErrors.length > 0) {
-    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: destinationErrors };
+    return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: capFieldErrors(destinationErrors) };
   }
   return { ok: true, request, recipients };
 }

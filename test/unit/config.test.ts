@@ -22,7 +22,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       corsOrigins: [],
       introspection: true,
-      uspeedo: { baseUrl: 'https://api.uspeedo.com', timeoutMs: 10000, credentials: null },
+      uspeedo: { baseUrl: 'https://api.uspeedo.com', timeoutMs: 10000, lookupsInFlight: 8, credentials: null },
       limits: {
         maxTargetsPerRequest: 1000,
         maxTasksPerRequest: 100,
@@ -38,6 +38,7 @@ describe('loadConfig', () => {
         phonePerDay: 20,
         globalPerDay: 100000,
         statusPerMinute: 120,
+        templatesPerMinute: 300,
         allowedCountryCodes: [],
       },
       idempotencyTtlSeconds: 86400,

@@ -64,7 +64,7 @@ describe('prepareBatch', () => {
     expect(prepared).toEqual({
       ok: false,
       code: 'INVALID_INPUT',
-      fieldErrors: [{ path: ['taskContent', '0', 'target', '0', 'templateParams'], message: 'must contain at most 0 entries' }],
+      fieldErrors: [{ path: ['taskContent', '0', 'target', '0', 'templateParams'], message: 'must contain at most 0 entries (found 1)' }],
     });
   });
 

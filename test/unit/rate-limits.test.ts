@@ -9,6 +9,7 @@ const limits = (over: Partial<RateLimitValues> = {}): RateLimitValues => ({
   phonePerDay: 3,
   globalPerDay: 1000,
   statusPerMinute: 0,
+  templatesPerMinute: 0,
   allowedCountryCodes: [],
   ...over,
 });
