@@ -409,7 +409,9 @@ export function loadConfig(env: Env): Config {
     auth: {
       apiKeys: e.API_KEYS,
       // A token's life is bounded by default where real money is at stake: a leaked one stops working.
-      jwt: key ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAge: e.JWT_MAX_AGE ?? (hardened ? HARDENED_JWT_MAX_AGE : undefined) } : null,
+      jwt: key
+        ? { key, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, maxAge: e.JWT_MAX_AGE ?? (hardened ? HARDENED_JWT_MAX_AGE : undefined) }
+        : null,
       open,
     },
     rateLimits: {

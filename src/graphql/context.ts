@@ -7,4 +7,6 @@ export interface GraphQLContext {
   caller: Caller;
   /** The request's id (x-request-id), as its log lines carry it. */
   requestId: string;
+  /** Set when a list in the variables was longer than any argument accepts and was cut before coercion. */
+  listsCut?: boolean;
 }

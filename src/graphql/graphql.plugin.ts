@@ -4,11 +4,13 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import fp from 'fastify-plugin';
 import { authHook } from '../auth/auth.hook';
+import { callerKey } from '../auth/caller';
+import { largeBodyBudget } from '../http/large-body-budget';
 import type { Authenticator } from '../auth/authenticator';
 import type { SmsLookupService } from '../sms/sms-lookup.service';
 import type { SmsService } from '../sms/sms.service';
 import type { GraphQLContext } from './context';
-import { logUnexpectedErrors, maskUnexpectedError } from './errors';
+import { formatErrorFor, logUnexpectedErrors } from './errors';
 import { jitGateway } from './jit-gateway';
 import { operationProtection } from './operation-limits';
 import { buildGraphQLSchema } from './schema';
@@ -46,7 +48,7 @@ export const graphqlPlugin = fp<GraphQLOptions>(
         ApolloServerPluginCacheControlDisabled(),
         introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       ],
-      formatError: maskErrors ? maskUnexpectedError : undefined,
+      formatError: formatErrorFor(maskErrors),
     });
     await apollo.start();
     // fastify.close() stops accepting and lets in-flight requests finish before onClose runs. (The
@@ -60,8 +62,9 @@ export const graphqlPlugin = fp<GraphQLOptions>(
     app.route({
       method: ['GET', 'POST'],
       url: '/graphql',
-      // onRequest: a caller without valid credentials is answered before its body is read or parsed.
-      onRequest: authHook(authenticator),
+      // onRequest: a caller without valid credentials is answered before its body is read or parsed,
+      // and so is one past its budget of large bodies (http/large-body-budget.ts).
+      onRequest: [authHook(authenticator), largeBodyBudget((request) => callerKey(request.caller))],
       handler: fastifyApolloHandler(apollo, {
         context: async (request) => ({ log: request.log, caller: request.caller, requestId: request.id }),
       }),

@@ -1,6 +1,7 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import { BREAK, execute, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { capVariableLists } from './list-ceiling';
 
 /**
  * Per operation name of a document: `seen` after its first run, then its compiled query (null when jit
@@ -65,7 +66,9 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
 
   const executor: GatewayExecutor = async (request) => {
     const { document, operationName, context: contextValue } = request;
-    const variables = request.request.variables ?? {};
+    const { variables, cut } = capVariableLists(request.request.variables ?? {});
+    // The resolvers answer a batch or a list that was cut as too large, without counting it again.
+    if (cut) (contextValue as { listsCut?: boolean }).listsCut = true;
     const query = compiledFor(document, operationName);
     if (query) {
       const result = (await query.query(undefined, contextValue, variables)) as ExecutionResult;

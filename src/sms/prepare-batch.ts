@@ -40,17 +40,17 @@ export function capFieldErrors(errors: FieldError[]): FieldError[] {
  * The batch's size against the ceilings, before anything else is looked at: a batch over them is
  * refused at a cost that does not grow with how far over it is.
  */
-function sizeProblem(input: SendBatchSmsInput, limits: SmsLimitValues): FieldError | undefined {
+function sizeProblem(input: SendBatchSmsInput, limits: SmsLimitValues, found: (count: number) => string): FieldError | undefined {
   const tasks = input.taskContent;
   if (tasks.length > limits.maxTasksPerRequest) {
-    return { path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks (found ${tasks.length})` };
+    return { path: ['taskContent'], message: `must contain at most ${limits.maxTasksPerRequest} tasks (found ${found(tasks.length)})` };
   }
   let targetCount = 0;
   for (const task of tasks) targetCount += task.target.length;
   if (targetCount > limits.maxTargetsPerRequest) {
     return {
       path: ['taskContent'],
-      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
+      message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${found(targetCount)})`,
     };
   }
   return undefined;
@@ -130,8 +130,15 @@ const targetPath = (t: number, i: number, ...rest: string[]) => ['taskContent', 
  * recipient in every send, so it allocates only what the upstream body and the guard keep.
  * The few batch- and task-level fields are checked first, by `checkOwnFields`.
  */
-export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, allowedCountryCodes: readonly string[] = []): PreparedBatch {
-  const oversized = sizeProblem(input, limits);
+export function prepareBatch(
+  input: SendBatchSmsInput,
+  limits: SmsLimitValues,
+  allowedCountryCodes: readonly string[] = [],
+  listsCut = false,
+): PreparedBatch {
+  // Lists cut before coercion (graphql/list-ceiling.ts) held more than is counted here.
+  const found = (count: number) => (listsCut ? `${count} or more` : String(count));
+  const oversized = sizeProblem(input, limits, found);
   if (oversized) return { ok: false, code: SendBatchSmsErrorCode.INVALID_INPUT, fieldErrors: [oversized], oversized: true };
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
@@ -181,7 +188,7 @@ export function prepareBatch(input: SendBatchSmsInput, limits: SmsLimitValues, a
           // Its entries are not looked at one by one: the list is wrong as a whole.
           errors.push({
             path: targetPath(t, i, 'templateParams'),
-            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries (found ${params.length})`,
+            message: `must contain at most ${limits.maxTemplateParamsPerTarget} entries (found ${found(params.length)})`,
           });
         } else {
           for (let p = 0; p < params.length; p++) {

@@ -19,7 +19,7 @@ export class SmsLookupResolver {
     @Arg('sessionNos', () => [String]) sessionNos: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsDeliveryStatus | SmsQueryError> {
-    return this.lookups.deliveryStatus(sessionNos, context.caller, context.log);
+    return this.lookups.deliveryStatus(sessionNos, context.caller, context.log, context.listsCut);
   }
 
   @Query(() => SmsTemplatesResult, {
@@ -29,6 +29,6 @@ export class SmsLookupResolver {
     @Arg('templateIds', () => [String]) templateIds: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsTemplateList | SmsQueryError> {
-    return this.lookups.templates(templateIds, context.caller, context.log);
+    return this.lookups.templates(templateIds, context.caller, context.log, context.listsCut);
   }
 }

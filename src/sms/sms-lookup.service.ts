@@ -43,14 +43,21 @@ const recordedKey = (scope: string, sessionNo: string) => `${scope}\n${sessionNo
  * Checks a list of ids: 1 to 100, each printable and not too long, none repeated. A list over the
  * ceiling is refused before any id is looked at, at a cost that does not grow with it.
  */
-function checkIds(field: string, ids: readonly string[], maxLength: number): FieldError[] {
+function checkIds(field: string, ids: readonly string[], maxLength: number, listsCut: boolean): FieldError[] {
   if (ids.length === 0) return [{ path: [field], message: 'must contain at least one id' }];
-  if (ids.length > MAX_IDS_PER_LOOKUP) return [{ path: [field], message: `must contain at most ${MAX_IDS_PER_LOOKUP} ids (found ${ids.length})` }];
+  if (ids.length > MAX_IDS_PER_LOOKUP) {
+    // A list cut before coercion (graphql/list-ceiling.ts) held more than is counted here.
+    return [
+      { path: [field], message: `must contain at most ${MAX_IDS_PER_LOOKUP} ids (found ${ids.length}${listsCut ? ' or more' : ''})` },
+    ];
+  }
   const errors: FieldError[] = [];
   const seen = new Map<string, number>();
   ids.forEach((id, i) => {
     const path = [field, String(i)];
-    const problem = fitsCodePoints(id, maxLength) ? printableTextProblem(id, { identifier: true }) : `must be at most ${maxLength} characters`;
+    const problem = fitsCodePoints(id, maxLength)
+      ? printableTextProblem(id, { identifier: true })
+      : `must be at most ${maxLength} characters`;
     if (problem) errors.push({ path, message: problem });
     const first = seen.get(id);
     if (first === undefined) seen.set(id, i);
@@ -111,8 +118,13 @@ export class SmsLookupService {
   }
 
   /** One answer per session asked, in order: the caller's own sessions with their receipts, any other as unknown. */
-  async deliveryStatus(sessionNos: string[], caller: Caller, log: FastifyBaseLogger): Promise<SmsDeliveryStatus | SmsQueryError> {
-    const fieldErrors = checkIds('sessionNos', sessionNos, SESSION_NO_MAX_LENGTH);
+  async deliveryStatus(
+    sessionNos: string[],
+    caller: Caller,
+    log: FastifyBaseLogger,
+    listsCut = false,
+  ): Promise<SmsDeliveryStatus | SmsQueryError> {
+    const fieldErrors = checkIds('sessionNos', sessionNos, SESSION_NO_MAX_LENGTH, listsCut);
     if (fieldErrors.length > 0) return this.refused('status', log, invalid(fieldErrors));
     const scope = callerKey(caller);
     let known: Set<string>;
@@ -178,8 +190,13 @@ export class SmsLookupService {
   }
 
   /** The templates asked for, and the ids uSpeedo does not know. */
-  async templates(templateIds: string[], caller: Caller, log: FastifyBaseLogger): Promise<SmsTemplateList | SmsQueryError> {
-    const fieldErrors = checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH);
+  async templates(
+    templateIds: string[],
+    caller: Caller,
+    log: FastifyBaseLogger,
+    listsCut = false,
+  ): Promise<SmsTemplateList | SmsQueryError> {
+    const fieldErrors = checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH, listsCut);
     if (fieldErrors.length > 0) return this.refused('templates', log, invalid(fieldErrors));
     try {
       const retryAfter = await this.rateLimiter.chargeLookups('templates', callerKey(caller), templateIds.length);

@@ -68,7 +68,7 @@ export class SmsMetrics {
 
   readonly breakerOpenings = new Counter({
     name: 'sms_upstream_breaker_openings_total',
-    help: "Times the breaker on uSpeedo reads opened after repeated failures (it then refuses reads for a while).",
+    help: 'Times the breaker on uSpeedo reads opened after repeated failures (it then refuses reads for a while).',
     registers: [this.registry],
   });
 

@@ -30,6 +30,6 @@ export class SmsResolver {
         extensions: { code: 'FORBIDDEN', http: { status: 403 } },
       });
     }
-    return this.sms.sendBatch(input, context.caller, context.log, context.requestId);
+    return this.sms.sendBatch(input, context.caller, context.log, context.requestId, context.listsCut);
   }
 }

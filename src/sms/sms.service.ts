@@ -108,11 +108,11 @@ export class SmsService {
   }
 
   /** Sends one batch. Never throws for anything a caller can act on: those come back as `SendBatchSmsError`. */
-  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, requestId: string): Promise<Result> {
+  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, requestId: string, listsCut = false): Promise<Result> {
     const tasks = input.taskContent.length;
     const who = { caller: caller.id, callerKind: caller.kind, tasks };
     const scope = callerKey(caller);
-    const checked = await this.check(input, log);
+    const checked = await this.check(input, log, listsCut);
     if (!checked.ok) {
       const count = checked.fieldErrors.length;
       log.info({ sms: { ...who, result: checked.code, fieldErrors: count } }, 'sendBatchSms refused');
@@ -210,8 +210,8 @@ export class SmsService {
    * V8 keeps every local of a suspended async function, and sendBatch waits on the store and on
    * uSpeedo, so they would have stayed alive until the answer.
    */
-  private async check(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<Checked> {
-    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes);
+  private async check(input: SendBatchSmsInput, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
+    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes, listsCut);
     if (!prepared.ok && prepared.oversized) return prepared;
     // Every rule at once: the template's with the batch's own.
     const templateErrors = this.templateCheck ? await this.checkTemplates(input, log) : [];
@@ -246,7 +246,9 @@ export class SmsService {
       }
       log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');
       const message = `could not be checked: uSpeedo refused the template lookup (${reason}); nothing was sent`;
-      return input.taskContent.flatMap((task, t) => (ids.includes(task.templateId) ? [{ path: ['taskContent', String(t), 'templateId'], message }] : []));
+      return input.taskContent.flatMap((task, t) =>
+        ids.includes(task.templateId) ? [{ path: ['taskContent', String(t), 'templateId'], message }] : [],
+      );
     }
     const errors: FieldError[] = [];
     input.taskContent.forEach((task, t) => {

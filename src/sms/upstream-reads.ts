@@ -128,7 +128,12 @@ export class UpstreamReads {
       if (attempt >= ATTEMPTS || !isTransient(answer) || localRefusals.has(answer) || wait >= left - 50) {
         return { ok: false, failure: answer };
       }
-      if (!(await this.retryBudget.consume('reads').then(() => true, () => false))) {
+      if (
+        !(await this.retryBudget.consume('reads').then(
+          () => true,
+          () => false,
+        ))
+      ) {
         this.metrics.readsRefused.inc({ reason: 'retry_budget' });
         log.warn({ sms: { operation, attempt, result: answer.code } }, 'uSpeedo lookup failed; the retry budget is spent, not retrying');
         return { ok: false, failure: answer };

@@ -429,7 +429,14 @@ describe('configured limits', () => {
       });
       const { body } = await strict.gql(
         SEND_BATCH_SMS,
-        batch([{ phone: '13800138000', templateParams: ['abcd', 'e'] }, { phone: '13800138001', templateParams: ['abcd'] }], 't', 'FIVE5'),
+        batch(
+          [
+            { phone: '13800138000', templateParams: ['abcd', 'e'] },
+            { phone: '13800138001', templateParams: ['abcd'] },
+          ],
+          't',
+          'FIVE5',
+        ),
       );
       expect(body.data.sendBatchSms.fieldErrors.map((e: { path: string[] }) => e.path.join('.'))).toEqual([
         'taskContent.0.senderId',

@@ -85,7 +85,6 @@ function flatten(errors: ValidationError[], parent: string[], into: FieldError[]
   }
 }
 
-
 const codePoints = (text: string) => {
   let count = 0;
   for (const _ of text) count++;
@@ -121,7 +120,10 @@ export function prepareBatchReference(
       ok: false,
       code: SendBatchSmsErrorCode.INVALID_INPUT,
       fieldErrors: [
-        { path: ['taskContent'], message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})` },
+        {
+          path: ['taskContent'],
+          message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${targetCount})`,
+        },
       ],
       oversized: true,
     };

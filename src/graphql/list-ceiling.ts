@@ -1,0 +1,45 @@
+/** The longest list any argument of this schema accepts (a batch's targets). */
+export const MAX_LIST_LENGTH = 1000;
+/**
+ * List entries all of a request's variables may hold: a largest legitimate batch is 100 tasks and
+ * 1000 targets of 20 parameters each, about 21 100.
+ */
+export const MAX_LIST_ENTRIES = 25_000;
+
+/**
+ * The variables with every list cut to at most MAX_LIST_LENGTH + 1 entries, and none past
+ * MAX_LIST_ENTRIES in all, before GraphQL coerces them; `cut` says whether anything was cut.
+ *
+ * Coercing a 70 000-target batch (one 980 KB request) cost more than parsing it, only for the batch
+ * to be refused for its size: what is cut is more than any argument accepts, so the answer (too
+ * large) is the same, and its cost no longer grows with the excess. Only the objects on the way to a
+ * cut list are copied; variables with nothing to cut come back as they were.
+ */
+export function capVariableLists(variables: Record<string, unknown>): { variables: Record<string, unknown>; cut: boolean } {
+  const state = { entries: 0, cut: false };
+  const capped = cap(variables, state) as Record<string, unknown>;
+  return { variables: capped, cut: state.cut };
+}
+
+function cap(value: unknown, state: { entries: number; cut: boolean }): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const room = Math.max(0, Math.min(MAX_LIST_LENGTH + 1, MAX_LIST_ENTRIES + 1 - state.entries));
+    const kept = value.length > room ? value.slice(0, room) : value;
+    if (kept !== value) state.cut = true;
+    state.entries += kept.length;
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < kept.length; i++) {
+      const item = cap(kept[i], state);
+      if (item !== kept[i]) (copy ??= kept.slice())[i] = item;
+    }
+    return copy ?? kept;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    const item = cap(field, state);
+    if (item !== field) (copy ??= { ...(value as Record<string, unknown>) })[key] = item;
+  }
+  return copy ?? value;
+}
