@@ -305,7 +305,7 @@ const envSchema = z.object({
 } satisfies Record<VariableName, z.ZodType>);
 
 /** JWT_MAX_AGE when unset on a hardened server. */
-export const HARDENED_JWT_MAX_AGE = '1d';
+const HARDENED_JWT_MAX_AGE = '1d';
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== '';
 

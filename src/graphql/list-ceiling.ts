@@ -1,19 +1,19 @@
 /** The longest list any argument of this schema accepts (a batch's targets). */
-export const MAX_LIST_LENGTH = 1000;
+const MAX_LIST_LENGTH = 1000;
 /**
  * List entries all of a request's variables may hold: a largest legitimate batch is 100 tasks and
  * 1000 targets of 20 parameters each, about 21 100.
  */
-export const MAX_LIST_ENTRIES = 25_000;
+const MAX_LIST_ENTRIES = 25_000;
 
 /**
  * The variables with every list cut to at most MAX_LIST_LENGTH + 1 entries, and none past
  * MAX_LIST_ENTRIES in all, before GraphQL coerces them; `cut` says whether anything was cut.
  *
- * Coercing a 70 000-target batch (one 980 KB request) cost more than parsing it, only for the batch
- * to be refused for its size: what is cut is more than any argument accepts, so the answer (too
- * large) is the same, and its cost no longer grows with the excess. Only the objects on the way to a
- * cut list are copied; variables with nothing to cut come back as they were.
+ * Coercion costs per entry, and an oversized batch is refused for its size anyway: what is cut is more
+ * than any argument accepts, so the answer (too large) is the same, and its cost no longer grows with
+ * the excess. Only the objects on the way to a cut list are copied; variables with nothing to cut come
+ * back as they were.
  */
 export function capVariableLists(variables: Record<string, unknown>): { variables: Record<string, unknown>; cut: boolean } {
   const state = { entries: 0, cut: false };

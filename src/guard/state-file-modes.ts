@@ -7,7 +7,7 @@ const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 
 /** Raised when a state path is looser than its owner's only and cannot be made so. */
-export class StateModeError extends Error {
+class StateModeError extends Error {
   override readonly name = 'StateModeError';
 }
 
@@ -28,7 +28,7 @@ function tighten(path: string, mode: number, notes: string[]): void {
 }
 
 /** The database file and the two SQLite keeps beside it in WAL mode. */
-export const databaseFiles = (path: string): string[] => [path, `${path}-wal`, `${path}-shm`];
+const databaseFiles = (path: string): string[] => [path, `${path}-wal`, `${path}-shm`];
 
 /**
  * Makes the state folder 0700 (creating it) and the database, WAL and shared-memory files 0600 where

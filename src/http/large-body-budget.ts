@@ -4,17 +4,17 @@ import { sendGraphQLError } from './graphql-error-body';
 import { BODY_LIMIT_BYTES } from './server-options';
 
 /** A body larger than this counts against its caller's budget. A 1000-target batch of short params is about 60 KB. */
-export const LARGE_BODY_BYTES = 128 * 1024;
+const LARGE_BODY_BYTES = 128 * 1024;
 /** Bytes of large bodies one caller may send in a minute: 32 bodies of the largest size accepted. */
-export const LARGE_BODY_BYTES_PER_MINUTE = 32 * BODY_LIMIT_BYTES;
+const LARGE_BODY_BYTES_PER_MINUTE = 32 * BODY_LIMIT_BYTES;
 
 /**
  * Each caller's large bodies draw on a budget of bytes a minute, checked before the body is read.
- * Parsing a 1 MB body is tens of milliseconds of the one event loop every caller shares: four loops of
- * 980 KB bodies from one key took another caller's median from 3 ms to 50-70 ms, even with each
- * batch refused before its targets were looked at. No caller needs more: at the default limit of 1000
- * recipients a minute, a few large batches a minute is all one can send. Past the budget the request
- * is answered 429 RATE_LIMITED with Retry-After, its body unread. The budget is this process's own.
+ * Parsing a body near the 1 MB limit holds the one event loop every caller shares, even when the batch
+ * is then refused for its size at once, so one key sending them in a loop slowed everyone (the cost is
+ * in bench/README.md, "One caller against another"). No caller needs more: at the default limit of
+ * 1000 recipients a minute, a few large batches a minute is all one can send. Past the budget the
+ * request is answered 429 RATE_LIMITED with Retry-After, its body unread. The budget is this process's.
  */
 export function largeBodyBudget(callerOf: (request: FastifyRequest) => string) {
   const budget = new RateLimiterMemory({ points: LARGE_BODY_BYTES_PER_MINUTE, duration: 60 });

@@ -104,7 +104,7 @@ const FIELD_ORDER: Readonly<Record<string, number>> = {
  * `templateParams`), list positions as numbers, so target 10 comes after target 9, and a field's own
  * error before its children's.
  */
-export function comparePaths(a: FieldError, b: FieldError): number {
+function comparePaths(a: FieldError, b: FieldError): number {
   for (let i = 0; i < Math.min(a.path.length, b.path.length); i++) {
     const x = a.path[i];
     const y = b.path[i];

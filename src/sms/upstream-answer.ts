@@ -46,7 +46,7 @@ const RETCODE_ERRORS: Readonly<Record<number, UpstreamErrorCode>> = {
 };
 
 /** Characters of uSpeedo's text (a Message, a failure reason) a caller is given, and a result stores, at most. */
-export const UPSTREAM_TEXT_MAX = 500;
+const UPSTREAM_TEXT_MAX = 500;
 
 /**
  * uSpeedo's text as a caller may see it: this server's credentials redacted (before and after the

@@ -11,11 +11,11 @@ const ATTEMPTS = 3;
 /** The first retry's wait; each further one doubles it. */
 const BACKOFF_MS = 200;
 /** Retries this process may make in a minute, across every caller and lookup: the retry budget. */
-export const RETRY_BUDGET_PER_MINUTE = 30;
+const RETRY_BUDGET_PER_MINUTE = 30;
 /** The breaker opens when at least this many reads in its window failed transiently, half of them or more. */
 export const BREAKER_VOLUME = 6;
 /** How long an open breaker refuses reads before it lets one through to try. */
-export const BREAKER_OPEN_MS = 30_000;
+const BREAKER_OPEN_MS = 30_000;
 /** Longest request line a lookup may make (path and query); proxies and servers commonly refuse more. */
 export const MAX_LOOKUP_URL_BYTES = 2048;
 

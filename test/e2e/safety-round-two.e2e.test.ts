@@ -443,7 +443,7 @@ describe("8. uSpeedo's Message bounded and cleaned", () => {
     expect([...message].length).toBeLessThanOrEqual(600);
     expect(message.startsWith('refused: [redacted] | [redacted] | [redacted] | [redacted] evil ')).toBe(true);
     for (const form of forms) expect(JSON.stringify(body)).not.toContain(form);
-    expect(message).not.toMatch(/[\u202e\u2066\u0007]/);
+    for (const unshowable of ['\u202e', '\u2066', '\u0007']) expect(message).not.toContain(unshowable);
     await server.close();
     const stored = readdirSync(folder).reduce((sum, file) => sum + statSync(join(folder, file)).size, 0);
     expect(stored).toBeLessThan(200_000);

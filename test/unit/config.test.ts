@@ -256,6 +256,25 @@ describe('loadConfig', () => {
     ).toBe(true);
   });
 
+  it('never skips an API_KEYS entry: an empty one is an error naming it, and so is a list that yields no key', () => {
+    const live = { USPEEDO_ACCESS_KEY_ID: 'id', USPEEDO_ACCESS_KEY_SECRET: 'secret' };
+    for (const keys of [',', ' , ', ',,,']) {
+      const problems = problemsOf({ ...live, API_KEYS: keys });
+      expect(problems).toContain('API_KEYS: entry 1 is empty (a stray comma?)');
+      expect(problems).toContain('API_KEYS: is set but yields no key: give callerId:sha256hex entries, or unset it');
+    }
+    expect(problemsOf({ API_KEYS: `ops:${'a'.repeat(64)},` })).toEqual(['API_KEYS: entry 2 is empty (a stray comma?)']);
+  });
+
+  it('bounds JWT age by default on a hardened server only', () => {
+    const jwt = { JWT_SECRET: 's'.repeat(32) };
+    const live = { USPEEDO_ACCESS_KEY_ID: 'id', USPEEDO_ACCESS_KEY_SECRET: 'secret' };
+    expect(loadConfig({ ...jwt, ...live }).auth.jwt?.maxAge).toBe('1d');
+    expect(loadConfig({ ...jwt, NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' }).auth.jwt?.maxAge).toBe('1d');
+    expect(loadConfig({ ...jwt, ...live, JWT_MAX_AGE: '7d' }).auth.jwt?.maxAge).toBe('7d');
+    expect(loadConfig(jwt).auth.jwt?.maxAge).toBeUndefined();
+  });
+
   it('refuses credentials inside USPEEDO_BASE_URL', () => {
     expect(problemsOf({ USPEEDO_BASE_URL: 'https://user:pw@api.uspeedo.com' })).toEqual([
       'USPEEDO_BASE_URL: must be an http(s) URL without credentials, like https://api.uspeedo.com',
