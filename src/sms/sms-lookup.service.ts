@@ -14,7 +14,7 @@ import { queryError, type SmsQueryError } from './sms-query-error.result';
 import { SmsTemplateList, type SmsTemplate } from './sms-templates.result';
 import { TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
 import { isTransient, type UpstreamFailure } from './upstream-answer';
-import { chunkIds, type ReadAnswer, type UpstreamReads } from './upstream-reads';
+import { chunkIds, type ReadAnswer, type ReadOperation, type UpstreamReads } from './upstream-reads';
 import { readReceipts, readTemplates } from './uspeedo-lookup.mapper';
 
 /** Longest session number accepted. */
@@ -127,26 +127,13 @@ export class SmsLookupService {
     const fieldErrors = checkIds('sessionNos', sessionNos, SESSION_NO_MAX_LENGTH, listsCut);
     if (fieldErrors.length > 0) return this.refused('status', log, invalid(fieldErrors));
     const scope = callerKey(caller);
+    const over = await this.charge('status', scope, sessionNos.length, log);
+    if (over) return over;
     let known: Set<string>;
     try {
-      const retryAfter = await this.rateLimiter.chargeLookups('status', scope, sessionNos.length);
-      if (retryAfter !== null) {
-        return this.refused(
-          'status',
-          log,
-          queryError({
-            code: Code.RATE_LIMITED,
-            message: `This caller's limit of ${this.rateLimiter.limits.statusPerMinute} session lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
-            retryable: true,
-            retryAfterSeconds: retryAfter,
-          }),
-        );
-      }
       known = await this.knownSessions(scope, sessionNos);
     } catch (error) {
-      if (!(error instanceof StateStoreUnavailableError)) throw error;
-      log.error({ err: error }, 'smsDeliveryStatus refused: state store unavailable');
-      return this.refused('status', log, storeUnavailable());
+      return this.storeFailed('status', log, error);
     }
 
     const receipts = new Map<string, SmsReceipt[]>();
@@ -198,25 +185,8 @@ export class SmsLookupService {
   ): Promise<SmsTemplateList | SmsQueryError> {
     const fieldErrors = checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH, listsCut);
     if (fieldErrors.length > 0) return this.refused('templates', log, invalid(fieldErrors));
-    try {
-      const retryAfter = await this.rateLimiter.chargeLookups('templates', callerKey(caller), templateIds.length);
-      if (retryAfter !== null) {
-        return this.refused(
-          'templates',
-          log,
-          queryError({
-            code: Code.RATE_LIMITED,
-            message: `This caller's limit of ${this.rateLimiter.limits.templatesPerMinute} template lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
-            retryable: true,
-            retryAfterSeconds: retryAfter,
-          }),
-        );
-      }
-    } catch (error) {
-      if (!(error instanceof StateStoreUnavailableError)) throw error;
-      log.error({ err: error }, 'smsTemplates refused: state store unavailable');
-      return this.refused('templates', log, storeUnavailable());
-    }
+    const over = await this.charge('templates', callerKey(caller), templateIds.length, log);
+    if (over) return over;
     const lookup = await this.lookupTemplates(templateIds, log);
     if (!lookup.ok) {
       return lookup.failure === 'unreadable'
@@ -272,6 +242,35 @@ export class SmsLookupService {
       }
     }
     return { ok: true, templates, requestUuid };
+  }
+
+  /** Charges a caller's lookups against its per-minute limit: the refusal when over it (or the store is down), else null. */
+  private async charge(operation: ReadOperation, scope: string, count: number, log: FastifyBaseLogger): Promise<SmsQueryError | null> {
+    let retryAfter: number | null;
+    try {
+      retryAfter = await this.rateLimiter.chargeLookups(operation, scope, count);
+    } catch (error) {
+      return this.storeFailed(operation, log, error);
+    }
+    if (retryAfter === null) return null;
+    const { statusPerMinute, templatesPerMinute } = this.rateLimiter.limits;
+    const limit = operation === 'status' ? `${statusPerMinute} session` : `${templatesPerMinute} template`;
+    return this.refused(
+      operation,
+      log,
+      queryError({
+        code: Code.RATE_LIMITED,
+        message: `This caller's limit of ${limit} lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
+        retryable: true,
+        retryAfterSeconds: retryAfter,
+      }),
+    );
+  }
+
+  private storeFailed(operation: ReadOperation, log: FastifyBaseLogger, error: unknown): SmsQueryError {
+    if (!(error instanceof StateStoreUnavailableError)) throw error;
+    log.error({ err: error }, `${operation === 'status' ? 'smsDeliveryStatus' : 'smsTemplates'} refused: state store unavailable`);
+    return this.refused(operation, log, storeUnavailable());
   }
 
   private upstreamError(operation: 'status' | 'templates', log: FastifyBaseLogger, failure: UpstreamFailure): SmsQueryError {

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { uspeedoTemplate } from '../support/fake-uspeedo';
 import { EXPECTED_AUTHORIZATION, batch, SEND_BATCH_SMS, serverPool, startServer, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
@@ -271,18 +272,9 @@ describe('who may look up', () => {
 });
 
 describe('smsTemplates', () => {
-  const template = (TemplateId: string, Template: string, Status = 2) => ({
-    TemplateId,
-    Purpose: 1,
-    TemplateName: 'n',
-    Template,
-    Status,
-    CreateTime: 1,
-  });
-
   it('answers the templates found and the ids uSpeedo does not know, with their variable count, from the cache next time', async () => {
     const server = await serve();
-    pool.upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: [template('T1', 'Code {1}, valid {3} min ({2})')] } });
+    pool.upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: [uspeedoTemplate('T1', 'Code {1}, valid {3} min ({2})')] } });
     const ask = async () => (await server.gql(TEMPLATE_QUERY, { templateIds: ['T1', 'T2'] }, bearer(API_KEY_OPS))).body.data.smsTemplates;
     const first = await ask();
     expect(first).toEqual({
@@ -313,7 +305,7 @@ describe('smsTemplates', () => {
     pool.upstream.route('GET', TEMPLATES, { body: { RetCode: 215396, Message: 'template not found' } });
     const missing = (await server.gql(TEMPLATE_QUERY, { templateIds: ['X1'] }, bearer(API_KEY_OPS))).body.data.smsTemplates;
     expect(missing).toMatchObject({ templates: [], missingTemplateIds: ['X1'] });
-    pool.upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: template('X2', 'plain', 9) } });
+    pool.upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: uspeedoTemplate('X2', 'plain', 9) } });
     const odd = (await server.gql(TEMPLATE_QUERY, { templateIds: ['X2'] }, bearer(API_KEY_OPS))).body.data.smsTemplates;
     expect(odd.templates[0]).toMatchObject({ status: 'UNKNOWN', variableCount: 0 });
   });

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { MAX_FIELD_ERRORS } from '../../src/sms/prepare-batch';
 import { BREAKER_VOLUME, MAX_LOOKUP_URL_BYTES } from '../../src/sms/upstream-reads';
 import { USPEEDO_PATHS } from '../../src/uspeedo/uspeedo.types';
-import type { RecordedCall } from '../support/fake-uspeedo';
+import { uspeedoTemplate, type RecordedCall } from '../support/fake-uspeedo';
 import { start, until } from '../support/main-process';
 import { batch, SEND_BATCH_SMS, serverPool, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
@@ -27,14 +27,7 @@ const TEMPLATE_QUERY = `query T($ids: [String!]!) { smsTemplates(templateIds: $i
   ... on SmsQueryError { code retryable retryAfterSeconds fieldErrors { path message } }
 } }`;
 
-const template = (TemplateId: string, Status = 2, Template = 'Code {1}') => ({
-  TemplateId,
-  Purpose: 1,
-  TemplateName: 'n',
-  Template,
-  Status,
-  CreateTime: 1,
-});
+const template = (id: string, status = 2) => uspeedoTemplate(id, 'Code {1}', status);
 
 // The ids a template lookup asked for.
 const idsOf = (call: RecordedCall) => new URL(call.path, 'http://x').searchParams.getAll('id');

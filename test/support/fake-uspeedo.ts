@@ -34,6 +34,16 @@ export const DEFAULT_SUCCESS = {
 
 export const FAKE_REQUEST_UUID = 'fake-request-uuid-0001';
 
+/** A template as uSpeedo's lookup answers it; `Status` 2 is approved. */
+export const uspeedoTemplate = (TemplateId: string, Template: string, Status = 2) => ({
+  TemplateId,
+  Purpose: 1,
+  TemplateName: 'n',
+  Template,
+  Status,
+  CreateTime: 1,
+});
+
 // Unref'd: a delayed reply still pending when the tests end must not keep Jest's process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
