@@ -187,6 +187,27 @@ describe('3. reads are budgeted', () => {
     expect(metrics).toMatch(/^sms_upstream_reads_refused_total\{reason="breaker"\} [1-9]/m);
   }, 30_000);
 
+  it('draws every retry from one budget for the process: 20 failing reads among 80 good ones make at most 30 retries', async () => {
+    const server = await serve({ RATE_LIMIT_TEMPLATES_PER_MINUTE: '0' });
+    upstream.route('GET', TEMPLATES, (call) =>
+      idsOf(call)[0].startsWith('bad') ? { status: 503, body: {} } : { body: { RetCode: 0, Data: idsOf(call).map((id) => template(id)) } },
+    );
+    // Five lanes, each four good lookups to one bad one: too few failures to open the breaker.
+    await Promise.all(
+      Array.from({ length: 5 }, async (_, lane) => {
+        for (let round = 0; round < 4; round++) {
+          for (const id of ['a', 'b', 'c', 'd', 'bad']) await server.gql(TEMPLATE_QUERY, { ids: [`${id}-${lane}-${round}`] }, ops);
+        }
+      }),
+    );
+    const bad = gets().filter((call) => idsOf(call)[0].startsWith('bad'));
+    expect(bad.length).toBeGreaterThan(20);
+    expect(bad.length).toBeLessThanOrEqual(20 + 30);
+    const metrics = (await server.fetch('/metrics')).text;
+    expect(metrics).toMatch(/^sms_upstream_reads_refused_total\{reason="retry_budget"\} [1-9]/m);
+    expect(metrics).toMatch(/^sms_upstream_breaker_openings_total 0$/m);
+  }, 30_000);
+
   it('keeps at most USPEEDO_LOOKUPS_IN_FLIGHT lookups at uSpeedo at once; the rest wait their turn and are answered', async () => {
     const server = await serve({ USPEEDO_LOOKUPS_IN_FLIGHT: '2', RATE_LIMIT_TEMPLATES_PER_MINUTE: '0' });
     let inFlight = 0;
