@@ -12,15 +12,30 @@ import {
 
 /** Every key this server writes starts with this, so it can share a Redis with other applications. */
 const REDIS_KEY_PREFIX = 'uspeedo-sms:';
+/** How long a command may take before the caller is told the store is unavailable. */
+const COMMAND_TIMEOUT_MS = 2000;
+/** A script must start this much before the command's timeout, or it does nothing (clock offset and delivery). */
+const LATE_MARGIN_MS = 250;
+
+// The first lines of every script that charges or claims: a script that runs after its deadline (the
+// last ARGV, in Redis's own clock) does nothing and says 'late'. Redis runs a command queued while it
+// was paused when it resumes; by then its caller was told the store was unavailable and nothing was
+// sent, which the command must not make false. (replicate_commands: before Redis 7, a script that
+// reads TIME may write only after it.)
+const UNLESS_LATE = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[#ARGV]) then return 'late' end
+`;
 
 // The same check-then-charge as the SQLite transaction, run inside Redis so it is atomic across
 // instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
 // the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
 // count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
-// [amount, [number, …]] groups and each window's limit and end. Two hashes and one JSON argument cost
+// [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and one JSON argument cost
 // a handful of arguments for 1000 recipients instead of 2000 keys. Returns {counter indexes (0-based),
 // {number, window (1 hour, 2 day), …}} of what would overflow; nothing is charged unless both are empty.
-const CHARGE = `
+const CHARGE = `${UNLESS_LATE}
 local n = tonumber(ARGV[1])
 local exceeded, over = {}, {}
 for i = 1, n do
@@ -83,9 +98,9 @@ return 0
 
 // A record is a hash: f = fingerprint, r = stored result (absent while in flight), c = when it was
 // claimed, l = when the claim's lease ends, q = the claiming request's id (ms since the epoch, from the
-// instances' clocks, as SQLite's are). ARGV: fingerprint, now, kept for (ms), lease end, request id;
+// instances' clocks, as SQLite's are). ARGV: fingerprint, now, kept for (ms), lease end, request id, deadline;
 // times travel as integer strings, which Lua's doubles would print in exponent form.
-const CLAIM = `
+const CLAIM = `${UNLESS_LATE}
 local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'c', 'l', 'q')
 local now = tonumber(ARGV[2])
 if not record[1] then
@@ -129,7 +144,7 @@ const phoneHashes = (phones: PhoneCharges) => [`rl:phone-hour:${phones.hour.inde
 const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones]));
 
 interface ScriptedRedis extends Redis {
-  smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]]>;
+  smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]] | 'late'>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
   smsClaim(
     key: string,
@@ -138,7 +153,8 @@ interface ScriptedRedis extends Redis {
     keepMs: number,
     leaseEnd: number,
     requestId: string,
-  ): Promise<[string, string?, string?]>;
+    deadline: number,
+  ): Promise<[string, string?, string?] | 'late'>;
   smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
   smsRelease(key: string, fingerprint: string): Promise<number>;
 }
@@ -160,11 +176,12 @@ export class RedisStateStore implements StateStore {
       // Redis guard's CPU at 1 target.
       enableAutoPipelining: true,
       connectTimeout: 2000,
-      commandTimeout: 2000,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       keyPrefix: REDIS_KEY_PREFIX,
     }) as ScriptedRedis;
     this.redis.on('error', onError);
+    this.redis.on('ready', () => void this.measureClock());
     this.redis.defineCommand('smsCharge', { lua: CHARGE });
     this.redis.defineCommand('smsRefund', { lua: REFUND });
     this.redis.defineCommand('smsClaim', { lua: CLAIM, numberOfKeys: 1 });
@@ -187,6 +204,25 @@ export class RedisStateStore implements StateStore {
     });
   }
 
+  /** Redis's clock minus this process's, in ms, as last measured: scripts' deadlines are in Redis's clock. */
+  private clockOffsetMs = 0;
+
+  private async measureClock(): Promise<void> {
+    try {
+      const sent = Date.now();
+      const [seconds, micros] = await this.redis.time();
+      const received = Date.now();
+      this.clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2;
+    } catch {
+      // Measured again on the next connection; until then the last offset stands.
+    }
+  }
+
+  /** The latest moment, in Redis's clock, a command sent now may start and still be awaited. */
+  private deadline(): number {
+    return Math.floor(Date.now() + this.clockOffsetMs + COMMAND_TIMEOUT_MS - LATE_MARGIN_MS);
+  }
+
   private async run<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -204,7 +240,10 @@ export class RedisStateStore implements StateStore {
       keys.push(...phoneHashes(phones));
       args.push(phonesJson(phones), phones.hour.limit, phones.hour.expiresAt, phones.day.limit, phones.day.expiresAt);
     }
-    const [exceeded, over] = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
+    args.push(this.deadline());
+    const answer = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
+    if (answer === 'late') throw new StateStoreUnavailableError(new Error('the charge reached Redis after its deadline and did nothing'));
+    const [exceeded, over] = answer;
     if (exceeded.length === 0 && over.length === 0) return { ok: true };
     const overflows: PhoneOverflow[] = [];
     for (let i = 0; i < over.length; i += 2) overflows.push({ phone: String(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
@@ -219,9 +258,11 @@ export class RedisStateStore implements StateStore {
   }
 
   async claim({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): Promise<IdempotencyClaim> {
-    const [state, a, b] = await this.run(() =>
-      this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId),
+    const answer = await this.run(() =>
+      this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId, this.deadline()),
     );
+    if (answer === 'late') throw new StateStoreUnavailableError(new Error('the claim reached Redis after its deadline and did nothing'));
+    const [state, a, b] = answer;
     switch (state) {
       case 'done':
         return { state, result: a ?? '' };
@@ -234,8 +275,22 @@ export class RedisStateStore implements StateStore {
     }
   }
 
+  /**
+   * Stores a result inside its lease. When Redis's answer never came, the record is read back, so the
+   * answer says what happened: a script that ran but whose reply was lost did store it.
+   */
   async complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
-    return (await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, now, ttlMs))) === 1;
+    try {
+      return (await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, now, ttlMs))) === 1;
+    } catch (error) {
+      let record: (string | null)[];
+      try {
+        record = await this.redis.hmget(`idem:${key}`, 'f', 'r');
+      } catch {
+        throw error;
+      }
+      return record[0] === fingerprint && record[1] === result;
+    }
   }
 
   async recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {

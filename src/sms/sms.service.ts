@@ -177,11 +177,15 @@ export class SmsService {
     if (!sentNothing(result) && claim?.kind === 'proceed') {
       // Not stored (the store failed, or the lease ran out first): once the lease is over, retries
       // with this key answer OUTCOME_UNKNOWN rather than sending again.
+      // The store reads a write back when its answer never came; only when that fails too is it unknown.
       const stored = await claim.complete(serializeResult(result)).catch((error: unknown) => {
-        log.error({ err: error }, 'could not store an idempotent result');
-        return false;
+        log.error(
+          { err: error, sms: { ...who, idempotency: 'store-unknown' } },
+          'could not store an idempotent result (or confirm it was stored): retries with this key get it if it was, OUTCOME_UNKNOWN after the lease if not',
+        );
+        return null;
       });
-      if (!stored) {
+      if (stored === false) {
         log.warn(
           { sms: { ...who, idempotency: 'not-stored' } },
           'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN',

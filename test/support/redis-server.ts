@@ -46,9 +46,20 @@ export class RedisServer {
     return new RedisServer(child, chosen);
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, commands queue unanswered. */
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server run again (SIGCONT): it then runs what queued meanwhile. */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Stops the server and waits for it to exit. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
+    this.resume();
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGKILL');
     await exited;
