@@ -230,7 +230,8 @@ async function startVariant(
       RATE_LIMIT_GLOBAL_PER_DAY: high,
       RATE_LIMIT_STATUS_PER_MINUTE: high,
       STATE_DB_PATH: join(stateDir, `${variant}.db`),
-      ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl! } : {}),
+      // The bench measures the guard, not persistence: it accepts whatever Redis BENCH_REDIS_URL names.
+      ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl!, REDIS_ALLOW_VOLATILE: 'true' } : {}),
     };
     child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
     started.push(child);

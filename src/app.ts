@@ -126,6 +126,24 @@ async function openStateStore(config: Config, log: FastifyBaseLogger): Promise<S
   });
   if (!(await store.ready(3000))) {
     log.error('Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is');
+    return store;
+  }
+  const persistence = await store.persistence().catch(() => undefined);
+  if (persistence === null) {
+    log.warn(
+      { redis: 'config-refused' },
+      "Redis refused CONFIG GET: its persistence cannot be checked. Make sure it keeps an append-only file (README, 'Running several instances'): without one a restart forgets idempotency keys and counters",
+    );
+  } else if (persistence && persistence.appendonly !== 'yes') {
+    const what =
+      'The Redis at REDIS_URL keeps no append-only file (appendonly no): a restart forgets idempotency keys, so a retry sends again, and counters.';
+    if (config.hardened && !config.state.redisAllowVolatile) {
+      await store.close();
+      throw new Error(`${what} Turn AOF on (appendonly yes; see the README) or set REDIS_ALLOW_VOLATILE=true to accept that.`);
+    }
+    log.warn({ redis: 'volatile', appendonly: persistence.appendonly }, what);
+  } else if (persistence) {
+    log.info({ redis: 'persistent', appendfsync: persistence.appendfsync }, 'Redis keeps an append-only file');
   }
   return store;
 }

@@ -74,6 +74,8 @@ interface LookupConfig {
 interface StateConfig {
   sqlitePath: string;
   redisUrl: string | null;
+  /** A hardened server may use a Redis without AOF. */
+  redisAllowVolatile: boolean;
 }
 
 /** Raised by `loadConfig` with every problem found, so one start reports them all. */
@@ -292,6 +294,7 @@ const envSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: wholeNumber(1, 30 * 86400, numericDefault('IDEMPOTENCY_TTL_SECONDS')),
   STATE_DB_PATH: optional.transform((value) => value ?? VARIABLES.STATE_DB_PATH.default),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  REDIS_ALLOW_VOLATILE: flag(),
   METRICS_TOKEN: optional.transform((value, ctx) => {
     if (value !== undefined && value.length < 16) {
       ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
@@ -432,7 +435,7 @@ export function loadConfig(env: Env): Config {
       templateCheck: e.SMS_TEMPLATE_CHECK ?? false,
       simulatorReceiptDelaySeconds: e.SIMULATOR_RECEIPT_DELAY_SECONDS,
     },
-    state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null },
+    state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null, redisAllowVolatile: e.REDIS_ALLOW_VOLATILE ?? false },
     metricsToken: e.METRICS_TOKEN ?? null,
     metricsPublic: e.METRICS_PUBLIC ?? !hardened,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -184,6 +184,13 @@ export const VARIABLES = {
     description: 'The SQLite file (created 0600); :memory: keeps state in the process.',
   },
   REDIS_URL: { section: 'state', default: '', description: 'redis:// or rediss://: limits and idempotency in Redis instead of SQLite.' },
+  REDIS_ALLOW_VOLATILE: {
+    section: 'state',
+    default: '',
+    shownDefault: 'false',
+    description:
+      'true lets a hardened server use a Redis without AOF (appendonly no), whose restart forgets idempotency keys and counters.',
+  },
   METRICS_TOKEN: { section: 'operations', default: '', description: 'Bearer token GET /metrics requires, at least 16 characters.' },
   METRICS_PUBLIC: {
     section: 'operations',

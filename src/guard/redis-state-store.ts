@@ -316,6 +316,22 @@ export class RedisStateStore implements StateStore {
     await this.run(() => this.redis.smsRelease(`idem:${key}`, fingerprint));
   }
 
+  /**
+   * Redis's persistence settings (`appendonly`, `appendfsync`), or null when Redis refuses CONFIG (as
+   * some managed services do).
+   */
+  async persistence(): Promise<{ appendonly: string; appendfsync: string } | null> {
+    try {
+      const pairs = (await this.redis.config('GET', 'append*')) as string[];
+      const settings = new Map<string, string>();
+      for (let i = 0; i + 1 < pairs.length; i += 2) settings.set(pairs[i], pairs[i + 1]);
+      return { appendonly: settings.get('appendonly') ?? 'no', appendfsync: settings.get('appendfsync') ?? 'everysec' };
+    } catch (error) {
+      if (this.redis.status !== 'ready') throw new StateStoreUnavailableError(error);
+      return null;
+    }
+  }
+
   async ping(): Promise<void> {
     await this.run(() => this.redis.ping());
   }

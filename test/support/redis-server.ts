@@ -1,4 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './ports';
 import { requiredTool } from './required-tool';
 
@@ -14,20 +17,23 @@ export const REDIS_MISSING_MESSAGE =
  */
 export const redisAvailable = (): boolean => requiredTool(REDIS_SERVER !== null, REDIS_MISSING_MESSAGE);
 
-/** A real redis-server on a free loopback port, without persistence; `stop` ends it. */
+/** A real redis-server on a free loopback port, with an append-only file in a folder of its own (or `volatile`); `stop` ends it. */
 export class RedisServer {
   private constructor(
     private child: ChildProcess,
     readonly port: number,
+    /** Where its append-only file lives: start another on it to restart this one with its data. */
+    readonly dir: string,
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(port?: number): Promise<RedisServer> {
+  static async start(port?: number, { volatile = false, dir = mkdtempSync(join(tmpdir(), 'sms-redis-')) } = {}): Promise<RedisServer> {
     const chosen = port ?? (await freePort());
-    const child = spawn(REDIS_SERVER!, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const persistence = volatile ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+    const child = spawn(REDIS_SERVER!, ['--port', String(chosen), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -43,7 +49,7 @@ export class RedisServer {
       child.on('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
     });
     child.stdout.resume();
-    return new RedisServer(child, chosen);
+    return new RedisServer(child, chosen, dir);
   }
 
   /** Freezes the server (SIGSTOP): connections stay open, commands queue unanswered. */
@@ -58,7 +64,7 @@ export class RedisServer {
 
   /** Stops the server and waits for it to exit. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.resume();
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGKILL');

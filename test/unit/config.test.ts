@@ -49,7 +49,7 @@ describe('loadConfig', () => {
         templateCheck: false,
         simulatorReceiptDelaySeconds: 5,
       },
-      state: { sqlitePath: './data/state.db', redisUrl: null },
+      state: { sqlitePath: './data/state.db', redisUrl: null, redisAllowVolatile: false },
       metricsToken: null,
       metricsPublic: true,
       shutdownGraceMs: 15000,
@@ -121,7 +121,7 @@ describe('loadConfig', () => {
         allowedCountryCodes: ['86', '852'],
       },
       idempotencyTtlSeconds: 60,
-      state: { sqlitePath: '/var/lib/sms/state.db', redisUrl: 'redis://127.0.0.1:6380/2' },
+      state: { sqlitePath: '/var/lib/sms/state.db', redisUrl: 'redis://127.0.0.1:6380/2', redisAllowVolatile: false },
     });
   });
 
