@@ -322,7 +322,7 @@ export class RedisStateStore implements StateStore {
    */
   async persistence(): Promise<{ appendonly: string; appendfsync: string } | null> {
     try {
-      const pairs = (await this.redis.config('GET', 'append*')) as string[];
+      const pairs = await this.redis.config('GET', 'append*');
       const settings = new Map<string, string>();
       for (let i = 0; i + 1 < pairs.length; i += 2) settings.set(pairs[i], pairs[i + 1]);
       return { appendonly: settings.get('appendonly') ?? 'no', appendfsync: settings.get('appendfsync') ?? 'everysec' };
