@@ -36,7 +36,9 @@ function cap(value: unknown, state: { entries: number; cut: boolean }): unknown 
     return copy ?? kept;
   }
   let copy: Record<string, unknown> | undefined;
-  for (const key of Object.keys(value)) {
+  // for…in rather than Object.keys: no array of keys for each of a batch's thousand targets. JSON
+  // objects have no inherited enumerable keys.
+  for (const key in value) {
     const field = (value as Record<string, unknown>)[key];
     const item = cap(field, state);
     if (item !== field) (copy ??= { ...(value as Record<string, unknown>) })[key] = item;
