@@ -40,6 +40,11 @@ export function printableTextProblem(text: string, { identifier = false }: TextK
   return undefined;
 }
 
+/** Why `id` (a template id, a session number) cannot be used, or undefined: at most `maxLength` characters, printable as an identifier. */
+export function identifierProblem(id: string, maxLength: number): string | undefined {
+  return fitsCodePoints(id, maxLength) ? printableTextProblem(id, { identifier: true }) : `must be at most ${maxLength} characters`;
+}
+
 /** At most `max` code points. A string has at least as many UTF-16 units as code points, so only a long one is counted. */
 export function fitsCodePoints(text: string, max: number): boolean {
   if (text.length <= max) return true;

@@ -5,7 +5,7 @@ import type { RateLimiter } from '../guard/rate-limits';
 import { StateStoreUnavailableError, type StateStore } from '../guard/state-store';
 import { MAX_IDS_PER_LOOKUP, RetCode, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
 import { maskPhone } from './mask-phone';
-import { fitsCodePoints, printableTextProblem } from './printable-text';
+import { identifierProblem } from './printable-text';
 import type { FieldError } from './send-batch-sms.result';
 import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
 import type { SmsMetrics } from './sms.metrics';
@@ -55,9 +55,7 @@ function checkIds(field: string, ids: readonly string[], maxLength: number, list
   const seen = new Map<string, number>();
   ids.forEach((id, i) => {
     const path = [field, String(i)];
-    const problem = fitsCodePoints(id, maxLength)
-      ? printableTextProblem(id, { identifier: true })
-      : `must be at most ${maxLength} characters`;
+    const problem = identifierProblem(id, maxLength);
     if (problem) errors.push({ path, message: problem });
     const first = seen.get(id);
     if (first === undefined) seen.set(id, i);

@@ -7,7 +7,7 @@ import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
 import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batch';
-import { fitsCodePoints, printableTextProblem } from './printable-text';
+import { identifierProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, SendBatchSmsSuccess, type FieldError, type SendBatchSmsError } from './send-batch-sms.result';
@@ -175,9 +175,9 @@ export class SmsService {
       await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
     }
     if (!sentNothing(result) && claim?.kind === 'proceed') {
-      // Not stored (the store failed, or the lease ran out first): once the lease is over, retries
-      // with this key answer OUTCOME_UNKNOWN rather than sending again.
-      // The store reads a write back when its answer never came; only when that fails too is it unknown.
+      // Not stored (the lease ran out first): once the lease is over, retries with this key answer
+      // OUTCOME_UNKNOWN rather than sending again. A store whose answer never came reads the record
+      // back; only when that fails too is it unknown whether the result was stored.
       const stored = await claim.complete(serializeResult(result)).catch((error: unknown) => {
         log.error(
           { err: error, sms: { ...who, idempotency: 'store-unknown' } },
@@ -238,7 +238,7 @@ export class SmsService {
   private async checkTemplates(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<FieldError[]> {
     const ids = input.taskContent
       .map((task) => task.templateId)
-      .filter((id) => fitsCodePoints(id, TEMPLATE_ID_MAX_LENGTH) && printableTextProblem(id, { identifier: true }) === undefined);
+      .filter((id) => identifierProblem(id, TEMPLATE_ID_MAX_LENGTH) === undefined);
     if (ids.length === 0) return [];
     const lookup = await this.lookups.lookupTemplates(ids, log);
     if (!lookup.ok) {
