@@ -32,9 +32,10 @@ if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(
 // instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
 // the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
 // count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
-// [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and one JSON argument cost
-// a handful of arguments for 1000 recipients instead of 2000 keys. Returns {counter indexes (0-based),
-// {number, window (1 hour, 2 day), …}} of what would overflow; nothing is charged unless both are empty.
+// [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and
+// one JSON argument cost a handful of arguments for 1000 recipients instead of 2000 keys. Returns
+// {counter indexes (0-based), {number, window (1 hour, 2 day), …}} of what would overflow, nothing
+// charged unless both are empty; or 'late', nothing charged.
 const CHARGE = `${UNLESS_LATE}
 local n = tonumber(ARGV[1])
 local exceeded, over = {}, {}
