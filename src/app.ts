@@ -50,14 +50,14 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
           fetch: createSimulatorFetch({ receiptDelaySeconds: config.lookups.simulatorReceiptDelaySeconds }),
         },
   );
-  const store = await openStateStore(config, app.log);
+  const metrics = new SmsMetrics();
+  const store = await openStateStore(config, app.log, metrics);
   // Registered before the plugins: onClose hooks run last-registered first, so these close after
   // Apollo has stopped and every send in flight has answered.
   app.addHook('onClose', async () => {
     await store.close();
     await uspeedo.close();
   });
-  const metrics = new SmsMetrics();
   const rateLimiter = new RateLimiter(store, config.rateLimits);
   const reads = new UpstreamReads(uspeedo, timeoutMs, config.uspeedo.lookupsInFlight, metrics);
   app.addHook('onClose', async () => reads.close());
@@ -66,9 +66,11 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     uspeedo,
     config.limits,
     rateLimiter,
-    new Idempotency(store, config.idempotencyTtlSeconds, timeoutMs + LEASE_MARGIN_MS),
+    // A claimant's lease covers the wait for replicas before the send too.
+    new Idempotency(store, config.idempotencyTtlSeconds, timeoutMs + LEASE_MARGIN_MS + replicasWaitMs(config)),
     metrics,
     lookups,
+    (writes) => store.replicate(writes),
     config.lookups.templateCheck,
   );
 
@@ -93,6 +95,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   return app;
 }
 
+const replicasWaitMs = ({ state }: Config) => (state.redis && state.redisMinReplicasAcks > 0 ? state.redisWaitTimeoutMs : 0);
+
 function warnAtStart(config: Config, log: FastifyBaseLogger): void {
   if (!config.uspeedo.credentials) log.warn({ simulator: true }, SIMULATOR_WARNING);
   if (config.auth.open) log.warn({ auth: 'open' }, OPEN_AUTH_WARNING);
@@ -111,21 +115,35 @@ function warnAtStart(config: Config, log: FastifyBaseLogger): void {
 
 // Redis when configured (shared by every instance), else the SQLite file. A Redis that is down at
 // start does not stop the server: sends answer SERVICE_UNAVAILABLE until it is back.
-async function openStateStore(config: Config, log: FastifyBaseLogger): Promise<StateStore> {
-  const { redisUrl, sqlitePath } = config.state;
-  if (!redisUrl) {
+async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: SmsMetrics): Promise<StateStore> {
+  const { redis, sqlitePath } = config.state;
+  if (!redis) {
     const store = new SqliteStateStore(sqlitePath);
     for (const note of store.modeNotes) log.warn({ state: note }, 'state file mode was looser than its owner only: mended');
     return store;
   }
   let lastError = '';
-  const store = new RedisStateStore(redisUrl, (error) => {
-    if (error.message === lastError) return;
-    lastError = error.message;
-    log.error({ err: { message: error.message } }, 'Redis state store error');
+  const store = new RedisStateStore(redis, {
+    minReplicasAcks: config.state.redisMinReplicasAcks,
+    waitTimeoutMs: config.state.redisWaitTimeoutMs,
+    onError: (error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      log.error({ err: { message: error.message } }, 'Redis state store error');
+    },
+    observer: {
+      error: (kind) => metrics.storeErrors.inc({ kind }),
+      failover: () => {
+        metrics.storeFailovers.inc();
+        log.warn({ redis: 'failover' }, 'a different Redis primary answers now');
+      },
+      waitTimeout: () => metrics.storeWaitTimeouts.inc(),
+    },
   });
   if (!(await store.ready(3000))) {
-    log.error('Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is');
+    log.error(
+      'Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is; its persistence is not checked (see the README)',
+    );
     return store;
   }
   const persistence = await store.persistence().catch(() => undefined);
@@ -136,7 +154,7 @@ async function openStateStore(config: Config, log: FastifyBaseLogger): Promise<S
     );
   } else if (persistence && persistence.appendonly !== 'yes') {
     const what =
-      'The Redis at REDIS_URL keeps no append-only file (appendonly no): a restart forgets idempotency keys, so a retry sends again, and counters.';
+      'The Redis primary keeps no append-only file (appendonly no): a restart forgets idempotency keys, so a retry sends again, and counters.';
     if (config.hardened && !config.state.redisAllowVolatile) {
       await store.close();
       throw new Error(`${what} Turn AOF on (appendonly yes; see the README) or set REDIS_ALLOW_VOLATILE=true to accept that.`);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from '../sms/sms-limits';
 import { numericDefault, VARIABLES, type VariableName } from './variables';
 import type { RateLimitValues } from '../guard/rate-limits';
+import type { RedisNode, RedisTopology } from '../guard/redis-topology';
 import type { UspeedoCredentials } from '../uspeedo/uspeedo.client';
 
 /** Everything the server needs, validated. Built only by `loadConfig`. */
@@ -70,12 +71,15 @@ interface LookupConfig {
   simulatorReceiptDelaySeconds: number;
 }
 
-/** Where limits and idempotency records live: Redis when `redisUrl` is set, else the SQLite file. */
+/** Where limits and idempotency records live: Redis when `redis` is set, else the SQLite file. */
 interface StateConfig {
   sqlitePath: string;
-  redisUrl: string | null;
+  redis: RedisTopology | null;
   /** A hardened server may use a Redis without AOF. */
   redisAllowVolatile: boolean;
+  /** Replicas that must acknowledge a send's claim and charge before uSpeedo is called. */
+  redisMinReplicasAcks: number;
+  redisWaitTimeoutMs: number;
 }
 
 /** Raised by `loadConfig` with every problem found, so one start reports them all. */
@@ -191,6 +195,31 @@ const apiKeyList = optional.transform((value, ctx) => {
   return keys;
 });
 
+/** `host:port` entries, each optionally as redis:// or rediss://, all with the same scheme. */
+const redisNodeList = optional.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const nodes: RedisNode[] = [];
+  const schemes = new Set<string>();
+  value.split(',').forEach((entry, index) => {
+    const raw = entry.trim();
+    if (raw === '') {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is empty (a stray comma?)` });
+      return;
+    }
+    const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `redis://${raw}`;
+    const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
+    const port = url ? Number(url.port) : 0;
+    if (!url || !['redis:', 'rediss:'].includes(url.protocol) || !url.hostname || !(port >= 1) || url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} must be host:port (or rediss://host:port), without credentials` });
+      return;
+    }
+    schemes.add(url.protocol);
+    nodes.push({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+  });
+  if (schemes.size > 1) ctx.addIssue({ code: 'custom', message: 'mixes redis:// and rediss:// entries: use TLS for all or none' });
+  return { nodes, tls: schemes.has('rediss:') };
+});
+
 const CALLING_CODES = new Set(Object.keys(metadata.country_calling_codes));
 
 const countryCodeList = optional.transform((value, ctx) => {
@@ -295,6 +324,14 @@ const envSchema = z.object({
   STATE_DB_PATH: optional.transform((value) => value ?? VARIABLES.STATE_DB_PATH.default),
   REDIS_URL: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
   REDIS_ALLOW_VOLATILE: flag(),
+  REDIS_SENTINELS: redisNodeList,
+  REDIS_SENTINEL_MASTER: optional,
+  REDIS_CLUSTER_NODES: redisNodeList,
+  REDIS_USERNAME: optional,
+  REDIS_PASSWORD: optional,
+  REDIS_SENTINEL_PASSWORD: optional,
+  REDIS_MIN_REPLICAS_ACKS: wholeNumber(0, 16, -1),
+  REDIS_WAIT_TIMEOUT_MS: wholeNumber(10, 1500, numericDefault('REDIS_WAIT_TIMEOUT_MS')),
   METRICS_TOKEN: optional.transform((value, ctx) => {
     if (value !== undefined && value.length < 16) {
       ctx.addIssue({ code: 'custom', message: 'must be at least 16 characters' });
@@ -352,10 +389,51 @@ function crossFieldProblems(env: Env): string[] {
   if (isSet(env.METRICS_PUBLIC) && TRUE.has(env.METRICS_PUBLIC!.trim().toLowerCase()) && isSet(env.METRICS_TOKEN)) {
     problems.push('METRICS_PUBLIC: cannot be true while METRICS_TOKEN is set');
   }
+  const topologies = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'].filter((name) => isSet(env[name]));
+  if (topologies.length > 1) problems.push(`${topologies.join(', ')}: set exactly one way to reach Redis`);
+  if (isSet(env.REDIS_SENTINELS) !== isSet(env.REDIS_SENTINEL_MASTER)) {
+    problems.push(
+      isSet(env.REDIS_SENTINELS)
+        ? "REDIS_SENTINEL_MASTER: is required with REDIS_SENTINELS (the primary's name in Sentinel)"
+        : 'REDIS_SENTINEL_MASTER: only applies with REDIS_SENTINELS',
+    );
+  }
+  for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD']) {
+    if (isSet(env[name]) && !isSet(env.REDIS_SENTINELS) && !isSet(env.REDIS_CLUSTER_NODES)) {
+      problems.push(`${name}: only applies with REDIS_SENTINELS or REDIS_CLUSTER_NODES (REDIS_URL carries its own credentials)`);
+    }
+  }
+  if (isSet(env.REDIS_SENTINEL_PASSWORD) && !isSet(env.REDIS_SENTINELS)) {
+    problems.push('REDIS_SENTINEL_PASSWORD: only applies with REDIS_SENTINELS');
+  }
+  const usesRedis = topologies.length > 0;
+  for (const name of ['REDIS_MIN_REPLICAS_ACKS', 'REDIS_ALLOW_VOLATILE']) {
+    if (isSet(env[name]) && !usesRedis) problems.push(`${name}: only applies with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES`);
+  }
   for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE']) {
     if (isSet(env[name]) && jwtSources.length === 0) problems.push(`${name}: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET`);
   }
   return problems;
+}
+
+function redisTopology(e: z.infer<typeof envSchema>): RedisTopology | null {
+  const auth = (tls: boolean) => ({
+    tls,
+    ...(e.REDIS_USERNAME ? { username: e.REDIS_USERNAME } : {}),
+    ...(e.REDIS_PASSWORD ? { password: e.REDIS_PASSWORD } : {}),
+  });
+  if (e.REDIS_URL) return { kind: 'single', url: e.REDIS_URL };
+  if (e.REDIS_SENTINELS) {
+    return {
+      kind: 'sentinel',
+      sentinels: e.REDIS_SENTINELS.nodes,
+      master: e.REDIS_SENTINEL_MASTER!,
+      auth: auth(e.REDIS_SENTINELS.tls),
+      ...(e.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: e.REDIS_SENTINEL_PASSWORD } : {}),
+    };
+  }
+  if (e.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: e.REDIS_CLUSTER_NODES.nodes, auth: auth(e.REDIS_CLUSTER_NODES.tls) };
+  return null;
 }
 
 function jwtKey(e: { JWT_JWKS_URL?: string; JWT_PUBLIC_KEY?: string; JWT_SECRET?: string }): JwtKeySource | null {
@@ -387,6 +465,7 @@ export function loadConfig(env: Env): Config {
   if (hardened && open && !e.AUTH_DISABLED) {
     throw new ConfigError(['API_KEYS: no caller was parsed from the configuration; a hardened server needs callers or AUTH_DISABLED=true']);
   }
+  const redis = redisTopology(e);
   return {
     nodeEnv: e.NODE_ENV,
     isProduction,
@@ -435,7 +514,14 @@ export function loadConfig(env: Env): Config {
       templateCheck: e.SMS_TEMPLATE_CHECK ?? false,
       simulatorReceiptDelaySeconds: e.SIMULATOR_RECEIPT_DELAY_SECONDS,
     },
-    state: { sqlitePath: e.STATE_DB_PATH, redisUrl: e.REDIS_URL ?? null, redisAllowVolatile: e.REDIS_ALLOW_VOLATILE ?? false },
+    state: {
+      sqlitePath: e.STATE_DB_PATH,
+      redis,
+      redisAllowVolatile: e.REDIS_ALLOW_VOLATILE ?? false,
+      // Only a deployment with replicas can have a write on one; Sentinel and Cluster exist to have them.
+      redisMinReplicasAcks: e.REDIS_MIN_REPLICAS_ACKS >= 0 ? e.REDIS_MIN_REPLICAS_ACKS : redis && redis.kind !== 'single' ? 1 : 0,
+      redisWaitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
+    },
     metricsToken: e.METRICS_TOKEN ?? null,
     metricsPublic: e.METRICS_PUBLIC ?? !hardened,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

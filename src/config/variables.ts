@@ -183,7 +183,36 @@ export const VARIABLES = {
     default: './data/state.db',
     description: 'The SQLite file (created 0600); :memory: keeps state in the process.',
   },
-  REDIS_URL: { section: 'state', default: '', description: 'redis:// or rediss://: limits and idempotency in Redis instead of SQLite.' },
+  REDIS_URL: {
+    section: 'state',
+    default: '',
+    description: 'One Redis node, redis:// or rediss:// (TLS): limits and idempotency in Redis instead of SQLite. Or one of the next two.',
+  },
+  REDIS_SENTINELS: {
+    section: 'state',
+    default: '',
+    description: 'Sentinels as host:port, comma-separated (rediss://host:port for TLS): the primary they name, followed across failovers.',
+  },
+  REDIS_SENTINEL_MASTER: { section: 'state', default: '', description: "The primary's name in Sentinel (sentinel monitor <name> …)." },
+  REDIS_CLUSTER_NODES: {
+    section: 'state',
+    default: '',
+    description: 'Redis Cluster nodes as host:port, comma-separated (rediss://host:port for TLS); the others are discovered.',
+  },
+  REDIS_USERNAME: { section: 'state', default: '', description: "ACL user for Sentinel's or Cluster's nodes (REDIS_URL carries its own)." },
+  REDIS_PASSWORD: { section: 'state', default: '', description: "Password for Sentinel's or Cluster's nodes (REDIS_URL carries its own)." },
+  REDIS_SENTINEL_PASSWORD: { section: 'state', default: '', description: 'Password of the sentinels themselves, when they ask for one.' },
+  REDIS_MIN_REPLICAS_ACKS: {
+    section: 'state',
+    default: '',
+    shownDefault: '1 with Sentinel or Cluster, 0 with REDIS_URL',
+    description: "Replicas that must hold a send's idempotency claim and charge (WAIT) before uSpeedo is called (0 to 16).",
+  },
+  REDIS_WAIT_TIMEOUT_MS: {
+    section: 'state',
+    default: '500',
+    description: 'How long a send waits for those replicas; past it the send is refused, nothing sent (10 to 1500).',
+  },
   REDIS_ALLOW_VOLATILE: {
     section: 'state',
     default: '',

@@ -3,7 +3,13 @@ import type { StateStore } from './state-store';
 
 /** What a claimed idempotency key answers: go ahead, or the stored payload, or why not. Plain data. */
 export type IdempotencyDecision =
-  | { kind: 'proceed'; release: () => Promise<void>; complete: (payload: string) => Promise<boolean> }
+  | {
+      kind: 'proceed';
+      /** The key as stored (scoped to its caller), for `StateStore.replicate`. */
+      key: string;
+      release: () => Promise<void>;
+      complete: (payload: string) => Promise<boolean>;
+    }
   | { kind: 'replay'; payload: string }
   | { kind: 'conflict' }
   /** Another request holds the key; its lease ends in `retryAfterSeconds` at the latest. */
@@ -50,6 +56,7 @@ export class Idempotency {
       case 'claimed':
         return {
           kind: 'proceed',
+          key: scoped,
           release: () => this.store.release(scoped, fingerprint),
           complete: (result) => this.store.complete(scoped, fingerprint, result, Date.now(), this.ttlSeconds * 1000),
         };

@@ -1,5 +1,9 @@
-import Redis from 'ioredis';
+import { createHash } from 'node:crypto';
+import type Redis from 'ioredis';
+import { Cluster } from 'ioredis';
+import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTopology } from './redis-topology';
 import {
+  ReplicationTimeoutError,
   StateStoreUnavailableError,
   type ChargeOutcome,
   type ChargeRequest,
@@ -7,13 +11,12 @@ import {
   type IdempotencyClaim,
   type PhoneCharges,
   type PhoneOverflow,
+  type ReplicatedWrites,
   type StateStore,
+  type StoreErrorKind,
+  type StoreObserver,
 } from './state-store';
 
-/** Every key this server writes starts with this, so it can share a Redis with other applications. */
-const REDIS_KEY_PREFIX = 'uspeedo-sms:';
-/** How long a command may take before the caller is told the store is unavailable. */
-const COMMAND_TIMEOUT_MS = 2000;
 /** A script must start this much before the command's timeout, or it does nothing (clock offset and delivery). */
 const LATE_MARGIN_MS = 250;
 
@@ -99,10 +102,15 @@ return 0
 
 // A record is a hash: f = fingerprint, r = stored result (absent while in flight), c = when it was
 // claimed, l = when the claim's lease ends, q = the claiming request's id (ms since the epoch, from the
-// instances' clocks, as SQLite's are). ARGV: fingerprint, now, kept for (ms), lease end, request id, deadline;
-// times travel as integer strings, which Lua's doubles would print in exponent form.
+// instances' clocks, as SQLite's are). KEYS: the record, then (outside a Cluster) where versions before
+// hash tags kept it, which is read, never claimed. ARGV: fingerprint, now, kept for (ms), lease end,
+// request id, deadline; times travel as integer strings, which Lua's doubles would print in exponent form.
 const CLAIM = `${UNLESS_LATE}
 local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'c', 'l', 'q')
+if not record[1] and KEYS[2] then
+  local old = redis.call('HMGET', KEYS[2], 'f', 'r', 'c', 'l', 'q')
+  if old[1] then record = old end
+end
 local now = tonumber(ARGV[2])
 if not record[1] then
   redis.call('HSET', KEYS[1], 'f', ARGV[1], 'c', ARGV[2], 'l', ARGV[4], 'q', ARGV[5])
@@ -135,59 +143,176 @@ end
 return 0
 `;
 
-// One key per session a caller sent, expiring with the retention; the scope is length-prefixed so no
-// two callers' keys can meet.
-const sessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
-
+// The key layout (README, "Running several instances"). A Cluster runs a script only on keys of one
+// hash slot, so every limit counter and per-number hash carries the tag {limits}: one batch charges its
+// caller's, the global and its numbers' counters atomically, on one primary. Idempotency records spread
+// over 256 tags by a hash of the key; a caller's sessions share one tag, so one MGET finds them.
+const LIMITS_TAG = '{limits}';
+const limitKey = (key: string) => `${LIMITS_TAG}:${key}`;
 // Each window's hash of per-number counts; it expires, whole, when its window ends.
-const phoneHashes = (phones: PhoneCharges) => [`rl:phone-hour:${phones.hour.index}`, `rl:phone-day:${phones.day.index}`];
+const phoneHashes = (phones: PhoneCharges) => [
+  limitKey(`rl:phone-hour:${phones.hour.index}`),
+  limitKey(`rl:phone-day:${phones.day.index}`),
+];
 // Numbers as strings: Lua's numbers are doubles, and would print a 15-digit number in exponent form.
 const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones]));
 
-interface ScriptedRedis extends Redis {
+const idempotencyTag = (key: string) => `{i${createHash('sha256').update(key).digest('hex').slice(0, 2)}}`;
+const idempotencyKey = (key: string) => `idem:${idempotencyTag(key)}:${key}`;
+/** Where versions before hash tags kept a record; still read outside a Cluster until its TTL ends. */
+const legacyIdempotencyKey = (key: string) => `idem:${key}`;
+
+// One key per session a caller sent, expiring with the retention; the scope is length-prefixed so no
+// two callers' keys can meet.
+const sessionKey = (scope: string, sessionNo: string) => `sess:{${scope.length}:${scope}}:${sessionNo}`;
+const legacySessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
+
+interface ScriptedCommands {
   smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]] | 'late'>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
-  smsClaim(
-    key: string,
-    fingerprint: string,
-    now: number,
-    keepMs: number,
-    leaseEnd: number,
-    requestId: string,
-    deadline: number,
-  ): Promise<[string, string?, string?] | 'late'>;
+  smsClaim(keys: number, ...args: (string | number)[]): Promise<[string, string?, string?] | 'late'>;
   smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
   smsRelease(key: string, fingerprint: string): Promise<number>;
 }
+type ScriptedRedis = (Redis | Cluster) & ScriptedCommands;
 
-/** Limits and idempotency records in Redis, shared by every instance that points at it. */
+/** How the store behaves around replicas. */
+export interface RedisStoreOptions {
+  /** Replicas that must hold a send's claim and charge before uSpeedo is called (`WAIT`); 0 never waits. */
+  minReplicasAcks?: number;
+  /** How long to wait for them. */
+  waitTimeoutMs?: number;
+  /** Every connection error, as ioredis reports it (retries included). */
+  onError?: (error: Error) => void;
+  observer?: StoreObserver;
+}
+
+/** What ioredis's error says went wrong, for the metrics. */
+function errorKind(error: unknown): StoreErrorKind {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timed out/i.test(message)) return 'timeout';
+  if (/^READONLY/.test(message)) return 'readonly';
+  if (/^(CLUSTERDOWN|MOVED|ASK|TRYAGAIN)\b|Cluster isn't ready|Too many Cluster redirections/.test(message)) return 'cluster';
+  if (/closed|writeable|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|offline queue|enableOfflineQueue|max retries/i.test(message)) {
+    return 'connection';
+  }
+  return 'other';
+}
+
+/** A Cluster queues a command while no node serves its slot, with no timeout of its own: this is it. */
+function withinCommandTimeout<T>(command: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('Command timed out (no Cluster node serves its slot)')), COMMAND_TIMEOUT_MS);
+  });
+  return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * WAITs, shared: a send's writes are on a replica once a marker written after them is. One round (a
+ * marker SET and WAIT on a connection of their own, so WAIT never holds up other commands) is in flight
+ * per hash tag; sends that wrote meanwhile share the next round, so WAIT's latency does not cap sends
+ * a second.
+ */
+class ReplicaBarrier {
+  private readonly running = new Map<string, Promise<number>>();
+  private readonly queued = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly waiter: Redis | Cluster,
+    private readonly replicas: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The replicas that acknowledged everything written, before this call, to the primary of `tag`'s slot. */
+  acknowledged(tag: string): Promise<number> {
+    const queued = this.queued.get(tag);
+    if (queued) return queued;
+    const inFlight = this.running.get(tag);
+    if (!inFlight) return this.start(tag);
+    // The round in flight may have written its marker before this send's writes: the next one has not.
+    const next = inFlight.then(
+      () => this.start(tag),
+      () => this.start(tag),
+    );
+    this.queued.set(tag, next);
+    return next;
+  }
+
+  private start(tag: string): Promise<number> {
+    this.queued.delete(tag);
+    const round = this.round(tag).finally(() => {
+      if (this.running.get(tag) === round) this.running.delete(tag);
+    });
+    this.running.set(tag, round);
+    return round;
+  }
+
+  // A pipeline goes to one primary in a Cluster: the one that holds the marker's slot, and the tag's.
+  private async round(tag: string, redirected = false): Promise<number> {
+    const marker = `wait:${tag}`;
+    const answers = await this.waiter.pipeline().set(marker, '1', 'PX', 60_000).wait(this.replicas, this.timeoutMs).exec();
+    if (!answers) throw new Error('WAIT was not run');
+    for (const [error] of answers) {
+      if (!error) continue;
+      // The slot moved (a failover): ioredis follows MOVED for a command alone, not for a pipeline whose
+      // keyless WAIT failed otherwise. One marker alone learns the new primary; then the round again.
+      if (!redirected && /^(MOVED|ASK) /.test(error.message)) {
+        await this.waiter.set(marker, '1', 'PX', 60_000);
+        return this.round(tag, true);
+      }
+      throw error;
+    }
+    return Number(answers[1][1]);
+  }
+}
+
+/** Limits and idempotency records in Redis (one node, Sentinel or Cluster), shared by every instance that points at it. */
 export class RedisStateStore implements StateStore {
-  readonly kind = 'redis';
+  readonly kind: string;
   private readonly redis: ScriptedRedis;
+  private readonly waiter: Redis | Cluster | null;
+  private readonly barrier: ReplicaBarrier | null;
+  private readonly cluster: boolean;
+  private readonly observer: StoreObserver;
+  private readonly replicas: number;
 
   /** Connects in the background; until Redis answers, every call fails with `StateStoreUnavailableError`. */
-  constructor(url: string, onError: (error: Error) => void = () => {}) {
-    this.redis = new Redis(url, {
-      // Fail at once while disconnected instead of queueing: a queued charge could land after the
-      // caller was told nothing was sent.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      // The commands of one turn of the event loop go out in one write. On a loopback connection each
-      // write also runs Redis's side of TCP in this process: one write per command was most of the
-      // Redis guard's CPU at 1 target.
-      enableAutoPipelining: true,
-      connectTimeout: 2000,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      keyPrefix: REDIS_KEY_PREFIX,
-    }) as ScriptedRedis;
+  constructor(
+    topology: RedisTopology,
+    { minReplicasAcks = 0, waitTimeoutMs = 500, onError = () => {}, observer = {} }: RedisStoreOptions = {},
+  ) {
+    this.kind = topology.kind === 'single' ? 'redis' : `redis-${topology.kind}`;
+    this.cluster = topology.kind === 'cluster';
+    this.observer = observer;
+    this.replicas = minReplicasAcks;
+    this.redis = connectRedis(topology) as ScriptedRedis;
     this.redis.on('error', onError);
-    this.redis.on('ready', () => void this.measureClock());
+    this.redis.on('ready', () => void this.onReady());
+    this.keepConnecting(this.redis);
+    if (this.redis instanceof Cluster) this.redis.on('refresh', () => this.notePrimaries());
     this.redis.defineCommand('smsCharge', { lua: CHARGE });
     this.redis.defineCommand('smsRefund', { lua: REFUND });
-    this.redis.defineCommand('smsClaim', { lua: CLAIM, numberOfKeys: 1 });
+    this.redis.defineCommand('smsClaim', { lua: CLAIM });
     this.redis.defineCommand('smsComplete', { lua: COMPLETE, numberOfKeys: 1 });
     this.redis.defineCommand('smsRelease', { lua: RELEASE, numberOfKeys: 1 });
+    this.waiter = minReplicasAcks > 0 ? connectRedis(topology) : null;
+    this.waiter?.on('error', () => {});
+    if (this.waiter) this.keepConnecting(this.waiter);
+    this.barrier = this.waiter ? new ReplicaBarrier(this.waiter, minReplicasAcks, waitTimeoutMs) : null;
+  }
+
+  private closed = false;
+
+  // ioredis gives a connection up ('end') only when told to, or on a bug: the server must come back by
+  // itself, so a connection that ends before close() starts again.
+  private keepConnecting(client: Redis | Cluster): void {
+    client.on('end', () => {
+      if (this.closed) return;
+      setTimeout(() => {
+        if (!this.closed && client.status === 'end') client.connect().catch(() => {});
+      }, 500).unref();
+    });
   }
 
   /** Resolves once connected, or after `timeoutMs` whether or not it connected. */
@@ -207,16 +332,29 @@ export class RedisStateStore implements StateStore {
 
   /** Redis's clock minus this process's, in ms, as last measured: scripts' deadlines are in Redis's clock. */
   private clockOffsetMs = 0;
+  /** The primaries last seen, to count failovers. */
+  private primaries: string | null = null;
 
-  private async measureClock(): Promise<void> {
+  private async onReady(): Promise<void> {
+    this.notePrimaries();
     try {
       const sent = Date.now();
-      const [seconds, micros] = await this.redis.time();
+      const [seconds, micros] = await (this.redis instanceof Cluster ? this.redis.nodes('master')[0] : this.redis).time();
       const received = Date.now();
       this.clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (sent + received) / 2;
     } catch {
       // Measured again on the next connection; until then the last offset stands.
     }
+  }
+
+  private notePrimaries(): void {
+    const addresses =
+      this.redis instanceof Cluster
+        ? this.redis.nodes('master').map((node) => `${node.options.host}:${node.options.port}`)
+        : [`${this.redis.stream?.remoteAddress}:${this.redis.stream?.remotePort}`];
+    const seen = addresses.sort().join(',');
+    if (this.primaries !== null && seen !== this.primaries) this.observer.failover?.();
+    this.primaries = seen;
   }
 
   /** The latest moment, in Redis's clock, a command sent now may start and still be awaited. */
@@ -226,15 +364,21 @@ export class RedisStateStore implements StateStore {
 
   private async run<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await work();
+      return await (this.cluster ? withinCommandTimeout(work()) : work());
     } catch (error) {
+      this.observer.error?.(errorKind(error));
       throw new StateStoreUnavailableError(error);
     }
   }
 
+  private late(what: string): never {
+    this.observer.error?.('late');
+    throw new StateStoreUnavailableError(new Error(`the ${what} reached Redis after its deadline and did nothing`));
+  }
+
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const { counters, phones } = request;
-    const keys = counters.map((c) => c.key);
+    const keys = counters.map((c) => limitKey(c.key));
     const args: (string | number)[] = [counters.length];
     for (const c of counters) args.push(c.amount, c.limit, c.expiresAt);
     if (phones) {
@@ -243,7 +387,7 @@ export class RedisStateStore implements StateStore {
     }
     args.push(this.deadline());
     const answer = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
-    if (answer === 'late') throw new StateStoreUnavailableError(new Error('the charge reached Redis after its deadline and did nothing'));
+    if (answer === 'late') this.late('charge');
     const [exceeded, over] = answer;
     if (exceeded.length === 0 && over.length === 0) return { ok: true };
     const overflows: PhoneOverflow[] = [];
@@ -253,16 +397,16 @@ export class RedisStateStore implements StateStore {
 
   async refund(request: ChargeRequest): Promise<void> {
     const { counters, phones } = request;
-    const keys = [...counters.map((c) => c.key), ...(phones ? phoneHashes(phones) : [])];
+    const keys = [...counters.map((c) => limitKey(c.key)), ...(phones ? phoneHashes(phones) : [])];
     const args: (string | number)[] = [counters.length, ...counters.map((c) => c.amount), ...(phones ? [phonesJson(phones)] : [])];
     await this.run(() => this.redis.smsRefund(keys.length, ...keys, ...args));
   }
 
   async claim({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): Promise<IdempotencyClaim> {
-    const answer = await this.run(() =>
-      this.redis.smsClaim(`idem:${key}`, fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId, this.deadline()),
-    );
-    if (answer === 'late') throw new StateStoreUnavailableError(new Error('the claim reached Redis after its deadline and did nothing'));
+    const keys = this.cluster ? [idempotencyKey(key)] : [idempotencyKey(key), legacyIdempotencyKey(key)];
+    const args = [fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId, this.deadline()];
+    const answer = await this.run(() => this.redis.smsClaim(keys.length, ...keys, ...args));
+    if (answer === 'late') this.late('claim');
     const [state, a, b] = answer;
     switch (state) {
       case 'done':
@@ -281,16 +425,37 @@ export class RedisStateStore implements StateStore {
    * answer says what happened: a script that ran but whose reply was lost did store it.
    */
   async complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean> {
+    const record = idempotencyKey(key);
     try {
-      return (await this.run(() => this.redis.smsComplete(`idem:${key}`, fingerprint, result, now, ttlMs))) === 1;
+      return (await this.run(() => this.redis.smsComplete(record, fingerprint, result, now, ttlMs))) === 1;
     } catch (error) {
-      let record: (string | null)[];
+      let stored: (string | null)[];
       try {
-        record = await this.redis.hmget(`idem:${key}`, 'f', 'r');
+        stored = await this.redis.hmget(record, 'f', 'r');
       } catch {
         throw error;
       }
-      return record[0] === fingerprint && record[1] === result;
+      return stored[0] === fingerprint && stored[1] === result;
+    }
+  }
+
+  async release(key: string, fingerprint: string): Promise<void> {
+    await this.run(() => this.redis.smsRelease(idempotencyKey(key), fingerprint));
+  }
+
+  async replicate({ idempotencyKey: key, limits }: ReplicatedWrites): Promise<void> {
+    if (!this.barrier || (!key && !limits)) return;
+    // Outside a Cluster one primary holds everything, and one replication stream carries it in order.
+    const tags = new Set<string>();
+    if (!this.cluster || limits) tags.add(LIMITS_TAG);
+    if (this.cluster && key) tags.add(idempotencyTag(key));
+    const barrier = this.barrier;
+    const acknowledged = await this.run(() => Promise.all([...tags].map((tag) => barrier.acknowledged(tag))));
+    const least = Math.min(...acknowledged);
+    if (least < this.replicas) {
+      this.observer.waitTimeout?.();
+      this.observer.error?.('replication');
+      throw new ReplicationTimeoutError(least, this.replicas);
     }
   }
 
@@ -309,35 +474,65 @@ export class RedisStateStore implements StateStore {
 
   async knownSessions(scope: string, sessionNos: readonly string[]): Promise<Set<string>> {
     if (sessionNos.length === 0) return new Set();
-    const found = await this.run(() => this.redis.mget(sessionNos.map((sessionNo) => sessionKey(scope, sessionNo))));
-    return new Set(sessionNos.filter((_, i) => found[i] !== null));
-  }
-
-  async release(key: string, fingerprint: string): Promise<void> {
-    await this.run(() => this.redis.smsRelease(`idem:${key}`, fingerprint));
+    const keys = sessionNos.map((sessionNo) => sessionKey(scope, sessionNo));
+    if (this.cluster) {
+      const found = await this.run(() => this.redis.mget(keys));
+      return new Set(sessionNos.filter((_, i) => found[i] !== null));
+    }
+    const found = await this.run(() => this.redis.mget([...keys, ...sessionNos.map((sessionNo) => legacySessionKey(scope, sessionNo))]));
+    const n = sessionNos.length;
+    return new Set(sessionNos.filter((_, i) => found[i] !== null || found[n + i] !== null));
   }
 
   /**
    * Redis's persistence settings (`appendonly`, `appendfsync`), or null when Redis refuses CONFIG (as
-   * some managed services do).
+   * some managed services do). With a Cluster, the first primary found without AOF, else the first.
    */
   async persistence(): Promise<{ appendonly: string; appendfsync: string } | null> {
-    try {
-      const pairs = await this.redis.config('GET', 'append*');
-      const settings = new Map<string, string>();
-      for (let i = 0; i + 1 < pairs.length; i += 2) settings.set(pairs[i], pairs[i + 1]);
-      return { appendonly: settings.get('appendonly') ?? 'no', appendfsync: settings.get('appendfsync') ?? 'everysec' };
-    } catch (error) {
-      if (this.redis.status !== 'ready') throw new StateStoreUnavailableError(error);
-      return null;
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    const found: { appendonly: string; appendfsync: string }[] = [];
+    for (const node of nodes) {
+      try {
+        const pairs = await node.config('GET', 'append*');
+        const settings = new Map<string, string>();
+        for (let i = 0; i + 1 < pairs.length; i += 2) settings.set(pairs[i], pairs[i + 1]);
+        found.push({ appendonly: settings.get('appendonly') ?? 'no', appendfsync: settings.get('appendfsync') ?? 'everysec' });
+      } catch (error) {
+        if (node.status !== 'ready') throw new StateStoreUnavailableError(error);
+        return null;
+      }
     }
+    return found.find((settings) => settings.appendonly !== 'yes') ?? found[0] ?? null;
   }
 
   async ping(): Promise<void> {
-    await this.run(() => this.redis.ping());
+    await this.run(async () => {
+      if (!(this.redis instanceof Cluster)) {
+        await this.redis.ping();
+        return;
+      }
+      const cluster = this.redis;
+      if (cluster.status !== 'ready') throw new Error(`Cluster isn't ready (${cluster.status})`);
+      // Every slot's primary, as this client would route to it: a primary that just died drops out of
+      // the connections at once, while the Cluster still says ok until its node timeout passes.
+      const live = new Map(cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
+      const owners = new Set<string>();
+      for (let slot = 0; slot < 16384; slot++) owners.add(cluster.slots[slot]?.[0] ?? 'none');
+      const primaries = [...owners].map((owner) => live.get(owner));
+      if (primaries.some((node) => !node)) {
+        // Asks the Cluster who serves the slots now, so the next check sees a promotion.
+        cluster.refreshSlotsCache();
+        throw new Error('CLUSTERDOWN: a slot has no reachable primary');
+      }
+      await Promise.all(primaries.map((node) => node!.ping()));
+      const info = await primaries[0]!.cluster('INFO');
+      if (!/cluster_state:ok/.test(info)) throw new Error('CLUSTERDOWN: the cluster reports a slot without a primary');
+    });
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.redis.disconnect();
+    this.waiter?.disconnect();
   }
 }

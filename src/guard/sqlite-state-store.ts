@@ -384,6 +384,9 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  /** One file has no replicas: a committed write is all there is. */
+  async replicate(): Promise<void> {}
+
   ping(): Promise<void> {
     return this.run(() => {
       this.statements.ping.get();

@@ -95,18 +95,55 @@ export interface StateStore {
   knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>>;
   /** Forgets a claim whose request provably sent nothing, so the key can be used again. */
   release(key: string, fingerprint: string): Promise<void>;
-  /** Resolves when the store answers. */
+  /**
+   * Resolves once what this process wrote for these keys is on as many replicas as configured
+   * (`REDIS_MIN_REPLICAS_ACKS`); throws `ReplicationTimeoutError` when that cannot be had in time. A
+   * store without replicas resolves at once.
+   */
+  replicate(writes: ReplicatedWrites): Promise<void>;
+  /** Resolves when the store answers (with a Cluster: every primary, and every slot served). */
   ping(): Promise<void>;
   close(): Promise<void>;
   /** `sqlite` or `redis`, for logs and readiness. */
   readonly kind: string;
 }
 
+/** What a send wrote before calling uSpeedo, to be replicated first. */
+export interface ReplicatedWrites {
+  /** The caller-scoped idempotency key it claimed, if any. */
+  idempotencyKey?: string;
+  /** Whether it charged the limits. */
+  limits?: boolean;
+}
+
+/** What went wrong with the store, as metrics count it. */
+export type StoreErrorKind = 'timeout' | 'connection' | 'late' | 'cluster' | 'readonly' | 'replication' | 'other';
+
+/** What the store tells the metrics; every method optional. */
+export interface StoreObserver {
+  error?(kind: StoreErrorKind): void;
+  /** A different primary answers than before (Sentinel's promotion, or a Cluster's slot moving to another primary). */
+  failover?(): void;
+  waitTimeout?(): void;
+}
+
 /** The state store could not be reached or failed; nothing may be sent. */
 export class StateStoreUnavailableError extends Error {
-  override readonly name = 'StateStoreUnavailableError';
+  override readonly name: string = 'StateStoreUnavailableError';
 
   constructor(cause: unknown) {
     super(`state store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Fewer replicas than required acknowledged a send's claim and charge in time; nothing may be sent. */
+export class ReplicationTimeoutError extends StateStoreUnavailableError {
+  override readonly name = 'ReplicationTimeoutError';
+
+  constructor(
+    readonly acknowledged: number,
+    readonly required: number,
+  ) {
+    super(new Error(`${acknowledged} of the ${required} replicas required acknowledged the write in time`));
   }
 }

@@ -72,6 +72,25 @@ export class SmsMetrics {
     registers: [this.registry],
   });
 
+  readonly storeErrors = new Counter({
+    name: 'sms_state_store_errors_total',
+    help: 'Redis state store commands that failed, by kind: timeout, connection, late (ran after its deadline, did nothing), cluster, readonly, replication, other.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeFailovers = new Counter({
+    name: 'sms_state_store_failovers_total',
+    help: 'Times a different Redis primary answered than before (a Sentinel promotion, or a Cluster slot moving).',
+    registers: [this.registry],
+  });
+
+  readonly storeWaitTimeouts = new Counter({
+    name: 'sms_state_store_wait_timeouts_total',
+    help: 'Sends refused because fewer Redis replicas than REDIS_MIN_REPLICAS_ACKS acknowledged their claim and charge in time (WAIT).',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

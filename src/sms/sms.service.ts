@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../auth/caller';
 import type { Idempotency, IdempotencyDecision } from '../guard/idempotency';
 import type { Charged, RateLimiter, Recipient } from '../guard/rate-limits';
-import { StateStoreUnavailableError } from '../guard/state-store';
+import { ReplicationTimeoutError, StateStoreUnavailableError, type ReplicatedWrites } from '../guard/state-store';
 import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
 import { maskPhone } from './mask-phone';
@@ -49,6 +49,14 @@ const storeUnavailable = () =>
     retryable: true,
   });
 
+const notReplicated = () =>
+  failure({
+    code: Code.SERVICE_UNAVAILABLE,
+    message:
+      "The state store could not copy this send's claim to a replica in time (a Redis failover may be under way). Nothing was sent; retry shortly.",
+    retryable: true,
+  });
+
 /** What a key already taken answers, instead of a send. */
 function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>): Result {
   switch (claim.kind) {
@@ -89,6 +97,8 @@ export class SmsService {
     private readonly idempotency: Idempotency,
     private readonly metrics: SmsMetrics,
     private readonly lookups: SmsLookupService,
+    /** Waits until the claim and charge are on the store's replicas (`StateStore.replicate`). */
+    private readonly replicate: (writes: ReplicatedWrites) => Promise<void>,
     /** Look templates up before sending (SMS_TEMPLATE_CHECK). */
     private readonly templateCheck = false,
   ) {}
@@ -163,6 +173,15 @@ export class SmsService {
       await release().catch(() => {});
       return this.refuse(log, who, error);
     }
+    // A claim only the primary holds vanishes if a replica is promoted, and the retry would send again.
+    const key = claim?.kind === 'proceed' ? claim.key : undefined;
+    try {
+      await this.replicate({ idempotencyKey: key, limits: charged.counters.length > 0 || charged.phones !== null });
+    } catch (error) {
+      await this.rateLimiter.refund(charged).catch(() => {});
+      await release().catch(() => {});
+      return this.refuse(log, who, error);
+    }
 
     const started = performance.now();
     const exchange = await this.uspeedo.sendBatch(body);
@@ -189,6 +208,12 @@ export class SmsService {
         log.warn(
           { sms: { ...who, idempotency: 'not-stored' } },
           'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN',
+        );
+      } else if (stored) {
+        // Answered either way: a result lost in a failover leaves its replicated claim, so a retry
+        // answers IN_PROGRESS, then OUTCOME_UNKNOWN, never a second send.
+        await this.replicate({ idempotencyKey: key }).catch((error: unknown) =>
+          log.warn({ err: error, sms: { ...who, idempotency: 'result-not-replicated' } }, 'idempotent result stored on the primary only'),
         );
       }
     }
@@ -295,6 +320,6 @@ export class SmsService {
     if (!(error instanceof StateStoreUnavailableError)) throw error;
     log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
     this.metrics.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
-    return storeUnavailable();
+    return error instanceof ReplicationTimeoutError ? notReplicated() : storeUnavailable();
   }
 }

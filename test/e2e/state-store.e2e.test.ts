@@ -6,6 +6,7 @@ import { RedisStateStore } from '../../src/guard/redis-state-store';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
 import type { ChargeOutcome, ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from '../../src/guard/state-store';
 import { RedisServer, redisAvailable } from '../support/redis-server';
+import { RedisClusterSet, RedisSentinelSet, topologiesAvailable } from '../support/redis-topologies';
 
 // The charge contract, on both real stores: every counter and number or none, and each overflow named.
 const stores: [string, () => Promise<{ store: StateStore; stop: () => Promise<void> }>][] = [
@@ -22,7 +23,7 @@ if (redisAvailable()) {
     'Redis',
     async () => {
       const redis = await RedisServer.start();
-      const store = new RedisStateStore(redis.url);
+      const store = new RedisStateStore({ kind: 'single', url: redis.url });
       await store.ready(5_000);
       return {
         store,
@@ -34,11 +35,35 @@ if (redisAvailable()) {
     },
   ]);
 }
+// The same contract where Redis runs highly available, each write waited on by one replica.
+if (topologiesAvailable()) {
+  for (const [name, start] of [
+    ['Redis Sentinel', () => RedisSentinelSet.start()],
+    ['Redis Cluster', () => RedisClusterSet.start()],
+  ] as const) {
+    stores.push([
+      name,
+      async () => {
+        const set = await start();
+        const store = new RedisStateStore(set.topology, { minReplicasAcks: 1 });
+        await store.ready(10_000);
+        return {
+          store,
+          stop: async () => {
+            await store.close();
+            await set.stop();
+          },
+        };
+      },
+    ]);
+  }
+}
 
 describe.each(stores)('%s state store: charge', (_name, open) => {
   let store: StateStore;
   let stop: () => Promise<void>;
-  const now = Date.now();
+  // Taken once the store is up: a Sentinel or Cluster takes seconds to start, past a test's short windows.
+  let now = Date.now();
   const counter = (key: string, amount: number, limit: number, expiresAt = now + 60_000): CounterCharge => ({
     key,
     amount,
@@ -63,7 +88,10 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
     outcome.ok
       ? outcome
       : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
-  beforeAll(async () => ({ store, stop } = await open()));
+  beforeAll(async () => {
+    ({ store, stop } = await open());
+    now = Date.now();
+  }, 60_000);
   afterAll(() => stop());
 
   it('charges every counter and every number of a batch, and counts on from there', async () => {
@@ -244,7 +272,7 @@ describe.each(stores)('%s state store: per-number counters past 15 digits', (_na
 describe.each(stores)('%s state store: idempotency records', (_name, open) => {
   let store: StateStore;
   let stop: () => Promise<void>;
-  beforeAll(async () => ({ store, stop } = await open()));
+  beforeAll(async () => ({ store, stop } = await open()), 60_000);
   afterAll(() => stop());
   const claim = (key: string, now: number, over: Partial<{ fingerprint: string; ttlMs: number; leaseMs: number }> = {}) =>
     store.claim({ key, fingerprint: 'f1', now, ttlMs: 60_000, leaseMs: 1_000, requestId: 'req-1', ...over });

@@ -24,18 +24,23 @@ export class RedisServer {
     readonly port: number,
     /** Where its append-only file lives: start another on it to restart this one with its data. */
     readonly dir: string,
+    /** The options it was started with beyond port, folder and persistence. */
+    readonly args: string[],
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(port?: number, { volatile = false, dir = mkdtempSync(join(tmpdir(), 'sms-redis-')) } = {}): Promise<RedisServer> {
+  /** `args`: more of redis-server's options (`--replicaof`, `--cluster-enabled`, …). */
+  static async start(
+    port?: number,
+    { volatile = false, dir = mkdtempSync(join(tmpdir(), 'sms-redis-')), args = [] as string[] } = {},
+  ): Promise<RedisServer> {
     const chosen = port ?? (await freePort());
     const persistence = volatile ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
-    const child = spawn(REDIS_SERVER!, ['--port', String(chosen), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const options = ['--port', String(chosen), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, ...args];
+    const child = spawn(REDIS_SERVER!, options, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
@@ -49,7 +54,7 @@ export class RedisServer {
       child.on('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
     });
     child.stdout.resume();
-    return new RedisServer(child, chosen, dir);
+    return new RedisServer(child, chosen, dir, args);
   }
 
   /** Freezes the server (SIGSTOP): connections stay open, commands queue unanswered. */
@@ -60,6 +65,16 @@ export class RedisServer {
   /** Lets a paused server run again (SIGCONT): it then runs what queued meanwhile. */
   resume(): void {
     this.child.kill('SIGCONT');
+  }
+
+  /** The same server started again on its port and folder (so with its data), with `args` or its old ones. */
+  restart(args = this.args): Promise<RedisServer> {
+    return RedisServer.start(this.port, { dir: this.dir, args });
+  }
+
+  /** Whether it is still running. */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
   /** Stops the server and waits for it to exit. */

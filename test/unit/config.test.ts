@@ -49,7 +49,7 @@ describe('loadConfig', () => {
         templateCheck: false,
         simulatorReceiptDelaySeconds: 5,
       },
-      state: { sqlitePath: './data/state.db', redisUrl: null, redisAllowVolatile: false },
+      state: { sqlitePath: './data/state.db', redis: null, redisAllowVolatile: false, redisMinReplicasAcks: 0, redisWaitTimeoutMs: 500 },
       metricsToken: null,
       metricsPublic: true,
       shutdownGraceMs: 15000,
@@ -121,7 +121,13 @@ describe('loadConfig', () => {
         allowedCountryCodes: ['86', '852'],
       },
       idempotencyTtlSeconds: 60,
-      state: { sqlitePath: '/var/lib/sms/state.db', redisUrl: 'redis://127.0.0.1:6380/2', redisAllowVolatile: false },
+      state: {
+        sqlitePath: '/var/lib/sms/state.db',
+        redis: { kind: 'single', url: 'redis://127.0.0.1:6380/2' },
+        redisAllowVolatile: false,
+        redisMinReplicasAcks: 0,
+        redisWaitTimeoutMs: 500,
+      },
     });
   });
 
@@ -273,6 +279,77 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...jwt, NODE_ENV: 'production', USPEEDO_SIMULATOR: 'true' }).auth.jwt?.maxAge).toBe('1d');
     expect(loadConfig({ ...jwt, ...live, JWT_MAX_AGE: '7d' }).auth.jwt?.maxAge).toBe('7d');
     expect(loadConfig(jwt).auth.jwt?.maxAge).toBeUndefined();
+  });
+
+  it('reads each Redis topology, with replica acks defaulting to 1 where there are replicas', () => {
+    const state = (env: Record<string, string>) => loadConfig(env).state;
+    expect(
+      state({
+        REDIS_SENTINELS: 'rediss://s1:26379,rediss://s2:26380',
+        REDIS_SENTINEL_MASTER: 'sms',
+        REDIS_PASSWORD: 'pw',
+        REDIS_SENTINEL_PASSWORD: 'spw',
+      }),
+    ).toEqual({
+      sqlitePath: './data/state.db',
+      redis: {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+        ],
+        master: 'sms',
+        auth: { tls: true, password: 'pw' },
+        sentinelPassword: 'spw',
+      },
+      redisAllowVolatile: false,
+      redisMinReplicasAcks: 1,
+      redisWaitTimeoutMs: 500,
+    });
+    expect(
+      state({
+        REDIS_CLUSTER_NODES: 'c1:7000,[::1]:7001',
+        REDIS_USERNAME: 'sms',
+        REDIS_MIN_REPLICAS_ACKS: '2',
+        REDIS_WAIT_TIMEOUT_MS: '250',
+      }),
+    ).toMatchObject({
+      redis: {
+        kind: 'cluster',
+        nodes: [
+          { host: 'c1', port: 7000 },
+          { host: '::1', port: 7001 },
+        ],
+        auth: { tls: false, username: 'sms' },
+      },
+      redisMinReplicasAcks: 2,
+      redisWaitTimeoutMs: 250,
+    });
+    expect(state({ REDIS_URL: 'redis://r:6379', REDIS_MIN_REPLICAS_ACKS: '1' })).toMatchObject({ redisMinReplicasAcks: 1 });
+  });
+
+  it('refuses two ways to reach Redis, a Sentinel list without its master, and Redis settings without Redis, all at once', () => {
+    expect(
+      problemsOf({
+        REDIS_URL: 'redis://r:6379',
+        REDIS_CLUSTER_NODES: 'c1:7000,,c2',
+        REDIS_SENTINELS: 'redis://s1:1,rediss://s2:2',
+        REDIS_WAIT_TIMEOUT_MS: '5000',
+      }),
+    ).toEqual([
+      'REDIS_SENTINELS: mixes redis:// and rediss:// entries: use TLS for all or none',
+      'REDIS_CLUSTER_NODES: entry 2 is empty (a stray comma?)',
+      'REDIS_CLUSTER_NODES: entry 3 must be host:port (or rediss://host:port), without credentials',
+      'REDIS_WAIT_TIMEOUT_MS: must be a whole number from 10 to 1500',
+      'REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES: set exactly one way to reach Redis',
+      "REDIS_SENTINEL_MASTER: is required with REDIS_SENTINELS (the primary's name in Sentinel)",
+    ]);
+    expect(problemsOf({ REDIS_SENTINEL_MASTER: 'sms', REDIS_PASSWORD: 'secret-pw', REDIS_MIN_REPLICAS_ACKS: '1' })).toEqual([
+      'REDIS_SENTINEL_MASTER: only applies with REDIS_SENTINELS',
+      'REDIS_PASSWORD: only applies with REDIS_SENTINELS or REDIS_CLUSTER_NODES (REDIS_URL carries its own credentials)',
+      'REDIS_MIN_REPLICAS_ACKS: only applies with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES',
+    ]);
+    expect(problemsOf({ REDIS_CLUSTER_NODES: 'redis://user:secret-pw@c1:7000' }).join('\n')).not.toContain('secret-pw');
   });
 
   it('refuses credentials inside USPEEDO_BASE_URL', () => {
