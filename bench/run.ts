@@ -8,6 +8,8 @@ import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RedisServer } from '../test/support/redis-server';
+import { RedisClusterSet, RedisSentinelSet } from '../test/support/redis-topologies';
 import { SEED_SESSIONS } from './seed-sessions';
 import { renderResults, type BenchResults, type Cell, type StatusCell, type Summary } from './render';
 
@@ -30,6 +32,10 @@ export type Variant =
   | 'd-lean'
   | 'e-guarded'
   | 'e-guarded-redis'
+  | 'e-guarded-sentinel'
+  | 'e-guarded-sentinel-nowait'
+  | 'e-guarded-cluster'
+  | 'e-guarded-cluster-nowait'
   | 'f-mesh'
   | 'f-mesh-jit';
 
@@ -42,6 +48,9 @@ export interface BenchOptions {
   connections: number;
   outDir: string;
   redisUrl?: string;
+  /** The variables that reach a Sentinel set (REDIS_SENTINELS, REDIS_SENTINEL_MASTER) and a Cluster (REDIS_CLUSTER_NODES). */
+  redisSentinel?: Record<string, string>;
+  redisCluster?: Record<string, string>;
   /** Node flags for this server's variants (d, e): `npm start`'s own, then any from BENCH_SERVER_NODE_FLAGS. */
   serverNodeFlags: string[];
   log?: (line: string) => void;
@@ -230,8 +239,7 @@ async function startVariant(
       RATE_LIMIT_GLOBAL_PER_DAY: high,
       RATE_LIMIT_STATUS_PER_MINUTE: high,
       STATE_DB_PATH: join(stateDir, `${variant}.db`),
-      // The bench measures the guard, not persistence: it accepts whatever Redis BENCH_REDIS_URL names.
-      ...(variant === 'e-guarded-redis' ? { REDIS_URL: options.redisUrl!, REDIS_ALLOW_VOLATILE: 'true' } : {}),
+      ...redisVariables(variant, options),
     };
     child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
     started.push(child);
@@ -239,6 +247,17 @@ async function startVariant(
     await waitFor(`http://127.0.0.1:${port}/healthz`);
   }
   return { variant, url, pid: child.pid!, child };
+}
+
+// The bench measures the guard, not persistence: it accepts whatever Redis it is given. The -nowait
+// variants turn WAIT off (REDIS_MIN_REPLICAS_ACKS=0), so its cost shows on its own.
+function redisVariables(variant: Variant, options: BenchOptions): Record<string, string> {
+  const volatile = { REDIS_ALLOW_VOLATILE: 'true' };
+  const noWait: Record<string, string> = variant.endsWith('-nowait') ? { REDIS_MIN_REPLICAS_ACKS: '0' } : {};
+  if (variant === 'e-guarded-redis') return { REDIS_URL: options.redisUrl!, ...volatile };
+  if (variant.startsWith('e-guarded-sentinel')) return { ...options.redisSentinel!, ...volatile, ...noWait };
+  if (variant.startsWith('e-guarded-cluster')) return { ...options.redisCluster!, ...volatile, ...noWait };
+  return {};
 }
 
 async function startOrKill(
@@ -577,6 +596,23 @@ function summarize(cells: Cell[], status: StatusCell[] = []): Summary {
   if (rssD != null && rssB != null) goal(`5. peak RSS (d) ≤ (b) + 60 MB (${rssB + 60} MB)`, rssD, (v) => v <= rssB + 60);
 
   const context: Summary['context'] = [];
+  // The highly available topologies beside one Redis node, and WAIT's own cost.
+  for (const [variant, label] of [
+    ['e-guarded-sentinel', 'Sentinel'],
+    ['e-guarded-sentinel-nowait', 'Sentinel without WAIT'],
+    ['e-guarded-cluster', 'Cluster'],
+    ['e-guarded-cluster-nowait', 'Cluster without WAIT'],
+  ] as const) {
+    for (const size of sizes) {
+      const cell = at(variant, size);
+      const single = at('e-guarded-redis', size);
+      if (!cell || !single) continue;
+      context.push({ what: `7. recipients/s (e, ${label}) ÷ (e, Redis) at ${size}`, value: ratio(cell.recipientsPerSec, single.recipientsPerSec) });
+      if (cell.cpuMicrosPerRequest != null && single.cpuMicrosPerRequest != null) {
+        context.push({ what: `7. CPU µs a request (e, ${label}) − (e, Redis) at ${size}`, value: cell.cpuMicrosPerRequest - single.cpuMicrosPerRequest });
+      }
+    }
+  }
   const statusOf = (variant: Variant) => status.find((c) => c.variant === variant)?.queriesPerSec;
   for (const [variant, label] of [
     ['d-lean', '(d)'],
@@ -600,19 +636,29 @@ if (require.main === module) {
     'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded,f-mesh,f-mesh-jit',
   ) as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
-  runBench({
-    durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
-    warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
-    repeats: Number(process.env.BENCH_REPEATS ?? 3),
-    sizes: list('BENCH_SIZES', '1,100,1000').map(Number),
-    variants,
-    connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
-    outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
-    redisUrl,
-    serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
+  const topologies = process.env.BENCH_REDIS_TOPOLOGIES === '1' ? startTopologies() : Promise.resolve(null);
+  topologies.then(async (started) => {
+    try {
+      return await runBench({
+        durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
+        warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
+        repeats: Number(process.env.BENCH_REPEATS ?? 3),
+        sizes: list('BENCH_SIZES', started ? '1,1000' : '1,100,1000').map(Number),
+        variants: started ? TOPOLOGY_VARIANTS : variants,
+        connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
+        outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
+        redisUrl: started?.single ?? redisUrl,
+        redisSentinel: started?.sentinel,
+        redisCluster: started?.cluster,
+        serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
+      });
+    } finally {
+      await started?.stop();
+    }
   }).then(
     (results) => {
       for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
+      for (const line of results.summary.context) process.stdout.write(`      ${line.what}: ${line.value}\n`);
       process.exit(results.summary.allChecksPassed ? 0 : 1);
     },
     (error: unknown) => {
@@ -620,4 +666,26 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+/** `npm run bench:redis`: the guarded send on one Redis node, Sentinel and Cluster, each with and without WAIT. */
+const TOPOLOGY_VARIANTS: Variant[] = [
+  'd-lean',
+  'e-guarded-redis',
+  'e-guarded-sentinel',
+  'e-guarded-sentinel-nowait',
+  'e-guarded-cluster',
+  'e-guarded-cluster-nowait',
+];
+
+// The same real processes the failover tests start: a node, a primary with a replica and three
+// sentinels, and three primaries with a replica each.
+async function startTopologies() {
+  const [single, sentinel, cluster] = await Promise.all([RedisServer.start(), RedisSentinelSet.start(), RedisClusterSet.start()]);
+  return {
+    single: single.url,
+    sentinel: sentinel.env,
+    cluster: cluster.env,
+    stop: () => Promise.all([single.stop(), sentinel.stop(), cluster.stop()]).then(() => undefined),
+  };
 }

@@ -85,14 +85,16 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
     const client = new Redis(redis.url);
     try {
       const keys = await client.keys('uspeedo-sms:*');
+      // The layout the README documents: a Cluster needs a batch's counters in one slot ({limits}),
+      // spreads idempotency records over 256 tags, and keeps a caller's sessions in one.
       expect(keys.sort()).toEqual([
-        expect.stringMatching(/^uspeedo-sms:idem:/),
-        expect.stringMatching(/^uspeedo-sms:rl:caller-minute:api-key:ops:\d+$/),
-        // Per-number counts live in one hash per window (both windows are counted whichever limit is on).
-        expect.stringMatching(/^uspeedo-sms:rl:phone-day:\d+$/),
-        expect.stringMatching(/^uspeedo-sms:rl:phone-hour:\d+$/),
+        expect.stringMatching(/^uspeedo-sms:idem:\{i[0-9a-f]{2}\}:11:api-key:ops:k-2$/),
         // The send's session, this caller's for smsDeliveryStatus until DELIVERY_STATUS_RETENTION_SECONDS.
-        'uspeedo-sms:sess:11:api-key:ops:session_no_1',
+        'uspeedo-sms:sess:{11:api-key:ops}:session_no_1',
+        expect.stringMatching(/^uspeedo-sms:\{limits\}:rl:caller-minute:api-key:ops:\d+$/),
+        // Per-number counts live in one hash per window (both windows are counted whichever limit is on).
+        expect.stringMatching(/^uspeedo-sms:\{limits\}:rl:phone-day:\d+$/),
+        expect.stringMatching(/^uspeedo-sms:\{limits\}:rl:phone-hour:\d+$/),
       ]);
       const hour = keys.find((k) => k.includes('phone-hour'))!;
       expect(await client.hgetall(hour)).toEqual({ '8613900130000': '1', '8613900130001': '1' });

@@ -5,7 +5,8 @@ const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({ USPEEDO_BASE_URL: upstream.url, USPEEDO_TIMEOUT_MS: '500' });
+  // Long enough to stream 9 MiB from the fake on a machine busy with other test files (500 ms was not).
+  server = await startServer({ USPEEDO_BASE_URL: upstream.url, USPEEDO_TIMEOUT_MS: '1500' });
 });
 afterAll(async () => {
   // Whatever each test did, the secret never left the server: not in a response, not in a log line.
@@ -220,7 +221,7 @@ const rows: [string, FakeReply, Expected][] = [
     { fault: 'reset-mid-body' },
     { code: 'UPSTREAM_UNAVAILABLE', retryable: false, httpStatus: 200, requestUuid: FAKE_REQUEST_UUID },
   ],
-  ['no answer within the timeout', { delayMs: 1500 }, { code: 'UPSTREAM_TIMEOUT', retryable: false, httpStatus: null }],
+  ['no answer within the timeout', { delayMs: 2500 }, { code: 'UPSTREAM_TIMEOUT', retryable: false, httpStatus: null }],
   ['a body that drips past the timeout', { fault: 'drip', delayMs: 100 }, { code: 'UPSTREAM_TIMEOUT', retryable: false, httpStatus: 200 }],
 ];
 

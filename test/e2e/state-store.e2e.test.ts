@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import Redis from 'ioredis';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -429,5 +430,39 @@ describe('SQLite state store: the quick charge agrees with the exact one', () =>
       }),
       { numRuns: 400, seed: 15 },
     );
+  });
+});
+
+(redisAvailable() ? describe : describe.skip)('Redis state store: keys written before hash tags', () => {
+  it('still answers from an old idempotency record (never claiming it again) and knows old sessions', async () => {
+    const redis = await RedisServer.start();
+    const store = new RedisStateStore({ kind: 'single', url: redis.url });
+    const client = new Redis(redis.url);
+    try {
+      await store.ready(5_000);
+      const now = Date.now();
+      // As the version before Sentinel and Cluster support wrote them.
+      await client.hset('uspeedo-sms:idem:3:ops:old-key', {
+        f: 'fp',
+        r: 'stored result',
+        c: String(now),
+        l: String(now + 60_000),
+        q: 'r-1',
+      });
+      await client.hset('uspeedo-sms:idem:3:ops:old-flight', { f: 'fp', c: String(now), l: String(now + 60_000), q: 'r-2' });
+      await client.set('uspeedo-sms:sess:3:ops:S-OLD', '1', 'PX', 60_000);
+      const claim = (key: string, fingerprint = 'fp') =>
+        store.claim({ key, fingerprint, now, ttlMs: 60_000, leaseMs: 10_000, requestId: 'r-9' });
+      expect(await claim('3:ops:old-key')).toEqual({ state: 'done', result: 'stored result' });
+      expect(await claim('3:ops:old-key', 'other')).toEqual({ state: 'conflict' });
+      expect(await claim('3:ops:old-flight')).toEqual({ state: 'in-progress', leaseEndsAt: now + 60_000 });
+      expect(await claim('3:ops:new-key')).toEqual({ state: 'claimed' });
+      await store.recordSessions('ops', ['S-NEW'], now + 60_000);
+      expect(await store.knownSessions('ops', ['S-OLD', 'S-NEW', 'S-NONE'])).toEqual(new Set(['S-OLD', 'S-NEW']));
+    } finally {
+      client.disconnect();
+      await store.close();
+      await redis.stop();
+    }
   });
 });
