@@ -607,9 +607,15 @@ function summarize(cells: Cell[], status: StatusCell[] = []): Summary {
       const cell = at(variant, size);
       const single = at('e-guarded-redis', size);
       if (!cell || !single) continue;
-      context.push({ what: `7. recipients/s (e, ${label}) ÷ (e, Redis) at ${size}`, value: ratio(cell.recipientsPerSec, single.recipientsPerSec) });
+      context.push({
+        what: `7. recipients/s (e, ${label}) ÷ (e, Redis) at ${size}`,
+        value: ratio(cell.recipientsPerSec, single.recipientsPerSec),
+      });
       if (cell.cpuMicrosPerRequest != null && single.cpuMicrosPerRequest != null) {
-        context.push({ what: `7. CPU µs a request (e, ${label}) − (e, Redis) at ${size}`, value: cell.cpuMicrosPerRequest - single.cpuMicrosPerRequest });
+        context.push({
+          what: `7. CPU µs a request (e, ${label}) − (e, Redis) at ${size}`,
+          value: cell.cpuMicrosPerRequest - single.cpuMicrosPerRequest,
+        });
       }
     }
   }
@@ -637,35 +643,37 @@ if (require.main === module) {
   ) as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
   const topologies = process.env.BENCH_REDIS_TOPOLOGIES === '1' ? startTopologies() : Promise.resolve(null);
-  topologies.then(async (started) => {
-    try {
-      return await runBench({
-        durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
-        warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
-        repeats: Number(process.env.BENCH_REPEATS ?? 3),
-        sizes: list('BENCH_SIZES', started ? '1,1000' : '1,100,1000').map(Number),
-        variants: started ? TOPOLOGY_VARIANTS : variants,
-        connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
-        outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
-        redisUrl: started?.single ?? redisUrl,
-        redisSentinel: started?.sentinel,
-        redisCluster: started?.cluster,
-        serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
-      });
-    } finally {
-      await started?.stop();
-    }
-  }).then(
-    (results) => {
-      for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
-      for (const line of results.summary.context) process.stdout.write(`      ${line.what}: ${line.value}\n`);
-      process.exit(results.summary.allChecksPassed ? 0 : 1);
-    },
-    (error: unknown) => {
-      process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  topologies
+    .then(async (started) => {
+      try {
+        return await runBench({
+          durationSeconds: Number(process.env.BENCH_SECONDS ?? 10),
+          warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
+          repeats: Number(process.env.BENCH_REPEATS ?? 3),
+          sizes: list('BENCH_SIZES', started ? '1,1000' : '1,100,1000').map(Number),
+          variants: started ? TOPOLOGY_VARIANTS : variants,
+          connections: Number(process.env.BENCH_CONNECTIONS ?? 16),
+          outDir: process.env.BENCH_OUT ?? join(root, 'bench/results'),
+          redisUrl: started?.single ?? redisUrl,
+          redisSentinel: started?.sentinel,
+          redisCluster: started?.cluster,
+          serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
+        });
+      } finally {
+        await started?.stop();
+      }
+    })
+    .then(
+      (results) => {
+        for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
+        for (const line of results.summary.context) process.stdout.write(`      ${line.what}: ${line.value}\n`);
+        process.exit(results.summary.allChecksPassed ? 0 : 1);
+      },
+      (error: unknown) => {
+        process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+        process.exit(1);
+      },
+    );
 }
 
 /** `npm run bench:redis`: the guarded send on one Redis node, Sentinel and Cluster, each with and without WAIT. */

@@ -125,6 +125,7 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
   let lastError = '';
   const store = new RedisStateStore(redis, {
     minReplicasAcks: config.state.redisMinReplicasAcks,
+    requireAof: config.hardened && !config.state.redisAllowVolatile,
     waitTimeoutMs: config.state.redisWaitTimeoutMs,
     onError: (error) => {
       if (error.message === lastError) return;
@@ -142,7 +143,7 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
   });
   if (!(await store.ready(3000))) {
     log.error(
-      'Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is; its persistence is not checked (see the README)',
+      'Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is, and its persistence is checked when it is',
     );
     return store;
   }

@@ -185,6 +185,17 @@ export interface RedisStoreOptions {
   /** Every connection error, as ioredis reports it (retries included). */
   onError?: (error: Error) => void;
   observer?: StoreObserver;
+  /**
+   * Refuse to charge or claim on a Redis without an append-only file, checked at every connection (a
+   * hardened server without REDIS_ALLOW_VOLATILE): its restart would forget the keys.
+   */
+  requireAof?: boolean;
+}
+
+/** Redis's persistence settings, as `CONFIG GET append*` gives them. */
+export interface RedisPersistence {
+  appendonly: string;
+  appendfsync: string;
 }
 
 /** What ioredis's error says went wrong, for the metrics. */
@@ -276,16 +287,22 @@ export class RedisStateStore implements StateStore {
   private readonly cluster: boolean;
   private readonly observer: StoreObserver;
   private readonly replicas: number;
+  private readonly requireAof: boolean;
+  private readonly onError: (error: Error) => void;
+  /** Why claims and charges are refused, while the Redis answering keeps no append-only file. */
+  private volatile: Error | null = null;
 
   /** Connects in the background; until Redis answers, every call fails with `StateStoreUnavailableError`. */
   constructor(
     topology: RedisTopology,
-    { minReplicasAcks = 0, waitTimeoutMs = 500, onError = () => {}, observer = {} }: RedisStoreOptions = {},
+    { minReplicasAcks = 0, waitTimeoutMs = 500, onError = () => {}, observer = {}, requireAof = false }: RedisStoreOptions = {},
   ) {
     this.kind = topology.kind === 'single' ? 'redis' : `redis-${topology.kind}`;
     this.cluster = topology.kind === 'cluster';
     this.observer = observer;
     this.replicas = minReplicasAcks;
+    this.requireAof = requireAof;
+    this.onError = onError;
     this.redis = connectRedis(topology) as ScriptedRedis;
     this.redis.on('error', onError);
     this.redis.on('ready', () => void this.onReady());
@@ -337,6 +354,7 @@ export class RedisStateStore implements StateStore {
 
   private async onReady(): Promise<void> {
     this.notePrimaries();
+    if (this.requireAof) void this.checkPersistence();
     try {
       const sent = Date.now();
       const [seconds, micros] = await (this.redis instanceof Cluster ? this.redis.nodes('master')[0] : this.redis).time();
@@ -345,6 +363,28 @@ export class RedisStateStore implements StateStore {
     } catch {
       // Measured again on the next connection; until then the last offset stands.
     }
+  }
+
+  // At every connection, not only at start: a Redis unreachable at start, or restarted or replaced
+  // since, is checked before it holds a claim.
+  private async checkPersistence(): Promise<void> {
+    try {
+      const settings = await this.persistence();
+      if (settings && settings.appendonly !== 'yes') {
+        this.volatile = new Error(
+          'the Redis primary keeps no append-only file (appendonly no), and REDIS_ALLOW_VOLATILE is not set: sends are refused until it does',
+        );
+        this.onError(this.volatile);
+      } else {
+        this.volatile = null;
+      }
+    } catch {
+      // Not answering: every command fails anyway, and the next connection checks again.
+    }
+  }
+
+  private refuseIfVolatile(): void {
+    if (this.volatile) throw new StateStoreUnavailableError(this.volatile);
   }
 
   private notePrimaries(): void {
@@ -377,6 +417,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
+    this.refuseIfVolatile();
     const { counters, phones } = request;
     const keys = counters.map((c) => limitKey(c.key));
     const args: (string | number)[] = [counters.length];
@@ -403,6 +444,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async claim({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): Promise<IdempotencyClaim> {
+    this.refuseIfVolatile();
     const keys = this.cluster ? [idempotencyKey(key)] : [idempotencyKey(key), legacyIdempotencyKey(key)];
     const args = [fingerprint, now, Math.max(ttlMs, leaseMs), now + leaseMs, requestId, this.deadline()];
     const answer = await this.run(() => this.redis.smsClaim(keys.length, ...keys, ...args));
@@ -488,9 +530,9 @@ export class RedisStateStore implements StateStore {
    * Redis's persistence settings (`appendonly`, `appendfsync`), or null when Redis refuses CONFIG (as
    * some managed services do). With a Cluster, the first primary found without AOF, else the first.
    */
-  async persistence(): Promise<{ appendonly: string; appendfsync: string } | null> {
+  async persistence(): Promise<RedisPersistence | null> {
     const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
-    const found: { appendonly: string; appendfsync: string }[] = [];
+    const found: RedisPersistence[] = [];
     for (const node of nodes) {
       try {
         const pairs = await node.config('GET', 'append*');
@@ -506,6 +548,7 @@ export class RedisStateStore implements StateStore {
   }
 
   async ping(): Promise<void> {
+    this.refuseIfVolatile();
     await this.run(async () => {
       if (!(this.redis instanceof Cluster)) {
         await this.redis.ping();

@@ -1,4 +1,5 @@
 import { FakeUspeedo } from '../support/fake-uspeedo';
+import { freePort } from '../support/ports';
 import { RedisServer, redisAvailable, REDIS_MISSING_MESSAGE } from '../support/redis-server';
 import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
@@ -49,6 +50,24 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
     const simulator = await serve({ REDIS_URL: redis.url, USPEEDO_SIMULATOR: 'true' });
     expect(simulator.logs.text).toContain('keeps no append-only file');
   });
+
+  it('checks a Redis that was down at start when it comes: without AOF, a hardened server refuses sends and is not ready', async () => {
+    const port = await freePort();
+    const server = await serve({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    expect(server.logs.text).toContain('persistence is checked when it is');
+    await redisServer(port, { volatile: true });
+    const input = { ...batch([{ phone: '13900130009' }]).input, idempotencyKey: 'KEY-LATE-AOF' };
+    let answer;
+    const deadline = Date.now() + 10_000;
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      answer = (await server.gql(SEND_BATCH_SMS, { input }, bearer(API_KEY_OPS))).body.data.sendBatchSms;
+    } while (!server.logs.text.includes('keeps no append-only file') && Date.now() < deadline);
+    answer = (await server.gql(SEND_BATCH_SMS, { input }, bearer(API_KEY_OPS))).body.data.sendBatchSms;
+    expect(answer).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true });
+    expect((await server.fetch('/readyz')).status).toBe(503);
+    expect(upstream.calls).toHaveLength(0);
+  }, 20_000);
 
   it('keeps an idempotency key across a Redis restart when AOF is on: the retry is a replay, not a second send', async () => {
     const first = await redisServer();
