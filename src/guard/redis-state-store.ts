@@ -368,6 +368,8 @@ export class RedisStateStore implements StateStore {
   // At every connection, not only at start: a Redis unreachable at start, or restarted or replaced
   // since, is checked before it holds a claim.
   private async checkPersistence(): Promise<void> {
+    // Until the answer comes, this connection's Redis is not trusted with a claim.
+    this.volatile = new Error("the Redis primary's persistence is being checked");
     try {
       const settings = await this.persistence();
       if (settings && settings.appendonly !== 'yes') {
@@ -379,7 +381,10 @@ export class RedisStateStore implements StateStore {
         this.volatile = null;
       }
     } catch {
-      // Not answering: every command fails anyway, and the next connection checks again.
+      // Not answering: every command fails anyway. Asked again shortly, in case the connection stays.
+      setTimeout(() => {
+        if (!this.closed && this.redis.status === 'ready') void this.checkPersistence();
+      }, 1000).unref();
     }
   }
 
