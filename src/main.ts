@@ -1,3 +1,4 @@
+import './supported-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { buildApp, SIMULATOR_WARNING } from './app';
