@@ -1,29 +1,31 @@
 import 'reflect-metadata';
-import { isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema, type GraphQLUnionType } from 'graphql';
-import { buildSchemaSync, type ContainerType } from 'type-graphql';
+import { isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
 import { SmsResolver } from '../sms/sms.resolver';
-import { SendBatchSmsSuccess } from '../sms/send-batch-sms.result';
-import { SmsDeliveryStatus } from '../sms/sms-delivery-status.result';
-import { SmsTemplateList } from '../sms/sms-templates.result';
 import type { SmsLookupService } from '../sms/sms-lookup.service';
 import { SmsLookupResolver } from '../sms/sms-lookup.resolver';
 import type { SmsService } from '../sms/sms.service';
 import type { SendBatchSmsInput } from '../sms/send-batch-sms.input';
 import type { GraphQLContext } from './context';
 
-// Each result union: the class of its success member (the other member is the error).
-const SUCCESS_MEMBERS: readonly (readonly [string, abstract new () => object])[] = [
-  ['SendBatchSmsResult', SendBatchSmsSuccess],
-  ['SmsDeliveryStatusResult', SmsDeliveryStatus],
-  ['SmsTemplatesResult', SmsTemplateList],
-];
-
-function synchronousResolveType(union: GraphQLUnionType, Success: abstract new () => object): void {
-  const members = union.getTypes().map((type) => type.name);
-  const success = members.find((member) => member === Success.name);
-  const error = members.find((member) => member !== Success.name);
-  if (members.length !== 2 || !success || !error) throw new Error(`${union.name}: expected ${Success.name} and one error type`);
-  union.resolveType = (value) => (value instanceof Success ? success : error);
+/**
+ * Installs each union's own `resolveType` (as declared with `createUnionType`) directly. type-graphql
+ * wraps it in an async function, and graphql-jit (see jit-gateway.ts) does not await one: a document
+ * selecting the union would break from its second run. A declared one that answers a Promise throws.
+ */
+function synchronousResolveTypes(schema: GraphQLSchema): void {
+  const storage = getMetadataStorage();
+  const graphqlName = (target: unknown) => storage.objectTypes.find((type) => type.target === target)?.name;
+  for (const { name, resolveType } of storage.unions) {
+    const union = schema.getType(name);
+    if (!isUnionType(union) || !resolveType) continue;
+    union.resolveType = (value, context, info, abstractType) => {
+      const resolved: unknown = resolveType(value, context, info, abstractType);
+      const answer = typeof resolved === 'string' ? resolved : graphqlName(resolved);
+      if (!answer) throw new Error(`${name}'s resolveType must answer a member synchronously`);
+      return answer;
+    };
+  }
 }
 
 /** Builds the GraphQL schema. Without services it still builds, for printing the SDL. */
@@ -42,9 +44,7 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
   // Validation runs in the service, so rule breaks become a typed INVALID_INPUT result rather than a
   // top-level error that would echo the input back.
   const schema = buildSchemaSync({ resolvers: [SmsResolver, SmsLookupResolver], container, validate: false });
-  // type-graphql wraps a union's resolveType in an async function; graphql-jit (see jit-gateway.ts)
-  // does not await one, so each union gets a plain synchronous one.
-  for (const [name, Success] of SUCCESS_MEMBERS) synchronousResolveType(schema.getType(name) as GraphQLUnionType, Success);
+  synchronousResolveTypes(schema);
   // type-graphql copies every argument into instances of its input classes before a resolver runs:
   // at 1000 targets, 1000 class instances and their garbage, about a tenth of the mutation's CPU. The
   // mutation takes its input as GraphQL coerced it (fresh plain objects holding exactly the schema's
