@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-/** What each folder may not import: uspeedo/ stands alone; guard/ and auth/ know nothing of SMS or HTTP. */
+/** What each folder may not import: uspeedo/ stands alone; guard/ knows nothing of SMS or HTTP, auth/ nothing of SMS or GraphQL. */
 const boundaries = [
   { target: './src/uspeedo', from: './src', except: ['./uspeedo'], message: 'src/uspeedo imports nothing from the rest of src.' },
   { target: './src/guard', from: './src/sms', message: 'src/guard returns plain data; src/sms maps it to results.' },

@@ -31,8 +31,8 @@ local clock = redis.call('TIME')
 if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[#ARGV]) then return 'late' end
 `;
 
-// The same check-then-charge as the SQLite transaction, run inside Redis so it is atomic across
-// instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
+// Checks every counter and number first and charges only when all have room (SQLite charges first and
+// rolls back), inside Redis so it is atomic across instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
 // the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
 // count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
 // [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and

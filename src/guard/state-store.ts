@@ -71,8 +71,9 @@ export type IdempotencyClaim =
   | { state: 'done'; result: string };
 
 /**
- * Shared state for abuse limits and idempotency. Each method is one round trip (one SQLite
- * transaction, one Redis script) and throws `StateStoreUnavailableError` when the store cannot answer.
+ * Shared state for abuse limits, idempotency and the sessions each caller sent. Each method is one
+ * round trip (one SQLite transaction, one Redis script or command; `replicate` one shared WAIT) and
+ * throws `StateStoreUnavailableError` when the store cannot answer.
  */
 export interface StateStore {
   /** Checks every counter and charges all of them, or none, atomically. */
