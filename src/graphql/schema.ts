@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { isAbstractType, isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
 import { SmsResolver } from '../sms/sms.resolver';
 import type { SmsLookupService } from '../sms/sms-lookup.service';
@@ -57,15 +57,15 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
 }
 
 /**
- * Apollo Client's `possibleTypes`: each union's members, sorted, in the form GraphQL Code Generator's
+ * Apollo Client's `possibleTypes`: each union's members and each interface's implementations, sorted, in the form GraphQL Code Generator's
  * fragment-matcher writes (`schema/possible-types.json`).
  */
 export function printPossibleTypes(schema: GraphQLSchema = buildGraphQLSchema()): string {
   const possibleTypes: Record<string, string[]> = {};
   for (const type of Object.values(schema.getTypeMap()).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (isUnionType(type)) {
-      possibleTypes[type.name] = type
-        .getTypes()
+    if (isAbstractType(type) && !type.name.startsWith('__')) {
+      possibleTypes[type.name] = schema
+        .getPossibleTypes(type)
         .map((member) => member.name)
         .sort();
     }

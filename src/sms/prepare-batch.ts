@@ -5,7 +5,7 @@ import { readPhone } from './phone';
 import { fitsCodePoints, printableTextProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
-import type { FieldError } from './send-batch-sms.result';
+import type { FieldError } from './field-error.result';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues } from './sms-limits';
 
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */

@@ -1,5 +1,6 @@
 import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
+import { SmsError } from './sms-error.result';
 
 /** A recipient uSpeedo did not accept, though the batch as a whole succeeded. */
 @ObjectType({ description: 'A recipient uSpeedo did not accept, though the batch as a whole succeeded.' })
@@ -12,16 +13,6 @@ export class FailedTargetPhone {
 
   @Field(() => String, { description: "uSpeedo's reason, e.g. a blacklisted number." })
   failureReason!: string;
-}
-
-/** A rule the input broke, with the path to the field that broke it. */
-@ObjectType({ description: 'A rule the input broke, with the path to the field that broke it.' })
-export class FieldError {
-  @Field(() => [String], { description: 'Path into the input, e.g. ["taskContent","0","target","3","phone"].' })
-  path!: string[];
-
-  @Field(() => String, { description: 'What is wrong. Never repeats the value sent.' })
-  message!: string;
 }
 
 /** uSpeedo accepted the batch (RetCode 0); some recipients may still have failed. */
@@ -41,31 +32,16 @@ export class SendBatchSmsSuccess {
 }
 
 /** The batch was not sent, or its outcome is unknown; `code` says which. */
-@ObjectType({ description: 'The batch was not sent, or its outcome is unknown. Switch on code; trust retryable.' })
-export class SendBatchSmsError {
+@ObjectType({ description: 'The batch was not sent, or its outcome is unknown. Switch on code; trust retryable.', implements: SmsError })
+export class SendBatchSmsError extends SmsError {
   @Field(() => SendBatchSmsErrorCode)
   code!: SendBatchSmsErrorCode;
 
-  @Field(() => String)
-  message!: string;
-
-  @Field(() => Int, { nullable: true, description: "uSpeedo's RetCode, where it answered with one." })
-  retCode!: number | null;
-
-  @Field(() => Int, { nullable: true, description: "uSpeedo's HTTP status, where it answered." })
-  httpStatus!: number | null;
-
   @Field(() => Boolean, { description: 'True only where a retry cannot send the same SMS twice.' })
-  retryable!: boolean;
+  declare retryable: boolean;
 
   @Field(() => Int, { nullable: true, description: 'Seconds to wait before retrying, where uSpeedo said so.' })
-  retryAfterSeconds!: number | null;
-
-  @Field(() => [FieldError], { description: 'Every rule the input broke (INVALID_INPUT); empty otherwise.' })
-  fieldErrors!: FieldError[];
-
-  @Field(() => String, { nullable: true, description: "uSpeedo's request id (X-Speedo-Request-Uuid), where it answered." })
-  requestUuid!: string | null;
+  declare retryAfterSeconds: number | null;
 }
 
 /** What `sendBatchSms` answers: narrow on `__typename`. */

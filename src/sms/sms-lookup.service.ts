@@ -6,7 +6,7 @@ import { StateStoreUnavailableError, type StateStore } from '../guard/state-stor
 import { MAX_IDS_PER_LOOKUP, RetCode, USPEEDO_PATHS } from '../uspeedo/uspeedo.types';
 import { maskPhone } from './mask-phone';
 import { identifierProblem } from './printable-text';
-import type { FieldError } from './send-batch-sms.result';
+import type { FieldError } from './field-error.result';
 import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
 import type { SmsMetrics } from './sms.metrics';
 import { SmsQueryErrorCode as Code } from './sms-query-error-code.enum';

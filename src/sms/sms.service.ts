@@ -10,7 +10,8 @@ import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batc
 import { identifierProblem } from './printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
-import { failure, SendBatchSmsSuccess, type FieldError, type SendBatchSmsError } from './send-batch-sms.result';
+import type { FieldError } from './field-error.result';
+import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
 import type { SmsLookupService } from './sms-lookup.service';
 import { SmsTemplateStatus } from './sms-templates.result';
 import { deserializeResult, serializeResult } from './stored-result';

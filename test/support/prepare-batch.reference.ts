@@ -24,7 +24,7 @@ import { capFieldErrors, type PreparedBatch } from '../../src/sms/prepare-batch'
 import { printableTextProblem } from '../../src/sms/printable-text';
 import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
-import type { FieldError } from '../../src/sms/send-batch-sms.result';
+import type { FieldError } from '../../src/sms/field-error.result';
 import type { SmsLimitValues } from '../../src/sms/sms-limits';
 
 // templateId and senderId are identifiers (private-use characters refused too).

@@ -43,4 +43,32 @@ describe('every result union on the jit path', () => {
       }
     },
   );
+
+  it.each(['SendBatchSmsResult', 'SmsDeliveryStatusResult', 'SmsTemplatesResult'])(
+    '%s: its error selected once through the SmsError interface, on every run',
+    async (unionName) => {
+      const union = schema.getType(unionName);
+      if (!isUnionType(union)) throw new Error(`${unionName} is not a union`);
+      const error = union.getTypes().find((member) => member.getInterfaces().some((i) => i.name === 'SmsError'))!;
+      const value = Object.assign(Object.create(classOf(error.name)!.prototype) as object, {
+        message: 'm',
+        retryable: true,
+        fieldErrors: [],
+      });
+      const probe = new GraphQLSchema({
+        query: new GraphQLObjectType({ name: 'Query', fields: { probe: { type: union, resolve: () => value } } }),
+      });
+      const gateway = jitGateway(probe);
+      gateway.onSchemaLoadOrUpdate(() => {});
+      const { executor } = await gateway.load({ apollo: {} });
+      const document = parse('query Probe { probe { __typename ... on SmsError { message retryable fieldErrors { path } } } }');
+      const operation = document.definitions[0] as OperationDefinitionNode;
+      for (let run = 0; run < 3; run++) {
+        const request = { document, operation, operationName: 'Probe', context: {}, request: { variables: {} } };
+        expect(await executor!(request as unknown as GatewayGraphQLRequestContext)).toEqual({
+          data: { probe: { __typename: error.name, message: 'm', retryable: true, fieldErrors: [] } },
+        });
+      }
+    },
+  );
 });
