@@ -1,0 +1,159 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Caller } from '../../src/auth/caller';
+import { Idempotency } from '../../src/guard/idempotency';
+import { RateLimiter, type RateLimitValues } from '../../src/guard/rate-limits';
+import {
+  ReplicationTimeoutError,
+  type ChargeRequest,
+  type ClaimRequest,
+  type IdempotencyClaim,
+  type ReplicatedWrites,
+  type StateStore,
+} from '../../src/guard/state-store';
+import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
+import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
+import type { SmsLookupService } from '../../src/sms/sms-lookup.service';
+import { SmsMetrics } from '../../src/sms/sms.metrics';
+import { SmsService } from '../../src/sms/sms.service';
+import type { UspeedoClient, UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
+
+// The send's order against fake ports: claim, charge, replicas, uSpeedo, the result, replicas again.
+// Each fake records what it was asked, so a test reads the whole conversation in one list.
+class FakeStore implements StateStore {
+  readonly kind = 'fake';
+  readonly calls: string[] = [];
+  replicateFails = false;
+  private readonly records = new Map<string, { fingerprint: string; result?: string }>();
+
+  async charge(request: ChargeRequest) {
+    this.calls.push(`charge ${request.counters.map((c) => `${c.key}+${c.amount}`).join(',')}`);
+    return { ok: true as const };
+  }
+  async refund(request: ChargeRequest) {
+    this.calls.push(`refund ${request.counters.map((c) => `${c.key}-${c.amount}`).join(',')}`);
+  }
+  async claim({ key, fingerprint }: ClaimRequest): Promise<IdempotencyClaim> {
+    this.calls.push(`claim ${key}`);
+    const record = this.records.get(key);
+    if (!record) {
+      this.records.set(key, { fingerprint });
+      return { state: 'claimed' };
+    }
+    return record.result ? { state: 'done', result: record.result } : { state: 'in-progress', leaseEndsAt: Date.now() + 1000 };
+  }
+  async complete(key: string, fingerprint: string, result: string) {
+    this.calls.push(`complete ${key}`);
+    this.records.set(key, { fingerprint, result });
+    return true;
+  }
+  async release(key: string) {
+    this.calls.push(`release ${key}`);
+    this.records.delete(key);
+  }
+  async replicate(writes: ReplicatedWrites) {
+    this.calls.push(`replicate ${writes.idempotencyKey ?? '-'} ${writes.limits ? 'limits' : '-'}`);
+    if (this.replicateFails) throw new ReplicationTimeoutError(0, 1);
+  }
+  async recordSessions() {}
+  async knownSessions() {
+    return new Set<string>();
+  }
+  async ping() {}
+  async close() {}
+}
+
+const LIMITS: RateLimitValues = {
+  callerPerMinute: 100,
+  callerPerDay: 0,
+  phonePerHour: 0,
+  phonePerDay: 0,
+  globalPerDay: 0,
+  statusPerMinute: 0,
+  templatesPerMinute: 0,
+  allowedCountryCodes: [],
+};
+const OK: UspeedoExchange = {
+  kind: 'answered',
+  status: 200,
+  body: '{"RetCode":0,"Message":"ok","SessionNo":"S-1"}',
+  requestUuid: 'u-1',
+  retryAfter: null,
+};
+const caller: Caller = { id: 'ops', kind: 'api-key', canSend: true };
+const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
+const input = (idempotencyKey?: string) =>
+  ({
+    taskContent: [{ templateId: 't-1', senderId: 'USpeedo', target: [{ phone: '+8613800138000', templateParams: [] }] }],
+    ...(idempotencyKey ? { idempotencyKey } : {}),
+  }) as unknown as SendBatchSmsInput;
+
+function service(store: FakeStore, exchange: UspeedoExchange = OK) {
+  const bodies: string[] = [];
+  const uspeedo = {
+    async sendBatch(body: string) {
+      bodies.push(body);
+      store.calls.push('uspeedo');
+      return exchange;
+    },
+    redact: (text: string) => text,
+  } as unknown as UspeedoClient;
+  const lookups = { async recordSent() {} } as unknown as SmsLookupService;
+  const sms = new SmsService(
+    uspeedo,
+    SMS_LIMIT_CEILINGS,
+    new RateLimiter(store, LIMITS),
+    new Idempotency(store, 600, 10_000),
+    new SmsMetrics(),
+    lookups,
+    (writes) => store.replicate(writes),
+  );
+  return { sms, bodies };
+}
+
+describe('SmsService.sendBatch, in order', () => {
+  it('claims, charges, waits for replicas, sends once, stores the result and waits for it again', async () => {
+    const store = new FakeStore();
+    const { sms, bodies } = service(store);
+    const result = await sms.sendBatch(input('k-1'), caller, log, 'req-1');
+    expect(result).toMatchObject({ sessionNos: ['S-1'] });
+    const key = '11:api-key:ops:k-1';
+    expect(store.calls).toEqual([
+      `claim ${key}`,
+      expect.stringMatching(/^charge rl:caller-minute:api-key:ops:\d+\+1$/),
+      `replicate ${key} limits`,
+      'uspeedo',
+      `complete ${key}`,
+      `replicate ${key} -`,
+    ]);
+    expect(bodies).toHaveLength(1);
+  });
+
+  it('refuses when the replicas do not acknowledge: nothing sent, the charge given back, the key freed', async () => {
+    const store = new FakeStore();
+    store.replicateFails = true;
+    const { sms, bodies } = service(store);
+    const result = await sms.sendBatch(input('k-2'), caller, log, 'req-2');
+    expect(result).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true, message: expect.stringMatching(/replica/) });
+    expect(bodies).toHaveLength(0);
+    const key = '11:api-key:ops:k-2';
+    expect(store.calls).toEqual([
+      `claim ${key}`,
+      expect.stringMatching(/^charge /),
+      `replicate ${key} limits`,
+      expect.stringMatching(/^refund rl:caller-minute:api-key:ops:\d+-1$/),
+      `release ${key}`,
+    ]);
+  });
+
+  it('without a key waits for the charge alone, and a retry with a key answered from the store never sends again', async () => {
+    const store = new FakeStore();
+    const { sms, bodies } = service(store);
+    await sms.sendBatch(input(), caller, log, 'req-3');
+    expect(store.calls).toEqual([expect.stringMatching(/^charge /), 'replicate - limits', 'uspeedo']);
+    store.calls.length = 0;
+    await sms.sendBatch(input('k-4'), caller, log, 'req-4');
+    const replay = await sms.sendBatch(input('k-4'), caller, log, 'req-5');
+    expect(replay).toMatchObject({ sessionNos: ['S-1'] });
+    expect(bodies).toHaveLength(2);
+  });
+});
