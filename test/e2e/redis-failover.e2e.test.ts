@@ -1,6 +1,8 @@
+import type { ChildProcess } from 'node:child_process';
 import { FakeUspeedo } from '../support/fake-uspeedo';
+import { start, until } from '../support/main-process';
 import { RedisClusterSet, RedisSentinelSet, topologiesAvailable } from '../support/redis-topologies';
-import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
+import { batch, SEND_BATCH_SMS, startServer, TEST_KEY_ID, TEST_SECRET, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
 
 const available = topologiesAvailable();
@@ -20,6 +22,7 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
   let set: RedisSentinelSet | RedisClusterSet;
   let upstream: FakeUspeedo;
   const servers: TestServer[] = [];
+  const processes: ChildProcess[] = [];
 
   beforeAll(async () => {
     [set, upstream] = await Promise.all([startSet(), FakeUspeedo.start()]);
@@ -27,6 +30,7 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
   afterEach(async () => {
     upstream.reset();
     await Promise.all(servers.splice(0).map((s) => s.close()));
+    for (const child of processes.splice(0)) child.kill('SIGKILL');
   });
   afterAll(async () => {
     await upstream.close();
@@ -51,22 +55,49 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
     return line ? Number(line.split(' ').pop()) : 0;
   }
 
-  it('two instances racing one key and one number: one upstream call, limits exact', async () => {
+  // Two real server processes (src/main.ts, as npm start runs it), each with its own connections.
+  async function serveProcess(env: Record<string, string>): Promise<{ send: (variables: Record<string, unknown>) => Promise<any> }> {
+    const run = start({
+      USPEEDO_BASE_URL: upstream.url,
+      USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,
+      USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
+      API_KEYS,
+      ...set.env,
+      ...env,
+    });
+    processes.push(run.child);
+    await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()) || run.child.exitCode !== null, 30_000);
+    const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())?.[1];
+    if (!port) throw new Error(`the server did not start:\n${run.output()}`);
+    return {
+      send: async (variables) => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...bearer(API_KEY_OPS) },
+          body: JSON.stringify({ query: SEND_BATCH_SMS, variables }),
+        });
+        expect(response.status).toBe(200);
+        return (await response.json()).data.sendBatchSms;
+      },
+    };
+  }
+
+  it('two server processes racing one key and one number: one upstream call, limits exact', async () => {
     const env = { RATE_LIMIT_PHONE_PER_HOUR: '3' };
-    const [a, b] = [await serve(env), await serve(env)];
+    const [a, b] = await Promise.all([serveProcess(env), serveProcess(env)]);
     upstream.reply({ delayMs: 200 });
     const variables = withKey('race-1', phones(1, 100));
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => send(i % 2 ? a : b, variables)));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).send(variables)));
     expect(upstream.calls).toHaveLength(1);
     expect(results.filter((r) => r.__typename === 'SendBatchSmsSuccess').length).toBeGreaterThanOrEqual(1);
     expect(results.every((r) => r.__typename === 'SendBatchSmsSuccess' || r.code === 'IDEMPOTENCY_IN_PROGRESS')).toBe(true);
-    // The same number under 12 other keys, from both instances at once: 2 more fit in its hour.
-    const others = await Promise.all(Array.from({ length: 12 }, (_, i) => send(i % 2 ? a : b, withKey(`race-n-${i}`, phones(1, 100)))));
+    // The same number under 12 other keys, from both processes at once: 2 more fit in its hour.
+    const others = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).send(withKey(`race-n-${i}`, phones(1, 100)))));
     expect(others.map((r) => r.code ?? r.__typename).sort()).toEqual(
       [...Array(2).fill('SendBatchSmsSuccess'), ...Array(10).fill('RATE_LIMITED')].sort(),
     );
     expect(upstream.calls).toHaveLength(3);
-  }, 30_000);
+  }, 60_000);
 
   it('a primary killed mid-send: the retry never sends again, no primary fails fast, and it recovers by itself', async () => {
     const server = await serve({ USPEEDO_TIMEOUT_MS: '20000' });
