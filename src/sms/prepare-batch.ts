@@ -13,7 +13,7 @@ export type PreparedBatch =
   | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
   | {
       ok: false;
-      code: SendBatchSmsErrorCode.INVALID_INPUT | SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED;
+      code: typeof SendBatchSmsErrorCode.INVALID_INPUT | typeof SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED;
       fieldErrors: FieldError[];
       /** Over the size ceilings: refused before any target was looked at. */
       oversized?: true;

@@ -277,7 +277,7 @@ export class SmsLookupService {
       operation,
       log,
       queryError({
-        code: failure.code as Code,
+        code: failure.code,
         message: failure.message,
         retryable,
         retryAfterSeconds: retryable ? failure.retryAfterSeconds : null,

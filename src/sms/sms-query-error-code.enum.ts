@@ -1,20 +1,15 @@
 import { registerEnumType } from 'type-graphql';
+import { UPSTREAM_ERROR_CODES } from './upstream-answer';
 
 /** Why a delivery-status or template lookup did not answer. Stable: consumers switch on these. */
-export enum SmsQueryErrorCode {
-  INVALID_INPUT = 'INVALID_INPUT',
-  RATE_LIMITED = 'RATE_LIMITED',
-  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
-  PARAMETER_ERROR = 'PARAMETER_ERROR',
-  MISSING_PARAMETER = 'MISSING_PARAMETER',
-  UPSTREAM_SERVER_ERROR = 'UPSTREAM_SERVER_ERROR',
-  UPSTREAM_AUTH_FAILED = 'UPSTREAM_AUTH_FAILED',
-  UPSTREAM_REJECTED = 'UPSTREAM_REJECTED',
-  UPSTREAM_HTTP_ERROR = 'UPSTREAM_HTTP_ERROR',
-  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
-  UPSTREAM_TIMEOUT = 'UPSTREAM_TIMEOUT',
-  INVALID_UPSTREAM_RESPONSE = 'INVALID_UPSTREAM_RESPONSE',
-}
+export const SmsQueryErrorCode = {
+  INVALID_INPUT: 'INVALID_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  ...UPSTREAM_ERROR_CODES,
+} as const;
+
+export type SmsQueryErrorCode = (typeof SmsQueryErrorCode)[keyof typeof SmsQueryErrorCode];
 
 registerEnumType(SmsQueryErrorCode, {
   name: 'SmsQueryErrorCode',

@@ -2,17 +2,23 @@ import { MAX_RESPONSE_BYTES, type UspeedoExchange } from '../uspeedo/uspeedo.cli
 import { RetCode } from '../uspeedo/uspeedo.types';
 import { showableText } from './printable-text';
 
-/** The codes an upstream failure is reported with: the same for the send and the lookups. */
-type UpstreamErrorCode =
-  | 'PARAMETER_ERROR'
-  | 'MISSING_PARAMETER'
-  | 'UPSTREAM_SERVER_ERROR'
-  | 'UPSTREAM_AUTH_FAILED'
-  | 'UPSTREAM_REJECTED'
-  | 'UPSTREAM_HTTP_ERROR'
-  | 'UPSTREAM_UNAVAILABLE'
-  | 'UPSTREAM_TIMEOUT'
-  | 'INVALID_UPSTREAM_RESPONSE';
+/**
+ * The codes an upstream failure is reported with, written once: `SendBatchSmsErrorCode` and
+ * `SmsQueryErrorCode` both take them from here.
+ */
+export const UPSTREAM_ERROR_CODES = {
+  PARAMETER_ERROR: 'PARAMETER_ERROR',
+  MISSING_PARAMETER: 'MISSING_PARAMETER',
+  UPSTREAM_SERVER_ERROR: 'UPSTREAM_SERVER_ERROR',
+  UPSTREAM_AUTH_FAILED: 'UPSTREAM_AUTH_FAILED',
+  UPSTREAM_REJECTED: 'UPSTREAM_REJECTED',
+  UPSTREAM_HTTP_ERROR: 'UPSTREAM_HTTP_ERROR',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  INVALID_UPSTREAM_RESPONSE: 'INVALID_UPSTREAM_RESPONSE',
+} as const;
+
+type UpstreamErrorCode = (typeof UPSTREAM_ERROR_CODES)[keyof typeof UPSTREAM_ERROR_CODES];
 
 /** A JSON object uSpeedo answered, its fields unchecked. */
 export type UspeedoJson = Readonly<Record<string, unknown>>;

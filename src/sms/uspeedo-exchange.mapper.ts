@@ -46,7 +46,7 @@ export function mapUspeedoExchange(
     const retryable = kind === 'not-sent' || (kind === 'http' && httpStatus === 429);
     const consequence = kind === 'not-sent' ? ' Nothing was sent.' : mayHaveReachedUspeedo(answer) ? ` ${MAY_HAVE_SENT}` : '';
     return failure({
-      code: code as Code,
+      code,
       message: `${message}${consequence}`,
       retCode,
       httpStatus,
