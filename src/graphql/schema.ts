@@ -45,10 +45,9 @@ export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService)
   // top-level error that would echo the input back.
   const schema = buildSchemaSync({ resolvers: [SmsResolver, SmsLookupResolver], container, validate: false });
   synchronousResolveTypes(schema);
-  // type-graphql copies every argument into instances of its input classes before a resolver runs:
-  // at 1000 targets, 1000 class instances and their garbage, about a tenth of the mutation's CPU. The
-  // mutation takes its input as GraphQL coerced it (fresh plain objects holding exactly the schema's
-  // fields), and prepareBatch checks every rule itself.
+  // type-graphql copies every argument into instances of its input classes before a resolver runs, one
+  // per target (its cost: bench/README.md, round two). The mutation takes its input as GraphQL coerced
+  // it (fresh plain objects holding exactly the schema's fields), and prepareBatch checks every rule itself.
   if (smsResolver) {
     schema.getMutationType()!.getFields().sendBatchSms.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
       smsResolver.sendBatchSms(args.input, context);

@@ -33,9 +33,8 @@ const connection: RedisOptions = {
   maxRetriesPerRequest: 0,
   connectTimeout: 2000,
   commandTimeout: COMMAND_TIMEOUT_MS,
-  // The commands of one turn of the event loop go out in one write. On a loopback connection each
-  // write also runs Redis's side of TCP in this process: one write per command was most of the Redis
-  // guard's CPU at 1 target.
+  // The commands of one turn of the event loop go out in one write: on a loopback connection each
+  // write also runs Redis's side of TCP in this process (what that cost: bench/README.md, round two).
   enableAutoPipelining: true,
   keyPrefix: KEY_PREFIX,
 };

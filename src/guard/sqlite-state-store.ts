@@ -297,7 +297,7 @@ export class SqliteStateStore implements StateStore {
         }),
       ),
     );
-    // A transaction of its own for every send cost about 5 % of a one-target mutation's CPU.
+    // One transaction for the sessions of many sends, as for charges (a transaction each: bench/README.md, round two).
     this.sessions = new GroupCommit(
       db.transaction((batch: readonly SessionsRecord[]) =>
         batch.map(({ scope, sessionNos, expiresAt }) => {

@@ -81,7 +81,7 @@ function readCompact(compact: string): PhoneReading {
 }
 
 // The fast path. libphonenumber-js builds a `new RegExp` from its metadata for every check of every
-// number (a third of a 1000-target mutation; bench/README.md, "Measured costs"). For the plain case — one country
+// number (its cost: bench/README.md, "Measured costs"). For the plain case — one country
 // behind the calling code, no national prefix, IDD prefix or repeated calling code to strip — its
 // parse comes down to "calling code, then the national number as written, valid if it matches the
 // country's general pattern and one of its type patterns". Those patterns are compiled here once
