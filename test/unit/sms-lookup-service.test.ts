@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../../src/auth/caller';
 import { RateLimiter } from '../../src/guard/rate-limits';
+import { NO_LIMITS } from '../support/limits';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
 import { StateStoreUnavailableError, type StateStore } from '../../src/guard/state-store';
 import { SmsLookupService } from '../../src/sms/sms-lookup.service';
@@ -12,16 +13,6 @@ import type { UspeedoCall } from '../../src/uspeedo/uspeedo.client';
 const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 const ops: Caller = { id: 'ops', kind: 'api-key', canSend: true };
 const web: Caller = { id: 'web', kind: 'api-key', canSend: true };
-const LIMITS = {
-  callerPerMinute: 0,
-  callerPerDay: 0,
-  phonePerHour: 0,
-  phonePerDay: 0,
-  globalPerDay: 0,
-  statusPerMinute: 0,
-  templatesPerMinute: 0,
-  allowedCountryCodes: [],
-};
 
 function lookups(store: StateStore, statusCacheSeconds = 60) {
   const asked: string[][] = [];
@@ -42,7 +33,7 @@ function lookups(store: StateStore, statusCacheSeconds = 60) {
   const service = new SmsLookupService(
     reads,
     store,
-    new RateLimiter(store, LIMITS),
+    new RateLimiter(store, NO_LIMITS),
     { retentionSeconds: 600, statusCacheSeconds, templateCacheSeconds: 0 },
     new SmsMetrics(),
   );

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../../src/auth/caller';
 import { Idempotency } from '../../src/guard/idempotency';
 import { RateLimiter, type RateLimitValues } from '../../src/guard/rate-limits';
+import { NO_LIMITS } from '../support/limits';
 import {
   ReplicationTimeoutError,
   type ChargeRequest,
@@ -62,16 +63,7 @@ class FakeStore implements StateStore {
   async close() {}
 }
 
-const LIMITS: RateLimitValues = {
-  callerPerMinute: 100,
-  callerPerDay: 0,
-  phonePerHour: 0,
-  phonePerDay: 0,
-  globalPerDay: 0,
-  statusPerMinute: 0,
-  templatesPerMinute: 0,
-  allowedCountryCodes: [],
-};
+const LIMITS: RateLimitValues = { ...NO_LIMITS, callerPerMinute: 100 };
 const OK: UspeedoExchange = {
   kind: 'answered',
   status: 200,
