@@ -117,7 +117,7 @@ export class RateLimiter {
   ): Promise<{ ok: true; charged: Charged } | { ok: false; refusal: RateLimitRefusal; limits: LimitName[] }> {
     const plan = this.plan(callerId, recipients, now);
     // Every limit off: nothing to count, so no store round trip.
-    if (isEmpty(plan)) return { ok: true, charged: plan };
+    if (chargesNothing(plan)) return { ok: true, charged: plan };
     const outcome = await this.store.charge(plan, now);
     if (outcome.ok) return { ok: true, charged: plan };
     const counters = outcome.exceeded.map((i) => plan.counters[i]);
@@ -142,13 +142,14 @@ export class RateLimiter {
 
   /** Gives back a charge; for batches that provably never reached uSpeedo. */
   refund(charged: Charged): Promise<void> {
-    return isEmpty(charged) ? Promise.resolve() : this.store.refund(charged);
+    return chargesNothing(charged) ? Promise.resolve() : this.store.refund(charged);
   }
 }
 
 const phoneLimitName = (window: PhoneOverflow['window']): LimitName => (window === 'hour' ? 'phone-hour' : 'phone-day');
 
-const isEmpty = (request: ChargeRequest) => request.counters.length === 0 && !request.phones;
+/** True when a charge touches no counter (every limit off): the store is never asked, nor waited on. */
+export const chargesNothing = (request: ChargeRequest) => request.counters.length === 0 && !request.phones;
 
 // Each distinct number with how many messages the batch sends it. Within a task a number appears once
 // (a repeat is invalid input), so a one-task batch needs no counting.

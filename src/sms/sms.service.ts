@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../auth/caller';
 import type { Idempotency, IdempotencyDecision } from '../guard/idempotency';
-import type { Charged, RateLimiter, Recipient } from '../guard/rate-limits';
+import { chargesNothing, type Charged, type RateLimiter, type Recipient } from '../guard/rate-limits';
 import { ReplicationTimeoutError, StateStoreUnavailableError, type ReplicatedWrites } from '../guard/state-store';
 import type { SmsMetrics } from './sms.metrics';
 import type { UspeedoClient } from '../uspeedo/uspeedo.client';
@@ -177,10 +177,9 @@ export class SmsService {
     // A claim only the primary holds vanishes if a replica is promoted, and the retry would send again.
     const key = claim?.kind === 'proceed' ? claim.key : undefined;
     try {
-      await this.replicate({ idempotencyKey: key, limits: charged.counters.length > 0 || charged.phones !== null });
+      await this.replicate({ idempotencyKey: key, limits: !chargesNothing(charged) });
     } catch (error) {
-      await this.rateLimiter.refund(charged).catch(() => {});
-      await release().catch(() => {});
+      await this.giveBack(charged, release, log);
       return this.refuse(log, who, error);
     }
 
@@ -190,10 +189,7 @@ export class SmsService {
     const upstreamMs = Math.round(performance.now() - started);
 
     // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
-    if (sentNothing(result)) {
-      await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
-      await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
-    }
+    if (sentNothing(result)) await this.giveBack(charged, release, log);
     if (!sentNothing(result) && claim?.kind === 'proceed') {
       // Not stored (the lease ran out first): once the lease is over, retries with this key answer
       // OUTCOME_UNKNOWN rather than sending again. A store whose answer never came reads the record
@@ -315,6 +311,12 @@ export class SmsService {
       const outcome = sentNothing(result) || UPSTREAM_REFUSED.has(result.code) ? 'not_sent' : 'unknown';
       metrics.recipients.inc({ outcome }, recipients);
     }
+  }
+
+  /** For a batch that provably never reached uSpeedo: its charge given back and its key freed, failures logged. */
+  private async giveBack(charged: Charged, release: () => Promise<void>, log: FastifyBaseLogger): Promise<void> {
+    await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
+    await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
   }
 
   private refuse(log: FastifyBaseLogger, who: object, error: unknown): SendBatchSmsError {
