@@ -166,17 +166,24 @@ const originList = optional.transform((value, ctx) => {
 const CALLER_ID = /^[\w.@-]{1,64}$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 
+/**
+ * Calls `each` with every entry of a comma-separated list, trimmed, and its position, in order; an
+ * empty entry is a problem, never skipped: "API_KEYS=," once started a paid server with no key at all,
+ * open to anyone.
+ */
+function eachStrictEntry(value: string, ctx: z.RefinementCtx, each: (raw: string, index: number) => void): void {
+  value.split(',').forEach((entry, index) => {
+    const raw = entry.trim();
+    if (raw === '') ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is empty (a stray comma?)` });
+    else each(raw, index);
+  });
+}
+
 // "callerId:sha256hex, …". Problems name the entry by position, never by its text.
 const apiKeyList = optional.transform((value, ctx) => {
   const keys = new Map<string, string>();
   if (value === undefined) return keys;
-  value.split(',').forEach((entry, index) => {
-    const raw = entry.trim();
-    // Never skipped: "API_KEYS=," once started a paid server with no key at all, open to anyone.
-    if (raw === '') {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is empty (a stray comma?)` });
-      return;
-    }
+  eachStrictEntry(value, ctx, (raw, index) => {
     const colon = raw.lastIndexOf(':');
     const callerId = raw.slice(0, colon);
     const hash = raw.slice(colon + 1).toLowerCase();
@@ -200,12 +207,7 @@ const redisNodeList = optional.transform((value, ctx) => {
   if (value === undefined) return undefined;
   const nodes: RedisNode[] = [];
   const schemes = new Set<string>();
-  value.split(',').forEach((entry, index) => {
-    const raw = entry.trim();
-    if (raw === '') {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is empty (a stray comma?)` });
-      return;
-    }
+  eachStrictEntry(value, ctx, (raw, index) => {
     const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `redis://${raw}`;
     const url = URL.canParse(withScheme) ? new URL(withScheme) : undefined;
     const port = url ? Number(url.port) : 0;

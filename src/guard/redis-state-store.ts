@@ -522,13 +522,11 @@ export class RedisStateStore implements StateStore {
   async knownSessions(scope: string, sessionNos: readonly string[]): Promise<Set<string>> {
     if (sessionNos.length === 0) return new Set();
     const keys = sessionNos.map((sessionNo) => sessionKey(scope, sessionNo));
-    if (this.cluster) {
-      const found = await this.run(() => this.redis.mget(keys));
-      return new Set(sessionNos.filter((_, i) => found[i] !== null));
-    }
-    const found = await this.run(() => this.redis.mget([...keys, ...sessionNos.map((sessionNo) => legacySessionKey(scope, sessionNo))]));
+    // Outside a Cluster, also where versions before hash tags kept them (after the new keys).
+    if (!this.cluster) keys.push(...sessionNos.map((sessionNo) => legacySessionKey(scope, sessionNo)));
+    const found = await this.run(() => this.redis.mget(keys));
     const n = sessionNos.length;
-    return new Set(sessionNos.filter((_, i) => found[i] !== null || found[n + i] !== null));
+    return new Set(sessionNos.filter((_, i) => found[i] !== null || (found[n + i] ?? null) !== null));
   }
 
   /**
