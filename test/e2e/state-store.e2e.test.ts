@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisStateStore } from '../../src/guard/redis-state-store';
+import type { RedisTopology } from '../../src/guard/redis-topology';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
 import type { ChargeOutcome, ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from '../../src/guard/state-store';
 import { RedisServer, redisAvailable } from '../support/redis-server';
@@ -19,45 +20,29 @@ const stores: [string, () => Promise<{ store: StateStore; stop: () => Promise<vo
     },
   ],
 ];
-if (redisAvailable()) {
-  stores.push([
-    'Redis',
-    async () => {
-      const redis = await RedisServer.start();
-      const store = new RedisStateStore({ kind: 'single', url: redis.url });
-      await store.ready(5_000);
-      return {
-        store,
-        stop: async () => {
-          await store.close();
-          await redis.stop();
-        },
-      };
+/** A store on Redis processes started for it, with `minReplicasAcks` replicas waited on. */
+const onRedis = (start: () => Promise<{ topology: RedisTopology; stop: () => Promise<void> }>, minReplicasAcks: number) => async () => {
+  const redis = await start();
+  const store = new RedisStateStore(redis.topology, { minReplicasAcks });
+  await store.ready(10_000);
+  return {
+    store,
+    stop: async () => {
+      await store.close();
+      await redis.stop();
     },
-  ]);
+  };
+};
+if (redisAvailable()) {
+  const single = async () => {
+    const redis = await RedisServer.start();
+    return { topology: { kind: 'single' as const, url: redis.url }, stop: () => redis.stop() };
+  };
+  stores.push(['Redis', onRedis(single, 0)]);
 }
 // The same contract where Redis runs highly available, each write waited on by one replica.
 if (topologiesAvailable()) {
-  for (const [name, start] of [
-    ['Redis Sentinel', () => RedisSentinelSet.start()],
-    ['Redis Cluster', () => RedisClusterSet.start()],
-  ] as const) {
-    stores.push([
-      name,
-      async () => {
-        const set = await start();
-        const store = new RedisStateStore(set.topology, { minReplicasAcks: 1 });
-        await store.ready(10_000);
-        return {
-          store,
-          stop: async () => {
-            await store.close();
-            await set.stop();
-          },
-        };
-      },
-    ]);
-  }
+  stores.push(['Redis Sentinel', onRedis(() => RedisSentinelSet.start(), 1)], ['Redis Cluster', onRedis(() => RedisClusterSet.start(), 1)]);
 }
 
 describe.each(stores)('%s state store: charge', (_name, open) => {
