@@ -4,7 +4,12 @@ import js from '@eslint/js';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-/** What each folder may not import: uspeedo/ stands alone; guard/ knows nothing of SMS or HTTP, auth/ nothing of SMS or GraphQL. */
+/**
+ * What each folder may not import (each folder's README says the same): uspeedo/ stands alone; guard/
+ * knows nothing of SMS, HTTP, GraphQL or callers; auth/ nothing of SMS, the stores or GraphQL. Inside
+ * sms/, shared/ imports no feature, the features import shared/ and nothing of each other but what the
+ * send needs (the sessions it records, the template lookup its check uses).
+ */
 const boundaries = [
   { target: './src/uspeedo', from: './src', except: ['./uspeedo'], message: 'src/uspeedo imports nothing from the rest of src.' },
   { target: './src/guard', from: './src/sms', message: 'src/guard returns plain data; src/sms maps it to results.' },
@@ -18,6 +23,21 @@ const boundaries = [
   { target: './src/sms', from: './src/app.ts' },
   { target: './src/http', from: './src/sms' },
   { target: './src/http', from: './src/graphql' },
+  {
+    target: './src/sms/shared',
+    from: './src/sms',
+    except: ['./shared'],
+    message: 'src/sms/shared is what the features share: it imports none of them.',
+  },
+  { target: './src/sms/sessions', from: './src/sms', except: ['./sessions', './shared'], message: 'Sessions know only shared/.' },
+  { target: './src/sms/limits', from: './src/sms', except: ['./limits', './shared'], message: 'The limits query knows only shared/.' },
+  {
+    target: './src/sms/lookups',
+    from: './src/sms',
+    except: ['./lookups', './sessions', './shared'],
+    message: 'Lookups may use the sessions and shared/, never the send.',
+  },
+  { target: './src/sms/send', from: './src/sms/limits', message: 'The send does not import the limits query.' },
 ];
 
 export default tseslint.config(

@@ -3,16 +3,17 @@
 // whose template is `bench_seed_sessions` is answered with the 100 session numbers the status cell
 // asks for. Runs in its own process.
 import { createServer } from 'node:http';
+import { RetCode, USPEEDO_PATHS } from '../src/uspeedo/uspeedo.types';
 import { SEED_SESSIONS } from './seed-sessions';
 
-const SUCCESS = JSON.stringify({ RetCode: 0, Message: 'success', SessionNo: ['session_no_1'], FailedTargetPhones: [] });
-const SEEDED = JSON.stringify({ RetCode: 0, Message: 'success', SessionNo: SEED_SESSIONS, FailedTargetPhones: [] });
+const SUCCESS = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', SessionNo: ['session_no_1'], FailedTargetPhones: [] });
+const SEEDED = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', SessionNo: SEED_SESSIONS, FailedTargetPhones: [] });
 let received = 0;
 let lookups = 0;
 
 const receipts = (ids: string[]) =>
   JSON.stringify({
-    RetCode: 0,
+    RetCode: RetCode.SUCCESS,
     Message: 'success',
     Data: ids.map((id) => ({
       SessionNo: id,
@@ -32,7 +33,7 @@ const receipts = (ids: string[]) =>
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://fake');
-  if (req.method === 'GET' && url.pathname === '/api/v1/usms/USMSSendReceipt') {
+  if (req.method === 'GET' && url.pathname === `/${USPEEDO_PATHS.receipts}`) {
     lookups++;
     const body = receipts(url.searchParams.getAll('id'));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);

@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config/load-config';
 import { graphqlPlugin } from './graphql/graphql.plugin';
+import type { SchemaServices } from './graphql/schema';
 import { Idempotency, LEASE_MARGIN_MS } from './guard/idempotency';
 import { RateLimiter } from './guard/rate-limits';
 import { RedisStateStore } from './guard/redis-state-store';
@@ -15,11 +16,17 @@ import { healthPlugin } from './http/health.plugin';
 import { metricsPlugin } from './http/metrics.plugin';
 import { serverOptions } from './http/server-options';
 import { shutdownPlugin } from './http/shutdown.plugin';
-import { SmsLookupService } from './sms/sms-lookup.service';
-import { SmsMetrics } from './sms/sms.metrics';
-import { SmsService } from './sms/sms.service';
-import { UpstreamReads } from './sms/upstream-reads';
+import { SmsLimits } from './sms/limits/sms-limits.result';
+import { DeliveryStatusService } from './sms/lookups/delivery-status.service';
+import { LookupRefusals } from './sms/lookups/lookup-refusals';
+import { TemplatesService } from './sms/lookups/templates.service';
+import { SendBatchService } from './sms/send/send-batch.service';
+import { TemplateCheck } from './sms/send/template-check';
+import { SentSessions } from './sms/sessions/sent-sessions';
+import { SmsMetrics } from './sms/shared/sms.metrics';
+import { UpstreamReads } from './uspeedo/upstream-reads';
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
+import { UspeedoApi } from './uspeedo/uspeedo.api';
 import { UspeedoClient } from './uspeedo/uspeedo.client';
 
 /** What tests (and only tests) swap out. */
@@ -40,7 +47,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const app = Fastify(serverOptions({ ...config, logDestination: deps.logDestination }));
 
   const { credentials, baseUrl, timeoutMs } = config.uspeedo;
-  const uspeedo = new UspeedoClient(
+  const client = new UspeedoClient(
     credentials
       ? { baseUrl, timeoutMs, credentials }
       : {
@@ -51,6 +58,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
         },
   );
   const metrics = new SmsMetrics();
+  const uspeedo = new UspeedoApi(client, new UpstreamReads(client, timeoutMs, config.uspeedo.lookupsInFlight, metrics));
   const store = await openStateStore(config, app.log, metrics);
   // Registered before the plugins: onClose hooks run last-registered first, so these close after
   // Apollo has stopped and every send in flight has answered.
@@ -59,20 +67,26 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     await uspeedo.close();
   });
   const rateLimiter = new RateLimiter(store, config.rateLimits);
-  const reads = new UpstreamReads(uspeedo, timeoutMs, config.uspeedo.lookupsInFlight, metrics);
-  app.addHook('onClose', async () => reads.close());
-  const lookups = new SmsLookupService(reads, store, rateLimiter, config.lookups, metrics);
-  const sms = new SmsService(
+  const refusals = new LookupRefusals(rateLimiter, metrics);
+  const sessions = new SentSessions(store, config.lookups.retentionSeconds);
+  const templates = new TemplatesService(uspeedo, refusals, config.lookups.templateCacheSeconds);
+  const send = new SendBatchService(
     uspeedo,
     config.limits,
     rateLimiter,
     // A claimant's lease covers the wait for replicas before the send too.
     new Idempotency(store, config.idempotencyTtlSeconds, timeoutMs + LEASE_MARGIN_MS + replicasWaitMs(config)),
     metrics,
-    lookups,
+    sessions,
     (writes) => store.replicate(writes),
-    config.lookups.templateCheck,
+    config.lookups.templateCheck ? new TemplateCheck(templates, metrics) : null,
   );
+  const services: SchemaServices = {
+    send,
+    deliveryStatus: new DeliveryStatusService(uspeedo, sessions, refusals, config.lookups.statusCacheSeconds),
+    templates,
+    limits: SmsLimits.from(config.limits, config.rateLimits, config.idempotencyTtlSeconds),
+  };
 
   await app.register(shutdownPlugin);
   await app.register(errorHandlerPlugin);
@@ -84,8 +98,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   });
   await app.register(metricsPlugin, { registry: metrics.registry, token: config.metricsToken, open: config.metricsPublic });
   await app.register(graphqlPlugin, {
-    sms,
-    lookups,
+    services,
     authenticator: new Authenticator(config.auth),
     introspection: config.introspection,
     maskErrors: config.hardened,

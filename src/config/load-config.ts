@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import metadata from 'libphonenumber-js/metadata.min.json';
 import { z } from 'zod';
-import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from '../sms/sms-limits';
+import { SMS_LIMIT_CEILINGS, type SmsLimitValues } from '../sms/shared/sms-limits';
 import { numericDefault, VARIABLES, type VariableName } from './variables';
 import type { RateLimitValues } from '../guard/rate-limits';
 import type { RedisNode, RedisTopology } from '../guard/redis-topology';

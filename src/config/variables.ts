@@ -1,4 +1,4 @@
-import { SMS_LIMIT_CEILINGS } from '../sms/sms-limits';
+import { SMS_LIMIT_CEILINGS } from '../sms/shared/sms-limits';
 
 /** One environment variable: the single place its name, default and description are written. */
 export interface Variable {

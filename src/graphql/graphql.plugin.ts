@@ -7,18 +7,15 @@ import { authHook } from '../auth/auth.hook';
 import { callerKey } from '../auth/caller';
 import { largeBodyBudget } from '../http/large-body-budget';
 import type { Authenticator } from '../auth/authenticator';
-import type { SmsLookupService } from '../sms/sms-lookup.service';
-import type { SmsService } from '../sms/sms.service';
 import type { GraphQLContext } from './context';
 import { formatErrorFor, logUnexpectedErrors } from './errors';
 import { jitGateway } from './jit-gateway';
 import { operationProtection } from './operation-limits';
-import { buildGraphQLSchema } from './schema';
+import { buildGraphQLSchema, type SchemaServices } from './schema';
 
 /** How /graphql is served. */
 export interface GraphQLOptions {
-  sms: SmsService;
-  lookups: SmsLookupService;
+  services: SchemaServices;
   authenticator: Authenticator;
   /** Introspection, the Sandbox landing page and field suggestions. */
   introspection: boolean;
@@ -28,10 +25,10 @@ export interface GraphQLOptions {
 
 /** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, operations on graphql-jit. */
 export const graphqlPlugin = fp<GraphQLOptions>(
-  async (app, { sms, lookups, authenticator, introspection, maskErrors }) => {
+  async (app, { services, authenticator, introspection, maskErrors }) => {
     const protection = operationProtection();
     const apollo = new ApolloServer<GraphQLContext>({
-      gateway: jitGateway(buildGraphQLSchema(sms, lookups)),
+      gateway: jitGateway(buildGraphQLSchema(services)),
       introspection,
       includeStacktraceInErrorResponses: false,
       // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.

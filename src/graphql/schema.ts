@@ -1,12 +1,33 @@
 import 'reflect-metadata';
 import { isAbstractType, isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
-import { SmsResolver } from '../sms/sms.resolver';
-import type { SmsLookupService } from '../sms/sms-lookup.service';
-import { SmsLookupResolver } from '../sms/sms-lookup.resolver';
-import type { SmsService } from '../sms/sms.service';
-import type { SendBatchSmsInput } from '../sms/send-batch-sms.input';
+import type { DeliveryStatusService } from '../sms/lookups/delivery-status.service';
+import { SmsLookupsResolver } from '../sms/lookups/sms-lookups.resolver';
+import type { TemplatesService } from '../sms/lookups/templates.service';
+import type { SmsLimits } from '../sms/limits/sms-limits.result';
+import { SmsLimitsResolver } from '../sms/limits/sms-limits.resolver';
+import type { SendBatchService } from '../sms/send/send-batch.service';
+import { SendBatchSmsResolver } from '../sms/send/send-batch-sms.resolver';
+import type { SendBatchSmsInput } from '../sms/send/send-batch-sms.input';
 import type { GraphQLContext } from './context';
+
+/** What the resolvers are built from. */
+export interface SchemaServices {
+  send: SendBatchService;
+  deliveryStatus: DeliveryStatusService;
+  templates: TemplatesService;
+  limits: SmsLimits;
+}
+
+/**
+ * Every resolver, and how it is built from the services. A new resolver is one entry here; its own
+ * file declares its fields (and its union, with the union's `resolveType`).
+ */
+const RESOLVERS = [
+  [SendBatchSmsResolver, (s: SchemaServices) => new SendBatchSmsResolver(s.send)],
+  [SmsLimitsResolver, (s: SchemaServices) => new SmsLimitsResolver(s.limits)],
+  [SmsLookupsResolver, (s: SchemaServices) => new SmsLookupsResolver(s.deliveryStatus, s.templates)],
+] as const;
 
 /**
  * Installs each union's own `resolveType` (as declared with `createUnionType`) directly. type-graphql
@@ -28,29 +49,32 @@ function synchronousResolveTypes(schema: GraphQLSchema): void {
   }
 }
 
-/** Builds the GraphQL schema. Without services it still builds, for printing the SDL. */
-export function buildGraphQLSchema(sms?: SmsService, lookups?: SmsLookupService): GraphQLSchema {
+/** Builds the GraphQL schema. Without services it still builds, for printing the SDL (and a test may give only some). */
+export function buildGraphQLSchema(services: Partial<SchemaServices> = {}): GraphQLSchema {
   const instances = new Map<unknown, unknown>();
-  const smsResolver = sms && new SmsResolver(sms);
-  if (smsResolver) instances.set(SmsResolver, smsResolver);
-  if (lookups) instances.set(SmsLookupResolver, new SmsLookupResolver(lookups));
   const container: ContainerType = {
     get: (someClass) => {
-      const instance = instances.get(someClass);
-      if (instance) return instance;
-      throw new Error(`No instance for ${String((someClass as { name?: string }).name)}`);
+      if (!instances.has(someClass)) {
+        const entry = RESOLVERS.find(([resolver]) => resolver === someClass);
+        if (!entry) throw new Error(`No resolver ${String((someClass as { name?: string }).name)}`);
+        instances.set(someClass, entry[1](services as SchemaServices));
+      }
+      return instances.get(someClass);
     },
   };
   // Validation runs in the service, so rule breaks become a typed INVALID_INPUT result rather than a
   // top-level error that would echo the input back.
-  const schema = buildSchemaSync({ resolvers: [SmsResolver, SmsLookupResolver], container, validate: false });
+
+  const [first, ...rest] = RESOLVERS.map(([resolver]) => resolver);
+  const schema = buildSchemaSync({ resolvers: [first, ...rest], container, validate: false });
   synchronousResolveTypes(schema);
   // type-graphql copies every argument into instances of its input classes before a resolver runs, one
-  // per target (its cost: bench/README.md, round two). The mutation takes its input as GraphQL coerced
-  // it (fresh plain objects holding exactly the schema's fields), and prepareBatch checks every rule itself.
-  if (smsResolver) {
+  // per target (bench/README.md, round two). The mutation takes its input as GraphQL coerced it (fresh
+  // plain objects holding exactly the schema's fields), and prepareBatch checks every rule itself.
+  if (services.send) {
+    const send = container.get(SendBatchSmsResolver, {} as never) as SendBatchSmsResolver;
     schema.getMutationType()!.getFields().sendBatchSms.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
-      smsResolver.sendBatchSms(args.input, context);
+      send.sendBatchSms(args.input, context);
   }
   return schema;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
+import { REQUEST_UUID_HEADER, RetCode, USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** Credentials the client sends when the simulator answers; they never leave the process. */
 export const SIMULATOR_CREDENTIALS = Object.freeze({ accessKeyId: 'simulator', accessKeySecret: 'simulator' });
@@ -10,16 +10,16 @@ export const SIMULATOR_BASE_URL = 'http://uspeedo-simulator.invalid';
 const SIMULATED_FAILING_PHONE_SUFFIX = '0000';
 
 const RETCODE_MESSAGES: Readonly<Record<number, string>> = {
-  215392: 'Invalid parameter [TemplateId]',
-  215397: 'Missing required parameter',
-  215398: 'Failed to parse access key',
-  215400: 'Server error',
+  [RetCode.PARAMETER_ERROR]: 'Invalid parameter [TemplateId]',
+  [RetCode.MISSING_PARAMETER]: 'Missing required parameter',
+  [RetCode.BAD_CREDENTIALS]: 'Failed to parse access key',
+  [RetCode.SERVER_ERROR]: 'Server error',
 };
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json', 'x-speedo-request-uuid': `sim-${randomUUID()}`, ...headers },
+    headers: { 'content-type': 'application/json', [REQUEST_UUID_HEADER]: `sim-${randomUUID()}`, ...headers },
   });
 
 const networkError = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(`simulated ${code}`), { code }) });
@@ -101,7 +101,7 @@ export function createSimulatorFetch({ receiptDelaySeconds = 5, now = Date.now }
 
 /** USMSSendReceipt: a session's receipts once the delay has passed, decided by each phone's last digits. */
 function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>, delayMs: number, now: number): Response {
-  if (ids.length === 0) return json(200, { RetCode: 215397, Message: 'Missing required parameter [id]' });
+  if (ids.length === 0) return json(200, { RetCode: RetCode.MISSING_PARAMETER, Message: 'Missing required parameter [id]' });
   const data = ids.flatMap((sessionNo) => {
     const session = sessions.get(sessionNo);
     if (!session) return [];
@@ -127,14 +127,14 @@ function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>
           });
     return [{ SessionNo: sessionNo, ReceiptSet }];
   });
-  return json(200, { RetCode: 0, Message: 'success', Data: data });
+  return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: data });
 }
 
-/** USMSTemplate: the simulator's templates among those asked; 215396 when it knows none of them. */
+/** USMSTemplate: the simulator's templates among those asked; TEMPLATE_NOT_FOUND when it knows none of them. */
 function templates(ids: string[]): Response {
   const found = SIMULATED_TEMPLATES.filter((template) => ids.includes(template.TemplateId));
-  if (found.length === 0) return json(200, { RetCode: 215396, Message: 'Template not found (simulated)' });
-  return json(200, { RetCode: 0, Message: 'success', Data: found });
+  if (found.length === 0) return json(200, { RetCode: RetCode.TEMPLATE_NOT_FOUND, Message: 'Template not found (simulated)' });
+  return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: found });
 }
 
 /**
@@ -184,5 +184,5 @@ async function sendBatch(request: Request, issued: (sessionNo: string, phones: s
       issued(sessionNo, accepted);
     }
   }
-  return json(200, { RetCode: 0, Message: 'success', SessionNo: sessionNos, FailedTargetPhones: failed });
+  return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', SessionNo: sessionNos, FailedTargetPhones: failed });
 }

@@ -1,7 +1,7 @@
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
-import { USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
+import { REQUEST_UUID_HEADER, USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** uSpeedo access key pair; sent only as HTTP Basic credentials. */
 export interface UspeedoCredentials {
@@ -50,7 +50,6 @@ export interface UspeedoCall {
  * answering, and it must not fill the memory.
  */
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
-const REQUEST_UUID_HEADER = 'x-speedo-request-uuid';
 
 // Failures that happen before a single byte of the request can reach uSpeedo. Anything else that
 // breaks a connection (a reset, a close) may come after uSpeedo read the request, so is not here.

@@ -10,6 +10,9 @@ export const USPEEDO_PATHS = {
   templates: 'api/v1/usms/USMSTemplate',
 } as const;
 
+/** The header uSpeedo names each request with, for its support. */
+export const REQUEST_UUID_HEADER = 'x-speedo-request-uuid';
+
 /** Most session numbers (or template ids) one lookup may name. */
 export const MAX_IDS_PER_LOOKUP = 100;
 

@@ -1,4 +1,4 @@
-import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
+import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
 
 type Plain = {
   taskContent: { templateId: string; senderId: string; target: { phone: string; templateParams?: string[] | null }[] }[];

@@ -19,13 +19,13 @@ import {
 } from 'class-validator';
 import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
-import { readPhoneWithLibrary as readPhone } from '../../src/sms/phone';
-import { capFieldErrors, type PreparedBatch } from '../../src/sms/prepare-batch';
-import { printableTextProblem } from '../../src/sms/printable-text';
-import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
-import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
-import type { FieldError } from '../../src/sms/field-error.result';
-import type { SmsLimitValues } from '../../src/sms/sms-limits';
+import { readPhoneWithLibrary as readPhone } from '../../src/sms/shared/phone';
+import { capFieldErrors, type PreparedBatch } from '../../src/sms/send/prepare-batch';
+import { printableTextProblem } from '../../src/sms/shared/printable-text';
+import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
+import { SendBatchSmsErrorCode } from '../../src/sms/send/send-batch-sms-error-code.enum';
+import type { FieldError } from '../../src/sms/shared/field-error.result';
+import type { SmsLimitValues } from '../../src/sms/shared/sms-limits';
 
 // templateId and senderId are identifiers (private-use characters refused too).
 const IsPrintableText = (): PropertyDecorator =>

@@ -4,17 +4,18 @@ import { execute, getIntrospectionQuery, parse, type DocumentNode, type Operatio
 import { compileQuery } from 'graphql-jit';
 import { jitGateway, type Compile } from '../../src/graphql/jit-gateway';
 import { buildGraphQLSchema } from '../../src/graphql/schema';
-import { failure, success } from '../../src/sms/send-batch-sms.result';
-import type { SmsService } from '../../src/sms/sms.service';
-import { prepareBatch } from '../../src/sms/prepare-batch';
-import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
-import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
-import { SendBatchSmsErrorCode } from '../../src/sms/send-batch-sms-error-code.enum';
-import { SmsDeliveryStatus, SmsReceiptStatus } from '../../src/sms/sms-delivery-status.result';
-import type { SmsLookupService } from '../../src/sms/sms-lookup.service';
-import { queryError, type SmsQueryError } from '../../src/sms/sms-query-error.result';
-import { SmsQueryErrorCode } from '../../src/sms/sms-query-error-code.enum';
-import { SmsTemplateList } from '../../src/sms/sms-templates.result';
+import { failure, success } from '../../src/sms/send/send-batch-sms.result';
+import type { SendBatchService } from '../../src/sms/send/send-batch.service';
+import { prepareBatch } from '../../src/sms/send/prepare-batch';
+import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
+import { SMS_LIMIT_CEILINGS } from '../../src/sms/shared/sms-limits';
+import { SendBatchSmsErrorCode } from '../../src/sms/send/send-batch-sms-error-code.enum';
+import { SmsDeliveryStatus, SmsReceiptStatus } from '../../src/sms/lookups/sms-delivery-status.result';
+import type { DeliveryStatusService } from '../../src/sms/lookups/delivery-status.service';
+import type { TemplatesService } from '../../src/sms/lookups/templates.service';
+import { queryError, type SmsQueryError } from '../../src/sms/lookups/sms-query-error.result';
+import { SmsQueryErrorCode } from '../../src/sms/lookups/sms-query-error-code.enum';
+import { SmsTemplateList } from '../../src/sms/lookups/sms-templates.result';
 import { SEND_BATCH_SMS } from '../support/server';
 
 // What the service makes of the input the resolver hands it: the checked batch (its upstream body or
@@ -50,9 +51,9 @@ const service = {
         })
       : failure({ code: SendBatchSmsErrorCode.INVALID_INPUT, message: 'm', fieldErrors: [{ path: ['taskContent'], message: 'x' }] });
   },
-} as unknown as SmsService;
+} as unknown as SendBatchService;
 
-const schema = buildGraphQLSchema(service);
+const schema = buildGraphQLSchema({ send: service });
 // The resolver checks the caller may send, as the auth hook leaves it on every request.
 const CONTEXT = { caller: { id: 'test', kind: 'api-key', canSend: true } };
 const document = parse(SEND_BATCH_SMS);
@@ -159,15 +160,17 @@ describe('jitGateway on queries', () => {
       ? Object.assign(new SmsDeliveryStatus(), plain)
       : queryError({ code: SmsQueryErrorCode.RATE_LIMITED, message: 'm', retryable: true, retryAfterSeconds: 3 });
   }
-  const lookups = {
+  const deliveryStatus = {
     async deliveryStatus() {
       return toResult(next);
     },
+  } as unknown as DeliveryStatusService;
+  const templates = {
     async templates() {
       return Object.assign(new SmsTemplateList(), { templates: [], missingTemplateIds: ['x'], requestUuid: null });
     },
-  } as unknown as SmsLookupService;
-  const querySchema = buildGraphQLSchema(undefined, lookups);
+  } as unknown as TemplatesService;
+  const querySchema = buildGraphQLSchema({ deliveryStatus, templates });
   const queryCompile = jest.fn<ReturnType<Compile>, Parameters<Compile>>((...args) => compileQuery(...args));
   const queryGateway = jitGateway(querySchema, queryCompile);
   queryGateway.onSchemaLoadOrUpdate(() => {});

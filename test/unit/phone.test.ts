@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { getCountries, getExampleNumber } from 'libphonenumber-js/max';
 import examples from 'libphonenumber-js/examples.mobile.json';
-import { fastReading, readPhone, readPhoneWithLibrary } from '../../src/sms/phone';
+import { fastReading, readPhone, readPhoneWithLibrary } from '../../src/sms/shared/phone';
 
 describe('readPhone', () => {
   it.each([

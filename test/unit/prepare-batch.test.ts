@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { prepareBatch } from '../../src/sms/prepare-batch';
-import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
+import { prepareBatch } from '../../src/sms/send/prepare-batch';
+import { SMS_LIMIT_CEILINGS } from '../../src/sms/shared/sms-limits';
 import { inputOf } from '../support/input';
 import { prepareBatchReference } from '../support/prepare-batch.reference';
 

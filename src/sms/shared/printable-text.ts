@@ -53,19 +53,3 @@ export function fitsCodePoints(text: string, max: number): boolean {
   for (const _ of text) if (++count > max) return false;
   return true;
 }
-
-// Controls, separators and format characters (ZWJ and ZWNJ kept), removed from text shown to a caller.
-const UNSHOWABLE = /[\p{Cc}\p{Zl}\p{Zp}\p{Co}]|(?![\u200c\u200d])\p{Cf}/gu;
-
-/**
- * Text from elsewhere (uSpeedo's Message, a failure reason), made fit to show: lone surrogates
- * replaced, controls, separators, bidi and other format characters removed, and at most `max` code
- * points kept (an ellipsis marks the cut).
- */
-export function showableText(text: string, max: number): string {
-  const clean = text.toWellFormed().replace(UNSHOWABLE, '');
-  if (fitsCodePoints(clean, max)) return clean;
-  return `${Array.from(clean.slice(0, max * 2))
-    .slice(0, max - 1)
-    .join('')}…`;
-}

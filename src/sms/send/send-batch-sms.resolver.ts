@@ -1,21 +1,15 @@
 import { GraphQLError } from 'graphql';
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { READ_SCOPE, SEND_SCOPE } from '../auth/caller';
-import type { GraphQLContext } from '../graphql/context';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { READ_SCOPE, SEND_SCOPE } from '../../auth/caller';
+import type { GraphQLContext } from '../../graphql/context';
 import { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsResult, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
-import { SmsLimits } from './sms-limits.type';
-import { SmsService } from './sms.service';
+import { SendBatchService } from './send-batch.service';
 
-/** The SMS API: `smsLimits` and `sendBatchSms`. */
+/** `sendBatchSms`. */
 @Resolver()
-export class SmsResolver {
-  constructor(private readonly sms: SmsService) {}
-
-  @Query(() => SmsLimits, { description: 'The limits this server enforces, so a client can check a batch before sending it.' })
-  smsLimits(): SmsLimits {
-    return Object.assign(new SmsLimits(), this.sms.limits, this.sms.guardLimits);
-  }
+export class SendBatchSmsResolver {
+  constructor(private readonly send: SendBatchService) {}
 
   @Mutation(() => SendBatchSmsResult, {
     description: 'Validates a batch and sends it to uSpeedo in one request. Rule breaks and upstream failures are SendBatchSmsError.',
@@ -30,6 +24,6 @@ export class SmsResolver {
         extensions: { code: 'FORBIDDEN', http: { status: 403 } },
       });
     }
-    return this.sms.sendBatch(input, context.caller, context.log, context.requestId, context.listsCut);
+    return this.send.sendBatch(input, context.caller, context.log, context.requestId, context.listsCut);
   }
 }

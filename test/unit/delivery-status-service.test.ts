@@ -4,10 +4,10 @@ import { RateLimiter } from '../../src/guard/rate-limits';
 import { NO_LIMITS } from '../support/limits';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
 import { StateStoreUnavailableError, type StateStore } from '../../src/guard/state-store';
-import { SmsLookupService } from '../../src/sms/sms-lookup.service';
-import { SmsMetrics } from '../../src/sms/sms.metrics';
-import type { UpstreamReads } from '../../src/sms/upstream-reads';
-import type { UspeedoCall } from '../../src/uspeedo/uspeedo.client';
+import { DeliveryStatusService } from '../../src/sms/lookups/delivery-status.service';
+import { LookupRefusals } from '../../src/sms/lookups/lookup-refusals';
+import { SentSessions } from '../../src/sms/sessions/sent-sessions';
+import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
 
 // Delivery status against fake ports: uSpeedo's reads answer from a table and record what was asked.
 const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
@@ -16,10 +16,10 @@ const web: Caller = { id: 'web', kind: 'api-key', canSend: true };
 
 function lookups(store: StateStore, statusCacheSeconds = 60) {
   const asked: string[][] = [];
-  const reads = {
-    async read(call: UspeedoCall) {
-      const ids = [call.query?.id ?? []].flat();
-      asked.push(ids);
+  const uspeedo = {
+    chunks: (_kind: string, ids: readonly string[]) => (ids.length > 0 ? [[...ids]] : []),
+    async receipts(ids: readonly string[]) {
+      asked.push([...ids]);
       return {
         ok: true as const,
         json: {
@@ -29,23 +29,19 @@ function lookups(store: StateStore, statusCacheSeconds = 60) {
         requestUuid: 'u-1',
       };
     },
-  } as unknown as UpstreamReads;
-  const service = new SmsLookupService(
-    reads,
-    store,
-    new RateLimiter(store, NO_LIMITS),
-    { retentionSeconds: 600, statusCacheSeconds, templateCacheSeconds: 0 },
-    new SmsMetrics(),
-  );
-  return { service, asked };
+  };
+  const sessions = new SentSessions(store, 600);
+  const refusals = new LookupRefusals(new RateLimiter(store, NO_LIMITS), new SmsMetrics());
+  const service = new DeliveryStatusService(uspeedo, sessions, refusals, statusCacheSeconds);
+  return { service, sessions, asked };
 }
 
-describe('SmsLookupService.deliveryStatus', () => {
+describe('DeliveryStatusService.deliveryStatus', () => {
   it("asks uSpeedo only for the caller's own sessions, once while cached, and answers the rest as unknown", async () => {
     const store = new SqliteStateStore(':memory:');
-    const { service, asked } = lookups(store);
-    await service.recordSent(ops, ['S-1', 'S-2'], log);
-    await service.recordSent(web, ['S-3'], log);
+    const { service, sessions, asked } = lookups(store);
+    await sessions.record(ops, ['S-1', 'S-2'], log);
+    await sessions.record(web, ['S-3'], log);
     const first = await service.deliveryStatus(['S-1', 'S-3', 'S-2'], ops, log);
     expect(first).toMatchObject({
       sessions: [

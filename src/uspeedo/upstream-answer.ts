@@ -1,6 +1,6 @@
-import { MAX_RESPONSE_BYTES, type UspeedoExchange } from '../uspeedo/uspeedo.client';
-import { RetCode } from '../uspeedo/uspeedo.types';
-import { showableText } from './printable-text';
+import { MAX_RESPONSE_BYTES, type UspeedoExchange } from './uspeedo.client';
+import { RetCode } from './uspeedo.types';
+import { cleanUpstreamText } from './upstream-text';
 
 /**
  * The codes an upstream failure is reported with, written once: `SendBatchSmsErrorCode` and
@@ -42,7 +42,8 @@ export interface UpstreamFailure {
 }
 
 /** What an exchange came to: uSpeedo's RetCode 0 answer, or why not. */
-export type UpstreamAnswer = { ok: true; json: UspeedoJson; message: string | null; requestUuid: string | null } | UpstreamFailure;
+export type UpstreamAnswer =
+  { ok: true; json: UspeedoJson; message: string | null; requestUuid: string | null; httpStatus: number } | UpstreamFailure;
 
 const RETCODE_ERRORS: Readonly<Record<number, UpstreamErrorCode>> = {
   [RetCode.PARAMETER_ERROR]: 'PARAMETER_ERROR',
@@ -50,18 +51,6 @@ const RETCODE_ERRORS: Readonly<Record<number, UpstreamErrorCode>> = {
   [RetCode.SERVER_ERROR]: 'UPSTREAM_SERVER_ERROR',
   [RetCode.BAD_CREDENTIALS]: 'UPSTREAM_AUTH_FAILED',
 };
-
-/** Characters of uSpeedo's text (a Message, a failure reason) a caller is given, and a result stores, at most. */
-const UPSTREAM_TEXT_MAX = 500;
-
-/**
- * uSpeedo's text as a caller may see it: this server's credentials redacted (before and after the
- * clean-up, which could join a split one), controls, separators, bidi and other format characters
- * removed, at most UPSTREAM_TEXT_MAX characters.
- */
-export function cleanUpstreamText(text: string, redact: (text: string) => string): string {
-  return redact(showableText(redact(text.length > UPSTREAM_TEXT_MAX * 8 ? text.slice(0, UPSTREAM_TEXT_MAX * 8) : text), UPSTREAM_TEXT_MAX));
-}
 
 /** Reads `Retry-After` (seconds or an HTTP date) as whole seconds from `now`. */
 export function retryAfterSeconds(header: string | null, now = Date.now()): number | null {
@@ -167,7 +156,7 @@ export function readUpstream(exchange: UspeedoExchange, redact: (text: string) =
       message: upstreamMessage ?? `uSpeedo answered RetCode ${retCode}.`,
     });
   }
-  return { ok: true, json, message: upstreamMessage, requestUuid };
+  return { ok: true, json, message: upstreamMessage, requestUuid, httpStatus: status };
 }
 
 /** Whether the failure tells of the request itself (it may have been processed), not only of uSpeedo's answer to it. */
@@ -181,3 +170,10 @@ export const isTransient = (failure: UpstreamFailure): boolean =>
   failure.kind === 'timeout' ||
   (failure.kind === 'http' && (failure.httpStatus === 429 || (failure.httpStatus ?? 0) >= 500)) ||
   failure.code === 'UPSTREAM_SERVER_ERROR';
+
+/**
+ * uSpeedo's "template not found" (RetCode 215396). It answers it for a whole template lookup when one
+ * of its ids is unknown, without saying which.
+ */
+export const isTemplateNotFound = (failure: UpstreamFailure): boolean =>
+  failure.kind === 'retcode' && failure.retCode === RetCode.TEMPLATE_NOT_FOUND;

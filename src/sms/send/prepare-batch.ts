@@ -1,12 +1,12 @@
 import { arrayNotEmpty, length, matches, maxLength } from 'class-validator';
-import type { Recipient } from '../guard/rate-limits';
-import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../uspeedo/uspeedo.types';
-import { readPhone } from './phone';
-import { fitsCodePoints, printableTextProblem } from './printable-text';
+import type { Recipient } from '../../guard/rate-limits';
+import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../../uspeedo/uspeedo.types';
+import { readPhone } from '../shared/phone';
+import { fitsCodePoints, printableTextProblem } from '../shared/printable-text';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
-import type { FieldError } from './field-error.result';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues } from './sms-limits';
+import type { FieldError } from '../shared/field-error.result';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues } from '../shared/sms-limits';
 
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =

@@ -25,3 +25,19 @@ export abstract class SmsError {
   @Field(() => String, { nullable: true, description: "uSpeedo's request id (X-Speedo-Request-Uuid), where it answered." })
   requestUuid!: string | null;
 }
+
+/** The fields an error result names; `code` and `message` it must. */
+export type ErrorFields<T extends SmsError & { code: string }> = Pick<T, 'code' | 'message'> & Partial<T>;
+
+/** Builds an error result of `type`; unspecified fields are null, `retryable` false, no field errors. */
+export function errorResult<T extends SmsError & { code: string }>(type: new () => T, fields: ErrorFields<T>): T {
+  return Object.assign(new type(), {
+    retryable: false,
+    retryAfterSeconds: null,
+    retCode: null,
+    httpStatus: null,
+    fieldErrors: [],
+    requestUuid: null,
+    ...fields,
+  });
+}

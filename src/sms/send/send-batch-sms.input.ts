@@ -1,5 +1,5 @@
 import { Field, InputType } from 'type-graphql';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH } from './sms-limits';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
 
 // The shape only. Every rule (these fields' own and the configurable limits) is checked in
 // prepare-batch.ts, in one pass that also builds the upstream body. The resolver receives the input as

@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { UPSTREAM_ERROR_CODES } from './upstream-answer';
+import { UPSTREAM_ERROR_CODES } from '../../uspeedo/upstream-answer';
 
 /** Why a `sendBatchSms` call did not succeed. Stable: consumers switch on these. */
 export const SendBatchSmsErrorCode = {

@@ -1,14 +1,18 @@
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../graphql/context';
+import type { GraphQLContext } from '../../graphql/context';
+import { DeliveryStatusService } from './delivery-status.service';
 import { SmsDeliveryStatusResult, type SmsDeliveryStatus } from './sms-delivery-status.result';
-import { SmsLookupService } from './sms-lookup.service';
 import type { SmsQueryError } from './sms-query-error.result';
 import { SmsTemplatesResult, type SmsTemplateList } from './sms-templates.result';
+import { TemplatesService } from './templates.service';
 
 /** After the send: `smsDeliveryStatus` and `smsTemplates`. */
 @Resolver()
-export class SmsLookupResolver {
-  constructor(private readonly lookups: SmsLookupService) {}
+export class SmsLookupsResolver {
+  constructor(
+    private readonly status: DeliveryStatusService,
+    private readonly templateLookups: TemplatesService,
+  ) {}
 
   @Query(() => SmsDeliveryStatusResult, {
     description:
@@ -19,7 +23,7 @@ export class SmsLookupResolver {
     @Arg('sessionNos', () => [String]) sessionNos: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsDeliveryStatus | SmsQueryError> {
-    return this.lookups.deliveryStatus(sessionNos, context.caller, context.log, context.listsCut);
+    return this.status.deliveryStatus(sessionNos, context.caller, context.log, context.listsCut);
   }
 
   @Query(() => SmsTemplatesResult, {
@@ -29,6 +33,6 @@ export class SmsLookupResolver {
     @Arg('templateIds', () => [String]) templateIds: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsTemplateList | SmsQueryError> {
-    return this.lookups.templates(templateIds, context.caller, context.log, context.listsCut);
+    return this.templateLookups.templates(templateIds, context.caller, context.log, context.listsCut);
   }
 }

@@ -2,8 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import CircuitBreaker from 'opossum';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { UspeedoCall, UspeedoClient } from '../uspeedo/uspeedo.client';
-import type { SmsMetrics } from './sms.metrics';
+import type { Counter, Histogram } from 'prom-client';
+import type { UspeedoCall, UspeedoClient } from './uspeedo.client';
 import { isTransient, readUpstream, type UpstreamAnswer, type UpstreamFailure, type UspeedoJson } from './upstream-answer';
 
 /** Attempts a read makes in all: the first and at most two retries, all within the upstream timeout. */
@@ -19,8 +19,15 @@ const BREAKER_OPEN_MS = 30_000;
 /** Longest request line a lookup may make (path and query); proxies and servers commonly refuse more. */
 export const MAX_LOOKUP_URL_BYTES = 2048;
 
-/** Which lookup a read serves, for logs and metrics. */
-export type ReadOperation = 'status' | 'templates';
+/** Which lookup a read serves (`status`, `templates`): a label in logs and metrics. */
+export type ReadOperation = string;
+
+/** The metrics reads report to; the server's `SmsMetrics` has them. */
+export interface ReadMetrics {
+  breakerOpenings: Counter;
+  readsRefused: Counter<'reason'>;
+  lookupSeconds: Histogram<'operation' | 'result'>;
+}
 
 /** A read's outcome: uSpeedo's RetCode 0 answer, or why not. */
 export type ReadAnswer = { ok: true; json: UspeedoJson; requestUuid: string | null } | { ok: false; failure: UpstreamFailure };
@@ -92,7 +99,7 @@ export class UpstreamReads {
     private readonly uspeedo: UspeedoClient,
     private readonly timeoutMs: number,
     inFlight: number,
-    private readonly metrics: SmsMetrics,
+    private readonly metrics: ReadMetrics,
   ) {
     this.limit = pLimit(inFlight);
     this.breaker = new CircuitBreaker<[UspeedoCall], UpstreamAnswer>(

@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
-import type { GuardLimitValues, SmsLimitValues } from './sms-limits';
+import type { RateLimitValues } from '../../guard/rate-limits';
+import type { GuardLimitValues, SmsLimitValues } from '../shared/sms-limits';
 
 /** The limits this server enforces, so a client can check a batch before sending it. */
 @ObjectType({ description: 'The limits this server enforces, so a client can check a batch before sending it.' })
@@ -39,4 +40,17 @@ export class SmsLimits implements SmsLimitValues, GuardLimitValues {
 
   @Field(() => Int, { description: 'How long an idempotencyKey and its result are kept.' })
   idempotencyTtlSeconds!: number;
+
+  /** What `smsLimits` reports, from the configured values. */
+  static from(batch: SmsLimitValues, rate: RateLimitValues, idempotencyTtlSeconds: number): SmsLimits {
+    return Object.assign(new SmsLimits(), batch, {
+      rateLimitCallerPerMinute: rate.callerPerMinute,
+      rateLimitCallerPerDay: rate.callerPerDay,
+      rateLimitPhonePerHour: rate.phonePerHour,
+      rateLimitPhonePerDay: rate.phonePerDay,
+      rateLimitGlobalPerDay: rate.globalPerDay,
+      allowedCountryCodes: rate.allowedCountryCodes,
+      idempotencyTtlSeconds,
+    } satisfies GuardLimitValues);
+  }
 }

@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { SmsQueryErrorCode } from './sms-query-error-code.enum';
-import { SmsError } from './sms-error.result';
+import { errorResult, SmsError, type ErrorFields } from '../shared/sms-error.result';
 
 /** A lookup that did not answer; `code` says why, `retryable` whether asking again may help. */
 @ObjectType({ description: 'A lookup that did not answer. Switch on code; trust retryable.', implements: SmsError })
@@ -16,14 +16,4 @@ export class SmsQueryError extends SmsError {
 }
 
 /** Builds an `SmsQueryError`; unspecified fields are null, `retryable` false, no field errors. */
-export function queryError(fields: Pick<SmsQueryError, 'code' | 'message'> & Partial<SmsQueryError>): SmsQueryError {
-  return Object.assign(new SmsQueryError(), {
-    retryable: false,
-    retryAfterSeconds: null,
-    retCode: null,
-    httpStatus: null,
-    fieldErrors: [],
-    requestUuid: null,
-    ...fields,
-  });
-}
+export const queryError = (fields: ErrorFields<SmsQueryError>): SmsQueryError => errorResult(SmsQueryError, fields);

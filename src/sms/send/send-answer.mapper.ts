@@ -1,8 +1,7 @@
-import type { UspeedoExchange } from '../uspeedo/uspeedo.client';
-import type { UspeedoFailedTarget } from '../uspeedo/uspeedo.types';
+import { mayHaveReachedUspeedo, type UpstreamAnswer } from '../../uspeedo/upstream-answer';
+import type { UspeedoFailedTarget } from '../../uspeedo/uspeedo.types';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, success, type FailedTargetPhone, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
-import { cleanUpstreamText, mayHaveReachedUspeedo, readUpstream } from './upstream-answer';
 
 const MAY_HAVE_SENT = 'The SMS may have been sent: check before sending again.';
 
@@ -15,7 +14,7 @@ function readSessionNos(value: unknown): string[] | undefined {
   return isStringArray(value) ? value : undefined;
 }
 
-function readFailedTargets(value: unknown, redact: (text: string) => string): FailedTargetPhone[] | undefined {
+function readFailedTargets(value: unknown, clean: (text: string) => string): FailedTargetPhone[] | undefined {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) return undefined;
   const failed: FailedTargetPhone[] = [];
@@ -23,23 +22,19 @@ function readFailedTargets(value: unknown, redact: (text: string) => string): Fa
     if (typeof item !== 'object' || item === null || typeof item.Phone !== 'string') return undefined;
     const params = item.TemplateParams ?? [];
     if (!isStringArray(params)) return undefined;
-    const reason = typeof item.FailureReason === 'string' ? cleanUpstreamText(item.FailureReason, redact) : '';
+    const reason = typeof item.FailureReason === 'string' ? clean(item.FailureReason) : '';
     failed.push({ phone: item.Phone, templateParams: params, failureReason: reason });
   }
   return failed;
 }
 
 /**
- * Maps what happened on the wire to the send's result union, row by row of the mapping table in the
- * README. `retryable` is true only where a retry provably cannot send the same SMS twice. `redact`
- * cleans uSpeedo's Message before it reaches a caller (the client's `redact` removes this server's
- * credentials from it).
+ * Maps uSpeedo's classified answer to the send's result union, row by row of the mapping table in the
+ * README. `retryable` is true only where a retry provably cannot send the same SMS twice. `clean`
+ * makes uSpeedo's failure reasons fit for a caller (`UspeedoApi.cleanText`: no credentials of ours,
+ * only showable characters); its Message already is.
  */
-export function mapUspeedoExchange(
-  exchange: UspeedoExchange,
-  redact: (text: string) => string = (text) => text,
-): SendBatchSmsSuccess | SendBatchSmsError {
-  const answer = readUpstream(exchange, redact);
+export function mapSendAnswer(answer: UpstreamAnswer, clean: (text: string) => string): SendBatchSmsSuccess | SendBatchSmsError {
   if (!answer.ok) {
     const { code, kind, message, retCode, httpStatus, requestUuid } = answer;
     // Nothing reached uSpeedo, or a 429 turned the request away before it was processed.
@@ -56,13 +51,13 @@ export function mapUspeedoExchange(
     });
   }
   const sessionNos = readSessionNos(answer.json.SessionNo);
-  const failedTargetPhones = readFailedTargets(answer.json.FailedTargetPhones, redact);
+  const failedTargetPhones = readFailedTargets(answer.json.FailedTargetPhones, clean);
   if (!sessionNos || !failedTargetPhones) {
     return failure({
       code: Code.INVALID_UPSTREAM_RESPONSE,
       message: 'uSpeedo accepted the batch (RetCode 0) but SessionNo or FailedTargetPhones could not be read. Do not send it again.',
       retCode: 0,
-      httpStatus: exchange.kind === 'answered' ? exchange.status : null,
+      httpStatus: answer.httpStatus,
       requestUuid: answer.requestUuid,
     });
   }

@@ -1,4 +1,4 @@
-import type { UspeedoJson } from './upstream-answer';
+import type { UspeedoJson } from '../../uspeedo/upstream-answer';
 import { SmsReceipt, SmsReceiptStatus } from './sms-delivery-status.result';
 import { SmsTemplate, SmsTemplatePurpose, SmsTemplateStatus } from './sms-templates.result';
 

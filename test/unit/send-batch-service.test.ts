@@ -11,12 +11,12 @@ import {
   type ReplicatedWrites,
   type StateStore,
 } from '../../src/guard/state-store';
-import type { SendBatchSmsInput } from '../../src/sms/send-batch-sms.input';
-import { SMS_LIMIT_CEILINGS } from '../../src/sms/sms-limits';
-import type { SmsLookupService } from '../../src/sms/sms-lookup.service';
-import { SmsMetrics } from '../../src/sms/sms.metrics';
-import { SmsService } from '../../src/sms/sms.service';
-import type { UspeedoClient, UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
+import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
+import { SMS_LIMIT_CEILINGS } from '../../src/sms/shared/sms-limits';
+import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
+import { SendBatchService } from '../../src/sms/send/send-batch.service';
+import { readUpstream } from '../../src/uspeedo/upstream-answer';
+import type { UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
 
 // The send's order against fake ports: claim, charge, replicas, uSpeedo, the result, replicas again.
 // Each fake records what it was asked, so a test reads the whole conversation in one list.
@@ -85,24 +85,24 @@ function service(store: FakeStore, exchange: UspeedoExchange = OK) {
     async sendBatch(body: string) {
       bodies.push(body);
       store.calls.push('uspeedo');
-      return exchange;
+      return readUpstream(exchange);
     },
-    redact: (text: string) => text,
-  } as unknown as UspeedoClient;
-  const lookups = { async recordSent() {} } as unknown as SmsLookupService;
-  const sms = new SmsService(
+    cleanText: (text: string) => text,
+  };
+  const sessions = { async record() {} };
+  const sms = new SendBatchService(
     uspeedo,
     SMS_LIMIT_CEILINGS,
     new RateLimiter(store, LIMITS),
     new Idempotency(store, 600, 10_000),
     new SmsMetrics(),
-    lookups,
+    sessions,
     (writes) => store.replicate(writes),
   );
   return { sms, bodies };
 }
 
-describe('SmsService.sendBatch, in order', () => {
+describe('SendBatchService.sendBatch, in order', () => {
   it('claims, charges, waits for replicas, sends once, stores the result and waits for it again', async () => {
     const store = new FakeStore();
     const { sms, bodies } = service(store);

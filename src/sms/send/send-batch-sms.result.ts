@@ -1,6 +1,6 @@
 import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
 import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
-import { SmsError } from './sms-error.result';
+import { errorResult, SmsError, type ErrorFields } from '../shared/sms-error.result';
 
 /** A recipient uSpeedo did not accept, though the batch as a whole succeeded. */
 @ObjectType({ description: 'A recipient uSpeedo did not accept, though the batch as a whole succeeded.' })
@@ -58,14 +58,4 @@ export function success(fields: SendBatchSmsSuccess): SendBatchSmsSuccess {
 }
 
 /** Builds a `SendBatchSmsError`; unspecified fields are null, `retryable` false, no field errors. */
-export function failure(fields: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>): SendBatchSmsError {
-  return Object.assign(new SendBatchSmsError(), {
-    retCode: null,
-    httpStatus: null,
-    retryable: false,
-    retryAfterSeconds: null,
-    fieldErrors: [],
-    requestUuid: null,
-    ...fields,
-  });
-}
+export const failure = (fields: ErrorFields<SendBatchSmsError>): SendBatchSmsError => errorResult(SendBatchSmsError, fields);

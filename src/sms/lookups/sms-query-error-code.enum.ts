@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { UPSTREAM_ERROR_CODES } from './upstream-answer';
+import { UPSTREAM_ERROR_CODES } from '../../uspeedo/upstream-answer';
 
 /** Why a delivery-status or template lookup did not answer. Stable: consumers switch on these. */
 export const SmsQueryErrorCode = {

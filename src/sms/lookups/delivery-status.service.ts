@@ -1,0 +1,91 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { callerKey, type Caller } from '../../auth/caller';
+import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
+import type { SentSessions } from '../sessions/sent-sessions';
+import { maskPhone } from '../shared/mask-phone';
+import { readReceipts } from './lookup-answer.mapper';
+import type { LookupRefusals } from './lookup-refusals';
+import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
+import type { SmsQueryError } from './sms-query-error.result';
+
+/** Longest session number accepted. */
+const SESSION_NO_MAX_LENGTH = 128;
+/** Receipts named (masked) in one log line, at most. */
+const LOGGED_RECEIPTS = 20;
+/** Sessions whose receipts are cached at most. */
+const CACHED_SESSIONS = 50_000;
+
+/** `smsDeliveryStatus`: receipts for a caller's own sessions, read from uSpeedo with retries and a cache. */
+export class DeliveryStatusService {
+  private readonly cache: LRUCache<string, SmsReceipt[]> | undefined;
+
+  constructor(
+    private readonly uspeedo: Pick<UspeedoApi, 'receipts' | 'chunks'>,
+    private readonly sessions: SentSessions,
+    private readonly refusals: LookupRefusals,
+    cacheSeconds: number,
+  ) {
+    this.cache = cacheSeconds > 0 ? new LRUCache({ max: CACHED_SESSIONS, ttl: cacheSeconds * 1000 }) : undefined;
+  }
+
+  /** One answer per session asked, in order: the caller's own sessions with their receipts, any other as unknown. */
+  async deliveryStatus(
+    sessionNos: string[],
+    caller: Caller,
+    log: FastifyBaseLogger,
+    listsCut = false,
+  ): Promise<SmsDeliveryStatus | SmsQueryError> {
+    const refusals = this.refusals;
+    const invalid = refusals.checkIds('status', 'sessionNos', sessionNos, SESSION_NO_MAX_LENGTH, listsCut, log);
+    if (invalid) return invalid;
+    const scope = callerKey(caller);
+    const over = await refusals.charge('status', scope, sessionNos.length, log);
+    if (over) return over;
+    let known: Set<string>;
+    try {
+      known = await this.sessions.known(scope, sessionNos);
+    } catch (error) {
+      return refusals.storeFailed('status', log, error);
+    }
+
+    const receipts = new Map<string, SmsReceipt[]>();
+    const toAsk: string[] = [];
+    for (const sessionNo of sessionNos) {
+      if (!known.has(sessionNo)) continue;
+      const cached = this.cache?.get(sessionNo);
+      if (cached) receipts.set(sessionNo, cached);
+      else toAsk.push(sessionNo);
+    }
+    let requestUuid: string | null = null;
+    for (const chunk of this.uspeedo.chunks('receipts', toAsk)) {
+      const answer = await this.uspeedo.receipts(chunk, log);
+      if (!answer.ok) return refusals.upstreamError('status', log, answer.failure);
+      const read = readReceipts(answer.json);
+      if (!read) return refusals.unreadable('status', log, answer.requestUuid);
+      requestUuid = answer.requestUuid;
+      for (const sessionNo of chunk) {
+        const found = read.get(sessionNo) ?? [];
+        receipts.set(sessionNo, found);
+        this.cache?.set(sessionNo, found);
+      }
+    }
+
+    const sessions = sessionNos.map((sessionNo) =>
+      Object.assign(new SmsSessionStatus(), { sessionNo, known: known.has(sessionNo), receipts: receipts.get(sessionNo) ?? [] }),
+    );
+    // The log line names the first few receipts, masked; no more are masked than it names.
+    const phones: string[] = [];
+    for (const session of sessions) {
+      for (const receipt of session.receipts.slice(0, LOGGED_RECEIPTS - phones.length)) {
+        phones.push(`${maskPhone(receipt.phone)}:${receipt.status}`);
+      }
+    }
+    log.info(
+      { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked: toAsk.length, receipts: phones, requestUuid } },
+      'smsDeliveryStatus answered',
+    );
+    refusals.answered('status');
+    return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
+  }
+}

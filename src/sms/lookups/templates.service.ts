@@ -1,0 +1,103 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { LRUCache } from 'lru-cache';
+import { callerKey, type Caller } from '../../auth/caller';
+import { isTemplateNotFound, type UpstreamFailure } from '../../uspeedo/upstream-answer';
+import type { ReadAnswer } from '../../uspeedo/upstream-reads';
+import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
+import { TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
+import { readTemplates } from './lookup-answer.mapper';
+import type { LookupRefusals } from './lookup-refusals';
+import type { SmsQueryError } from './sms-query-error.result';
+import { SmsTemplateList, type SmsTemplate } from './sms-templates.result';
+
+/** Templates cached at most. */
+const CACHED_TEMPLATES = 50_000;
+
+/** A template lookup: each id's template, or null for an id uSpeedo does not know. */
+export type TemplateLookup =
+  | { ok: true; templates: Map<string, SmsTemplate | null>; requestUuid: string | null }
+  | { ok: false; failure: UpstreamFailure | 'unreadable' };
+
+const requestUuidOf = (answer: ReadAnswer) => (answer.ok ? answer.requestUuid : answer.failure.requestUuid);
+
+/** `smsTemplates`, and the templates the pre-send check looks up: read from uSpeedo with retries and a cache. */
+export class TemplatesService {
+  private readonly cache: LRUCache<string, { template: SmsTemplate | null }> | undefined;
+
+  constructor(
+    private readonly uspeedo: Pick<UspeedoApi, 'templates' | 'chunks'>,
+    private readonly refusals: LookupRefusals,
+    cacheSeconds: number,
+  ) {
+    this.cache = cacheSeconds > 0 ? new LRUCache({ max: CACHED_TEMPLATES, ttl: cacheSeconds * 1000 }) : undefined;
+  }
+
+  /** The templates asked for, and the ids uSpeedo does not know. */
+  async templates(
+    templateIds: string[],
+    caller: Caller,
+    log: FastifyBaseLogger,
+    listsCut = false,
+  ): Promise<SmsTemplateList | SmsQueryError> {
+    const refusals = this.refusals;
+    const invalid = refusals.checkIds('templates', 'templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH, listsCut, log);
+    if (invalid) return invalid;
+    const over = await refusals.charge('templates', callerKey(caller), templateIds.length, log);
+    if (over) return over;
+    const lookup = await this.lookup(templateIds, log);
+    if (!lookup.ok) {
+      return lookup.failure === 'unreadable'
+        ? refusals.unreadable('templates', log, null)
+        : refusals.upstreamError('templates', log, lookup.failure);
+    }
+    const templates: SmsTemplate[] = [];
+    const missingTemplateIds: string[] = [];
+    for (const id of templateIds) {
+      const template = lookup.templates.get(id);
+      if (template) templates.push(template);
+      else missingTemplateIds.push(id);
+    }
+    log.info({ sms: { caller: caller.id, templates: templateIds.length, missing: missingTemplateIds.length } }, 'smsTemplates answered');
+    refusals.answered('templates');
+    return Object.assign(new SmsTemplateList(), { templates, missingTemplateIds, requestUuid: lookup.requestUuid });
+  }
+
+  /**
+   * Templates by id, through the cache; for smsTemplates and the pre-send check. Asked in lookups
+   * whose request line stays short. A template is cached as missing only from a lookup that asked for
+   * it alone: uSpeedo answers "template not found" for a whole lookup when one id of it is unknown, so
+   * a lookup of several ids with that answer is asked again id by id (each id once more at most), and
+   * one caller's unknown id can never make another's template look missing.
+   */
+  async lookup(ids: readonly string[], log: FastifyBaseLogger): Promise<TemplateLookup> {
+    const templates = new Map<string, SmsTemplate | null>();
+    const toAsk: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.cache?.get(id);
+      if (cached) templates.set(id, cached.template);
+      else toAsk.push(id);
+    }
+    let requestUuid: string | null = null;
+    const chunks = this.uspeedo.chunks('templates', toAsk);
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c];
+      const answer = await this.uspeedo.templates(chunk, log);
+      const notFound = !answer.ok && isTemplateNotFound(answer.failure);
+      if (notFound && chunk.length > 1) {
+        // Which of them uSpeedo does not know, it does not say: each is asked alone.
+        chunks.splice(c + 1, 0, ...chunk.map((id) => [id]));
+        continue;
+      }
+      if (!answer.ok && !notFound) return { ok: false, failure: answer.failure };
+      const read = answer.ok ? readTemplates(answer.json) : new Map<string, SmsTemplate>();
+      if (!read) return { ok: false, failure: 'unreadable' };
+      requestUuid = requestUuidOf(answer);
+      for (const id of chunk) {
+        const template = read.get(id) ?? null;
+        templates.set(id, template);
+        if (template !== null || chunk.length === 1) this.cache?.set(id, { template });
+      }
+    }
+    return { ok: true, templates, requestUuid };
+  }
+}

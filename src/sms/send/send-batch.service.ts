@@ -1,0 +1,300 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { callerKey, type Caller } from '../../auth/caller';
+import type { Idempotency, IdempotencyDecision } from '../../guard/idempotency';
+import { chargesNothing, type Charged, type RateLimiter, type Recipient } from '../../guard/rate-limits';
+import { ReplicationTimeoutError, StateStoreUnavailableError, type ReplicatedWrites } from '../../guard/state-store';
+import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
+import type { SentSessions } from '../sessions/sent-sessions';
+import { maskPhone } from '../shared/mask-phone';
+import type { SmsMetrics } from '../shared/sms.metrics';
+import type { SmsLimitValues } from '../shared/sms-limits';
+import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batch';
+import { mapSendAnswer } from './send-answer.mapper';
+import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
+import type { SendBatchSmsInput } from './send-batch-sms.input';
+import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
+import { deserializeResult, serializeResult } from './stored-result';
+import type { TemplateCheck } from './template-check';
+
+type Result = SendBatchSmsSuccess | SendBatchSmsError;
+
+/** What every log line of one send says of it. */
+type Who = { caller: string; callerKind: string; tasks: number };
+
+/** A step that either answers the caller now or hands the next step what it needs. */
+type Step<T> = { answer: Result } | ({ answer?: undefined } & T);
+
+/** An idempotency key this request now holds. */
+type HeldKey = Extract<IdempotencyDecision, { kind: 'proceed' }>;
+
+/** A batch that keeps every rule, as the upstream body and what it charges; or the rules it breaks. */
+type Checked = { ok: true; body: string; charges: Recipient[] } | Exclude<PreparedBatch, { ok: true }>;
+
+/** uSpeedo answered with a refusal: it took none of the batch. */
+const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
+  Code.PARAMETER_ERROR,
+  Code.MISSING_PARAMETER,
+  Code.UPSTREAM_SERVER_ERROR,
+  Code.UPSTREAM_AUTH_FAILED,
+  Code.UPSTREAM_REJECTED,
+]);
+
+/** Failed phones named (masked) in one log line, at most. */
+const LOGGED_FAILED_PHONES = 20;
+
+/** Answers that prove nothing reached uSpeedo, besides those marked `retryable`. */
+const NOTHING_SENT: ReadonlySet<Code> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
+
+/** True when the answer proves no SMS went out: its quota is given back and its idempotency key freed. */
+const sentNothing = (result: Result): boolean =>
+  !(result instanceof SendBatchSmsSuccess) && (result.retryable || NOTHING_SENT.has(result.code));
+
+const storeUnavailable = () =>
+  failure({
+    code: Code.SERVICE_UNAVAILABLE,
+    message: 'Limits cannot be checked right now (the state store is unreachable). Nothing was sent; retry shortly.',
+    retryable: true,
+  });
+
+const notReplicated = () =>
+  failure({
+    code: Code.SERVICE_UNAVAILABLE,
+    message:
+      "The state store could not copy this send's claim to a replica in time (a Redis failover may be under way). Nothing was sent; retry shortly.",
+    retryable: true,
+  });
+
+/** What a key already taken answers, instead of a send. */
+function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>): Result {
+  switch (claim.kind) {
+    case 'replay':
+      return deserializeResult(claim.payload);
+    case 'conflict':
+      return failure({
+        code: Code.IDEMPOTENCY_CONFLICT,
+        message: 'This idempotencyKey was already used with a different batch. Nothing was sent; use a new key for a new batch.',
+      });
+    case 'in-progress':
+      return failure({
+        code: Code.IDEMPOTENCY_IN_PROGRESS,
+        message: 'A request with this idempotencyKey is still in progress. Nothing was sent; retry shortly to get its result.',
+        retryable: true,
+        retryAfterSeconds: claim.retryAfterSeconds,
+      });
+    case 'outcome-unknown': {
+      const when = claim.claimedAt ? ` at ${claim.claimedAt.toISOString()}` : '';
+      const which = claim.requestId ? ` (request id ${claim.requestId} in this server's logs)` : '';
+      return failure({
+        code: Code.OUTCOME_UNKNOWN,
+        message:
+          `An earlier request with this idempotencyKey${which}${when} may have been sent to uSpeedo, but its outcome was never recorded ` +
+          '(the server stopped or lost its state store mid-send). Sending the batch again risks a duplicate SMS. ' +
+          "Check uSpeedo's console (its send records for that time) before sending it under a new key. Nothing was sent now.",
+      });
+    }
+  }
+}
+
+/** Validates a batch, checks the caller's limits and idempotency key, and sends it to uSpeedo in one call, or not at all. */
+export class SendBatchService {
+  constructor(
+    private readonly uspeedo: Pick<UspeedoApi, 'sendBatch' | 'cleanText'>,
+    private readonly limits: SmsLimitValues,
+    private readonly rateLimiter: RateLimiter,
+    private readonly idempotency: Idempotency,
+    private readonly metrics: SmsMetrics,
+    private readonly sessions: Pick<SentSessions, 'record'>,
+    /** Waits until the claim and charge are on the store's replicas (`StateStore.replicate`). */
+    private readonly replicate: (writes: ReplicatedWrites) => Promise<void>,
+    /** Looks templates up before sending (SMS_TEMPLATE_CHECK); none when off. */
+    private readonly templateCheck: Pick<TemplateCheck, 'problems'> | null = null,
+  ) {}
+
+  /** Sends one batch. Never throws for anything a caller can act on: those come back as `SendBatchSmsError`. */
+  async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, requestId: string, listsCut = false): Promise<Result> {
+    const who: Who = { caller: caller.id, callerKind: caller.kind, tasks: input.taskContent.length };
+    const scope = callerKey(caller);
+    const checked = await this.check(input, log, listsCut);
+    if (!checked.ok) return this.refuseBreaks(checked, log, who);
+    const { body, charges } = checked;
+    const recipients = charges.length;
+
+    const claimed = await this.claim(input.idempotencyKey, scope, body, requestId, log, who, recipients);
+    if (claimed.answer) return claimed.answer;
+    const { held } = claimed;
+    const release = held ? held.release : async () => {};
+    const charge = await this.charge(scope, charges, release, log, who);
+    if (charge.answer) return charge.answer;
+    const { charged } = charge;
+    // A claim only the primary holds vanishes if a replica is promoted, and the retry would send again.
+    try {
+      await this.replicate({ idempotencyKey: held?.key, limits: !chargesNothing(charged) });
+    } catch (error) {
+      await this.giveBack(charged, release, log);
+      return this.refuse(log, who, error);
+    }
+
+    const started = performance.now();
+    const result = mapSendAnswer(await this.uspeedo.sendBatch(body), this.uspeedo.cleanText);
+    const upstreamMs = Math.round(performance.now() - started);
+
+    // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
+    if (sentNothing(result)) await this.giveBack(charged, release, log);
+    else if (held) await this.keepResult(held, result, log, who);
+    // The sessions become this caller's, for smsDeliveryStatus.
+    if (result instanceof SendBatchSmsSuccess) await this.sessions.record(caller, result.sessionNos, log);
+    this.report(result, log, who, recipients, upstreamMs);
+    return result;
+  }
+
+  /**
+   * Every rule of the batch, the template check's among them, and the upstream body as a string. A
+   * function of its own so that the upstream body's objects (one per target) die with its frame:
+   * V8 keeps every local of a suspended async function, and sendBatch waits on the store and on
+   * uSpeedo, so they would have stayed alive until the answer.
+   */
+  private async check(input: SendBatchSmsInput, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
+    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes, listsCut);
+    if (!prepared.ok && prepared.oversized) return prepared;
+    // Every rule at once: the template's with the batch's own.
+    const templateErrors = this.templateCheck ? await this.templateCheck.problems(input, log) : [];
+    if (templateErrors.length > 0) {
+      const fieldErrors = capFieldErrors([...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors]);
+      return { ok: false, code: Code.INVALID_INPUT, fieldErrors };
+    }
+    if (!prepared.ok) return prepared;
+    // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
+    return { ok: true, body: JSON.stringify(prepared.request), charges: prepared.recipients };
+  }
+
+  /** The answer to a batch that breaks rules: every break, nothing sent. */
+  private refuseBreaks(checked: Exclude<Checked, { ok: true }>, log: FastifyBaseLogger, who: Who): SendBatchSmsError {
+    const count = checked.fieldErrors.length;
+    log.info({ sms: { ...who, result: checked.code, fieldErrors: count } }, 'sendBatchSms refused');
+    this.metrics.mutations.inc({ result: checked.code });
+    if (checked.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
+    return failure({
+      code: checked.code,
+      message:
+        checked.code === Code.INVALID_INPUT
+          ? `The batch breaks ${count} rule${count === 1 ? '' : 's'} (see fieldErrors). Nothing was sent.`
+          : `${count} number${count === 1 ? ' is' : 's are'} in countries this server does not send to (see fieldErrors). Nothing was sent.`,
+      fieldErrors: checked.fieldErrors,
+    });
+  }
+
+  /** Claims the idempotency key, if there is one: the key held, or the answer a key already taken gives. */
+  private async claim(
+    idempotencyKey: string | null | undefined,
+    scope: string,
+    body: string,
+    requestId: string,
+    log: FastifyBaseLogger,
+    who: Who,
+    recipients: number,
+  ): Promise<Step<{ held?: HeldKey }>> {
+    if (!idempotencyKey) return {};
+    let claim: IdempotencyDecision;
+    try {
+      claim = await this.idempotency.claim(scope, idempotencyKey, body, requestId);
+    } catch (error) {
+      return { answer: this.refuse(log, who, error) };
+    }
+    if (claim.kind === 'proceed') return { held: claim };
+    const answer = answerFromKey(claim);
+    const label = claim.kind === 'replay' ? 'REPLAYED' : (answer as SendBatchSmsError).code;
+    log.info({ sms: { ...who, recipients, idempotency: claim.kind, result: label } }, 'sendBatchSms answered from its idempotency key');
+    this.metrics.mutations.inc({ result: label });
+    return { answer };
+  }
+
+  /** Charges the batch against the abuse limits: the charge, or the refusal (the key freed). */
+  private async charge(
+    scope: string,
+    charges: Recipient[],
+    release: () => Promise<void>,
+    log: FastifyBaseLogger,
+    who: Who,
+  ): Promise<Step<{ charged: Charged }>> {
+    const recipients = charges.length;
+    try {
+      const charge = await this.rateLimiter.charge(scope, charges);
+      if (charge.ok) return { charged: charge.charged };
+      await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
+      log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
+      this.metrics.mutations.inc({ result: Code.RATE_LIMITED });
+      for (const limit of charge.limits) this.metrics.limitRejections.inc({ limit });
+      this.metrics.recipients.inc({ outcome: 'not_sent' }, recipients);
+      return { answer: failure({ code: Code.RATE_LIMITED, ...charge.refusal }) };
+    } catch (error) {
+      await release().catch(() => {});
+      return { answer: this.refuse(log, who, error) };
+    }
+  }
+
+  /**
+   * Stores a sent batch's result under its key, and waits for the replicas to have it. Not stored (the
+   * lease ran out first): once the lease is over, retries with this key answer OUTCOME_UNKNOWN rather
+   * than sending again. A store whose answer never came reads the record back; only when that fails
+   * too is it unknown whether the result was stored.
+   */
+  private async keepResult(held: HeldKey, result: Result, log: FastifyBaseLogger, who: Who): Promise<void> {
+    const stored = await held.complete(serializeResult(result)).catch((error: unknown) => {
+      log.error(
+        { err: error, sms: { ...who, idempotency: 'store-unknown' } },
+        'could not store an idempotent result (or confirm it was stored): retries with this key get it if it was, OUTCOME_UNKNOWN after the lease if not',
+      );
+      return null;
+    });
+    if (stored === false) {
+      log.warn(
+        { sms: { ...who, idempotency: 'not-stored' } },
+        'idempotent result not stored: retries with this key will answer OUTCOME_UNKNOWN',
+      );
+    } else if (stored) {
+      // Answered either way: a result lost in a failover leaves its replicated claim, so a retry
+      // answers IN_PROGRESS, then OUTCOME_UNKNOWN, never a second send.
+      await this.replicate({ idempotencyKey: held.key }).catch((error: unknown) =>
+        log.warn({ err: error, sms: { ...who, idempotency: 'result-not-replicated' } }, 'idempotent result stored on the primary only'),
+      );
+    }
+  }
+
+  /** The answer's log line and metrics. */
+  private report(result: Result, log: FastifyBaseLogger, who: Who, recipients: number, upstreamMs: number): void {
+    const outcome =
+      result instanceof SendBatchSmsSuccess
+        ? {
+            result: 'SUCCESS',
+            failedRecipients: result.failedTargetPhones.length,
+            failedPhones: result.failedTargetPhones.slice(0, LOGGED_FAILED_PHONES).map((f) => maskPhone(f.phone)),
+          }
+        : { result: result.code, retryable: result.retryable, httpStatus: result.httpStatus, retCode: result.retCode };
+    log.info({ sms: { ...who, recipients, ...outcome, upstreamMs, requestUuid: result.requestUuid } }, 'sendBatchSms answered');
+    const metrics = this.metrics;
+    const label = result instanceof SendBatchSmsSuccess ? 'SUCCESS' : result.code;
+    metrics.mutations.inc({ result: label });
+    metrics.upstreamSeconds.observe({ result: label }, upstreamMs / 1000);
+    if (result instanceof SendBatchSmsSuccess) {
+      const failed = Math.min(result.failedTargetPhones.length, recipients);
+      metrics.recipients.inc({ outcome: 'accepted' }, recipients - failed);
+      if (failed > 0) metrics.recipients.inc({ outcome: 'failed' }, failed);
+    } else {
+      const outcome = sentNothing(result) || UPSTREAM_REFUSED.has(result.code) ? 'not_sent' : 'unknown';
+      metrics.recipients.inc({ outcome }, recipients);
+    }
+  }
+
+  /** For a batch that provably never reached uSpeedo: its charge given back and its key freed, failures logged. */
+  private async giveBack(charged: Charged, release: () => Promise<void>, log: FastifyBaseLogger): Promise<void> {
+    await this.rateLimiter.refund(charged).catch((error: unknown) => log.error({ err: error }, 'could not refund a charge'));
+    await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
+  }
+
+  private refuse(log: FastifyBaseLogger, who: Who, error: unknown): SendBatchSmsError {
+    if (!(error instanceof StateStoreUnavailableError)) throw error;
+    log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
+    this.metrics.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
+    return error instanceof ReplicationTimeoutError ? notReplicated() : storeUnavailable();
+  }
+}

@@ -1,0 +1,66 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { isTransient } from '../../uspeedo/upstream-answer';
+import type { TemplatesService } from '../lookups/templates.service';
+import { SmsTemplateStatus } from '../lookups/sms-templates.result';
+import type { FieldError } from '../shared/field-error.result';
+import { identifierProblem } from '../shared/printable-text';
+import type { SmsMetrics } from '../shared/sms.metrics';
+import { TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
+import type { SendBatchSmsInput } from './send-batch-sms.input';
+
+/**
+ * The pre-send template check (SMS_TEMPLATE_CHECK): each task's template must be one uSpeedo knows and
+ * has approved, and each target must send as many params as it has variables. Only well-formed ids
+ * are looked up. A lookup that failed on the way (the network, a timeout, a 429, a 5xx) skips the
+ * check, logged and counted: a metadata outage must not stop OTPs. Any other failure is an answer the
+ * batch itself may have provoked (a 4xx, a RetCode, an unreadable body), so the batch is refused at
+ * its templates.
+ */
+export class TemplateCheck {
+  constructor(
+    private readonly templates: Pick<TemplatesService, 'lookup'>,
+    private readonly metrics: SmsMetrics,
+  ) {}
+
+  /** The rules the batch's templates break, each at its path; none when the check was skipped. */
+  async problems(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<FieldError[]> {
+    const ids = input.taskContent
+      .map((task) => task.templateId)
+      .filter((id) => identifierProblem(id, TEMPLATE_ID_MAX_LENGTH) === undefined);
+    if (ids.length === 0) return [];
+    const lookup = await this.templates.lookup(ids, log);
+    if (!lookup.ok) {
+      const reason = lookup.failure === 'unreadable' ? 'INVALID_UPSTREAM_RESPONSE' : lookup.failure.code;
+      if (lookup.failure !== 'unreadable' && isTransient(lookup.failure)) {
+        log.warn({ sms: { templateCheck: 'skipped', reason } }, 'template lookup failed: sending without the template check');
+        this.metrics.templateCheckSkipped.inc();
+        return [];
+      }
+      log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');
+      const message = `could not be checked: uSpeedo refused the template lookup (${reason}); nothing was sent`;
+      return input.taskContent.flatMap((task, t) =>
+        ids.includes(task.templateId) ? [{ path: ['taskContent', String(t), 'templateId'], message }] : [],
+      );
+    }
+    const errors: FieldError[] = [];
+    input.taskContent.forEach((task, t) => {
+      const template = lookup.templates.get(task.templateId);
+      const path = ['taskContent', String(t), 'templateId'];
+      if (template === undefined) return;
+      if (template === null) return void errors.push({ path, message: 'is not a template uSpeedo knows' });
+      if (template.status !== SmsTemplateStatus.APPROVED) {
+        return void errors.push({ path, message: `is not approved by uSpeedo (status ${template.status})` });
+      }
+      task.target.forEach((target, i) => {
+        const count = target.templateParams?.length ?? 0;
+        if (count !== template.variableCount) {
+          errors.push({
+            path: ['taskContent', String(t), 'target', String(i), 'templateParams'],
+            message: `must have ${template.variableCount} entr${template.variableCount === 1 ? 'y' : 'ies'} for this template (found ${count})`,
+          });
+        }
+      });
+    });
+    return errors;
+  }
+}

@@ -1,0 +1,113 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { RateLimiter } from '../../src/guard/rate-limits';
+import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
+import { LookupRefusals } from '../../src/sms/lookups/lookup-refusals';
+import { TemplatesService } from '../../src/sms/lookups/templates.service';
+import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
+import { TemplateCheck } from '../../src/sms/send/template-check';
+import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
+import { readUpstream } from '../../src/uspeedo/upstream-answer';
+import type { ReadAnswer } from '../../src/uspeedo/upstream-reads';
+import { NO_LIMITS } from '../support/limits';
+
+// Templates against a fake uSpeedo that answers as the real one does: RetCode 215396 for a whole
+// lookup when any of its ids is unknown. Each answer goes through the real classification.
+const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
+const KNOWN: Record<string, object> = {
+  T1: { TemplateId: 'T1', Template: 'Code {1}', Status: 2, Purpose: 1 },
+  T2: { TemplateId: 'T2', Template: 'Hello', Status: 1, Purpose: 2 },
+};
+
+function answer(status: number, body: object): ReadAnswer {
+  const read = readUpstream({ kind: 'answered', status, body: JSON.stringify(body), requestUuid: 'u-1', retryAfter: null });
+  return read.ok ? { ok: true, json: read.json, requestUuid: read.requestUuid } : { ok: false, failure: read };
+}
+
+function setup(options: { down?: number; cacheSeconds?: number } = {}) {
+  const asked: string[][] = [];
+  const uspeedo = {
+    chunks: (_kind: string, ids: readonly string[]) => (ids.length > 0 ? [[...ids]] : []),
+    async templates(ids: readonly string[]) {
+      asked.push([...ids]);
+      if (options.down) return answer(options.down, { Message: 'unavailable' });
+      if (ids.some((id) => !KNOWN[id])) return answer(200, { RetCode: 215396, Message: 'template not found' });
+      return answer(200, { RetCode: 0, Data: ids.map((id) => KNOWN[id]) });
+    },
+  };
+  const store = new SqliteStateStore(':memory:');
+  const metrics = new SmsMetrics();
+  const refusals = new LookupRefusals(new RateLimiter(store, NO_LIMITS), metrics);
+  const templates = new TemplatesService(uspeedo, refusals, options.cacheSeconds ?? 60);
+  return { templates, refusals, check: new TemplateCheck(templates, metrics), metrics, asked, store };
+}
+
+const batch = (...tasks: [string, number][]) =>
+  ({
+    taskContent: tasks.map(([templateId, params]) => ({
+      templateId,
+      senderId: 'USpeedo',
+      target: [{ phone: '+8613800138000', templateParams: Array.from({ length: params }, () => 'x') }],
+    })),
+  }) as unknown as SendBatchSmsInput;
+
+describe('TemplatesService.lookup', () => {
+  it('asks again id by id when uSpeedo does not know one of a lookup, and caches as missing only an id asked alone', async () => {
+    const { templates, asked, store } = setup();
+    const first = await templates.lookup(['T1', 'NOPE', 'T2'], log);
+    expect(first.ok && Object.fromEntries([...first.templates].map(([id, t]) => [id, t?.status ?? null]))).toEqual({
+      T1: 'APPROVED',
+      NOPE: null,
+      T2: 'UNDER_REVIEW',
+    });
+    expect(asked).toEqual([['T1', 'NOPE', 'T2'], ['T1'], ['NOPE'], ['T2']]);
+    // All three cached now, the missing one too: it was asked alone.
+    await templates.lookup(['NOPE', 'T1'], log);
+    expect(asked).toHaveLength(4);
+    await store.close();
+  });
+
+  it('never caches a template as missing from a lookup of several ids that answered without it', async () => {
+    const { refusals, asked, store } = setup();
+    const partial = {
+      chunks: (_kind: string, ids: readonly string[]) => [[...ids]],
+      async templates(ids: readonly string[]) {
+        asked.push([...ids]);
+        return answer(200, { RetCode: 0, Data: [KNOWN.T1] });
+      },
+    };
+    const service = new TemplatesService(partial, refusals, 60);
+    const first = await service.lookup(['T1', 'T2'], log);
+    expect(first.ok && first.templates.get('T2')).toBeNull();
+    await service.lookup(['T2'], log);
+    expect(asked).toEqual([['T1', 'T2'], ['T2']]);
+    await store.close();
+  });
+});
+
+describe('TemplateCheck.problems', () => {
+  it('refuses a template uSpeedo does not know, one not approved, and a target with the wrong number of params, each at its path', async () => {
+    const { check, store } = setup();
+    expect(await check.problems(batch(['T1', 2], ['NOPE', 0], ['T2', 0]), log)).toEqual([
+      { path: ['taskContent', '0', 'target', '0', 'templateParams'], message: 'must have 1 entry for this template (found 2)' },
+      { path: ['taskContent', '1', 'templateId'], message: 'is not a template uSpeedo knows' },
+      { path: ['taskContent', '2', 'templateId'], message: 'is not approved by uSpeedo (status UNDER_REVIEW)' },
+    ]);
+    expect(await check.problems(batch(['T1', 1]), log)).toEqual([]);
+    await store.close();
+  });
+
+  it('skips the check, counted, when the lookup failed on the way (a 503), and refuses the batch when uSpeedo refused it (a 400)', async () => {
+    const down = setup({ down: 503 });
+    expect(await down.check.problems(batch(['T1', 5]), log)).toEqual([]);
+    expect((await down.metrics.templateCheckSkipped.get()).values[0].value).toBe(1);
+    const refused = setup({ down: 400 });
+    expect(await refused.check.problems(batch(['T1', 1]), log)).toEqual([
+      {
+        path: ['taskContent', '0', 'templateId'],
+        message: 'could not be checked: uSpeedo refused the template lookup (UPSTREAM_HTTP_ERROR); nothing was sent',
+      },
+    ]);
+    await down.store.close();
+    await refused.store.close();
+  });
+});
