@@ -2,7 +2,7 @@
 // --check, fails if either differs from what is committed.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configDocs } from '../src/config/config-docs';
+import { configDocs } from './render-config-docs';
 
 const root = join(__dirname, '..');
 const files = { envExample: join(root, '.env.example'), readme: join(root, 'README.md') };

@@ -1,4 +1,22 @@
+import type { z } from 'zod';
 import { SMS_LIMIT_CEILINGS } from '../sms/shared/sms-limits';
+import {
+  apiKeyList,
+  atLeast,
+  countryCodeList,
+  duration,
+  flag,
+  httpUrl,
+  oneOf,
+  optional,
+  originList,
+  publicKeyPem,
+  redisNodeList,
+  required,
+  text,
+  urlWithScheme,
+  wholeNumber,
+} from './parsers';
 
 /** One environment variable: the single place its name, default and description are written. */
 export interface Variable {
@@ -10,10 +28,16 @@ export interface Variable {
   shownDefault?: string;
   /** One line for `.env.example` and the README's table. */
   description: string;
+  /** Reads the value (trimmed; the default when unset or blank) into what `Config` holds, or says what is wrong. */
+  parse: z.ZodType<unknown, string>;
 }
 
+const DAY = 86_400;
+/** An abuse limit: 0 turns it off. */
+const RATE_LIMIT = wholeNumber(0, 1_000_000_000);
+
 /** `.env.example`'s sections, in order, each with its heading comment. */
-const SECTIONS = {
+export const SECTIONS = {
   server: 'Where and how the server runs.',
   uspeedo: 'uSpeedo. With no credentials (and NODE_ENV not production) the built-in simulator answers and no SMS is sent.',
   batch: "Batch limits: this server's ceilings, which may be lowered, never raised.",
@@ -24,53 +48,70 @@ const SECTIONS = {
   operations: 'Operating it.',
 } as const;
 
-type Section = keyof typeof SECTIONS;
+export type Section = keyof typeof SECTIONS;
 
 /**
- * Every variable the server reads. `loadConfig` takes its defaults from here; `.env.example` and the
+ * Every variable the server reads, with its parser. `loadConfig` reads each through its entry; `.env.example` and the
  * README's configuration table are generated from it (`npm run config:docs`), and a test fails when
  * either differs.
  */
 export const VARIABLES = {
   NODE_ENV: {
     section: 'server',
+    parse: required,
     default: 'development',
     description:
       '`production` also refuses to run on the simulator unasked; the security posture follows real uSpeedo credentials, whatever this says.',
   },
-  HOST: { section: 'server', default: '0.0.0.0', description: 'The interface to listen on.' },
-  PORT: { section: 'server', default: '4000', description: 'The port to listen on.' },
-  LOG_LEVEL: { section: 'server', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace or silent.' },
+  HOST: { section: 'server', parse: required, default: '0.0.0.0', description: 'The interface to listen on.' },
+  PORT: { section: 'server', parse: wholeNumber(0, 65535), default: '4000', description: 'The port to listen on.' },
+  LOG_LEVEL: {
+    section: 'server',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'pino level: fatal, error, warn, info, debug, trace or silent.',
+  },
   CORS_ORIGINS: {
     section: 'server',
+    parse: originList,
     default: '',
     description: 'Browser origins allowed to call /graphql, comma-separated (https://app.example.com); exact origins only.',
   },
   GRAPHQL_INTROSPECTION: {
     section: 'server',
+    parse: flag,
     default: '',
     shownDefault: 'on only on the simulator outside production',
     description: "Introspection, the Sandbox landing page, Sandbox's CORS origins and field suggestions; true turns them on anywhere.",
   },
-  USPEEDO_BASE_URL: { section: 'uspeedo', default: 'https://api.uspeedo.com', description: "uSpeedo's API base URL." },
+  USPEEDO_BASE_URL: { section: 'uspeedo', parse: httpUrl, default: 'https://api.uspeedo.com', description: "uSpeedo's API base URL." },
   USPEEDO_ACCESS_KEY_ID: {
     section: 'uspeedo',
+    parse: text,
     default: '',
     description: 'uSpeedo access key id, sent only as HTTP Basic auth; set both or neither.',
   },
-  USPEEDO_ACCESS_KEY_SECRET: { section: 'uspeedo', default: '', description: 'uSpeedo access key secret; never logged or answered.' },
+  USPEEDO_ACCESS_KEY_SECRET: {
+    section: 'uspeedo',
+    parse: text,
+    default: '',
+    description: 'uSpeedo access key secret; never logged or answered.',
+  },
   USPEEDO_TIMEOUT_MS: {
     section: 'uspeedo',
+    parse: wholeNumber(1, 600_000),
     default: '10000',
     description: "Time allowed for uSpeedo's whole answer (headers and body), 1 to 600000 ms.",
   },
   USPEEDO_LOOKUPS_IN_FLIGHT: {
     section: 'uspeedo',
+    parse: wholeNumber(1, 100),
     default: '8',
     description: 'Lookups (receipts, templates) this process has at uSpeedo at once, 1 to 100; more wait their turn. Sends are never held.',
   },
   USPEEDO_SIMULATOR: {
     section: 'uspeedo',
+    parse: flag,
     default: '',
     shownDefault: 'auto',
     description:
@@ -78,162 +119,245 @@ export const VARIABLES = {
   },
   SMS_MAX_TARGETS_PER_REQUEST: {
     section: 'batch',
+    parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTargetsPerRequest),
     default: String(SMS_LIMIT_CEILINGS.maxTargetsPerRequest),
     description: 'Targets across all tasks of one batch.',
   },
   SMS_MAX_TASKS_PER_REQUEST: {
     section: 'batch',
+    parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTasksPerRequest),
     default: String(SMS_LIMIT_CEILINGS.maxTasksPerRequest),
     description: 'Tasks in one batch.',
   },
   SMS_MAX_TEMPLATE_PARAMS_PER_TARGET: {
     section: 'batch',
+    parse: wholeNumber(0, SMS_LIMIT_CEILINGS.maxTemplateParamsPerTarget),
     default: String(SMS_LIMIT_CEILINGS.maxTemplateParamsPerTarget),
     description: 'Template parameters per target (may be 0).',
   },
   SMS_MAX_TEMPLATE_PARAM_LENGTH: {
     section: 'batch',
+    parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTemplateParamLength),
     default: String(SMS_LIMIT_CEILINGS.maxTemplateParamLength),
     description: 'Characters in one template parameter.',
   },
   SMS_MAX_SENDER_ID_LENGTH: {
     section: 'batch',
+    parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxSenderIdLength),
     default: String(SMS_LIMIT_CEILINGS.maxSenderIdLength),
     description: 'Characters in a senderId.',
   },
-  API_KEYS: { section: 'callers', default: '', description: 'callerId:sha256hex entries, comma-separated.' },
+  API_KEYS: { section: 'callers', parse: apiKeyList, default: '', description: 'callerId:sha256hex entries, comma-separated.' },
   JWT_JWKS_URL: {
     section: 'callers',
+    parse: urlWithScheme(['https:', 'http:'], 'https://auth.example.com/.well-known/jwks.json'),
     default: '',
     description: "JWTs checked against the identity provider's key set (one JWT_* key source at most).",
   },
-  JWT_PUBLIC_KEY: { section: 'callers', default: '', description: 'JWTs checked against a PEM public key (RSA, EC or Ed25519).' },
-  JWT_SECRET: { section: 'callers', default: '', description: 'JWTs checked with an HS256 secret of at least 32 bytes (development).' },
-  JWT_ISSUER: { section: 'callers', default: '', description: "The JWT's iss, checked when set." },
-  JWT_AUDIENCE: { section: 'callers', default: '', description: "The JWT's aud, checked when set." },
+  JWT_PUBLIC_KEY: {
+    section: 'callers',
+    parse: publicKeyPem,
+    default: '',
+    description: 'JWTs checked against a PEM public key (RSA, EC or Ed25519).',
+  },
+  JWT_SECRET: {
+    section: 'callers',
+    parse: atLeast(32, 'bytes', ' (HS256)'),
+    default: '',
+    description: 'JWTs checked with an HS256 secret of at least 32 bytes (development).',
+  },
+  JWT_ISSUER: { section: 'callers', parse: text, default: '', description: "The JWT's iss, checked when set." },
+  JWT_AUDIENCE: { section: 'callers', parse: text, default: '', description: "The JWT's aud, checked when set." },
   JWT_MAX_AGE: {
     section: 'callers',
+    parse: duration,
     default: '',
     shownDefault: '1d on a hardened server, else none',
     description: 'Refuse JWTs issued (iat) longer ago than this, e.g. 3600, 15m, 1h, 7d; with it every token must carry iat.',
   },
   AUTH_DISABLED: {
     section: 'callers',
+    parse: flag,
     default: '',
     shownDefault: 'false',
     description: 'true runs with real credentials (or in production) and no callers, open to anyone; refused beside callers.',
   },
-  RATE_LIMIT_CALLER_PER_MINUTE: { section: 'limits', default: '1000', description: 'Recipients one caller may send to per minute.' },
-  RATE_LIMIT_CALLER_PER_DAY: { section: 'limits', default: '10000', description: 'Recipients one caller may send to per UTC day.' },
-  RATE_LIMIT_PHONE_PER_HOUR: { section: 'limits', default: '5', description: 'Messages one number may receive per hour.' },
-  RATE_LIMIT_PHONE_PER_DAY: { section: 'limits', default: '20', description: 'Messages one number may receive per UTC day.' },
+  RATE_LIMIT_CALLER_PER_MINUTE: {
+    section: 'limits',
+    parse: RATE_LIMIT,
+    default: '1000',
+    description: 'Recipients one caller may send to per minute (the default is one full batch).',
+  },
+  RATE_LIMIT_CALLER_PER_DAY: {
+    section: 'limits',
+    parse: RATE_LIMIT,
+    default: '10000',
+    description: 'Recipients one caller may send to per UTC day.',
+  },
+  RATE_LIMIT_PHONE_PER_HOUR: {
+    section: 'limits',
+    parse: RATE_LIMIT,
+    default: '5',
+    description: 'Messages one number may receive per hour, across all callers.',
+  },
+  RATE_LIMIT_PHONE_PER_DAY: {
+    section: 'limits',
+    parse: RATE_LIMIT,
+    default: '20',
+    description: 'Messages one number may receive per UTC day, across all callers.',
+  },
   RATE_LIMIT_GLOBAL_PER_DAY: {
     section: 'limits',
+    parse: RATE_LIMIT,
     default: '100000',
     description: 'Recipients per UTC day across every caller: the spend ceiling.',
   },
   ALLOWED_COUNTRY_CODES: {
     section: 'limits',
+    parse: countryCodeList,
     default: '',
-    description: 'Country calling codes numbers may be in, e.g. 86,852; empty allows all.',
+    description: 'Country calling codes numbers may be in, e.g. 86,852 (others are DESTINATION_NOT_ALLOWED); empty allows all.',
   },
   RATE_LIMIT_STATUS_PER_MINUTE: {
     section: 'limits',
+    parse: RATE_LIMIT,
     default: '120',
     description: 'Session numbers one caller may look up in smsDeliveryStatus per minute (cached answers included).',
   },
   RATE_LIMIT_TEMPLATES_PER_MINUTE: {
     section: 'limits',
+    parse: RATE_LIMIT,
     default: '300',
     description: 'Template ids one caller may look up in smsTemplates per minute (cached answers included).',
   },
   IDEMPOTENCY_TTL_SECONDS: {
     section: 'limits',
+    parse: wholeNumber(1, 30 * DAY),
     default: '86400',
     description: 'How long an idempotency key is kept, from its claim (1 s to 30 days); after that the same key sends again.',
   },
   DELIVERY_STATUS_RETENTION_SECONDS: {
     section: 'lookups',
+    parse: wholeNumber(1, 90 * DAY),
     default: '604800',
     description: 'How long the sessions a caller sent are remembered as theirs, so smsDeliveryStatus answers for them (1 s to 90 days).',
   },
   STATUS_CACHE_SECONDS: {
     section: 'lookups',
+    parse: wholeNumber(0, DAY),
     default: '15',
     description: 'The same sessions asked again within this many seconds are answered without asking uSpeedo (0 turns the cache off).',
   },
   TEMPLATE_CACHE_SECONDS: {
     section: 'lookups',
+    parse: wholeNumber(0, DAY),
     default: '300',
     description: 'How long a template looked up is reused, by smsTemplates and the pre-send check (0 turns the cache off).',
   },
   SMS_TEMPLATE_CHECK: {
     section: 'lookups',
+    parse: flag,
     default: '',
     shownDefault: 'false',
     description: "true looks a batch's templates up before sending: unknown, unapproved or a wrong number of params is INVALID_INPUT.",
   },
   SIMULATOR_RECEIPT_DELAY_SECONDS: {
     section: 'lookups',
+    parse: wholeNumber(0, 3600),
     default: '5',
     description: 'On the simulator, how long after a send its delivery receipts appear (0 to 3600).',
   },
   STATE_DB_PATH: {
     section: 'state',
+    parse: required,
     default: './data/state.db',
     description: 'The SQLite file (created 0600); :memory: keeps state in the process.',
   },
   REDIS_URL: {
     section: 'state',
+    parse: urlWithScheme(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
     default: '',
     description: 'One Redis node, redis:// or rediss:// (TLS): limits and idempotency in Redis instead of SQLite. Or one of the next two.',
   },
   REDIS_SENTINELS: {
     section: 'state',
+    parse: redisNodeList,
     default: '',
     description: 'Sentinels as host:port, comma-separated (rediss://host:port for TLS): the primary they name, followed across failovers.',
   },
-  REDIS_SENTINEL_MASTER: { section: 'state', default: '', description: "The primary's name in Sentinel (sentinel monitor <name> …)." },
+  REDIS_SENTINEL_MASTER: {
+    section: 'state',
+    parse: text,
+    default: '',
+    description: "The primary's name in Sentinel (sentinel monitor <name> …).",
+  },
   REDIS_CLUSTER_NODES: {
     section: 'state',
+    parse: redisNodeList,
     default: '',
     description: 'Redis Cluster nodes as host:port, comma-separated (rediss://host:port for TLS); the others are discovered.',
   },
-  REDIS_USERNAME: { section: 'state', default: '', description: "ACL user for Sentinel's or Cluster's nodes (REDIS_URL carries its own)." },
-  REDIS_PASSWORD: { section: 'state', default: '', description: "Password for Sentinel's or Cluster's nodes (REDIS_URL carries its own)." },
-  REDIS_SENTINEL_PASSWORD: { section: 'state', default: '', description: 'Password of the sentinels themselves, when they ask for one.' },
+  REDIS_USERNAME: {
+    section: 'state',
+    parse: text,
+    default: '',
+    description: "ACL user for Sentinel's or Cluster's nodes (REDIS_URL carries its own).",
+  },
+  REDIS_PASSWORD: {
+    section: 'state',
+    parse: text,
+    default: '',
+    description: "Password for Sentinel's or Cluster's nodes (REDIS_URL carries its own).",
+  },
+  REDIS_SENTINEL_PASSWORD: {
+    section: 'state',
+    parse: text,
+    default: '',
+    description: 'Password of the sentinels themselves, when they ask for one.',
+  },
   REDIS_MIN_REPLICAS_ACKS: {
     section: 'state',
+    parse: optional(wholeNumber(0, 16)),
     default: '',
     shownDefault: '1 with Sentinel or Cluster, 0 with REDIS_URL',
     description: "Replicas that must hold a send's idempotency claim and charge (WAIT) before uSpeedo is called (0 to 16).",
   },
   REDIS_WAIT_TIMEOUT_MS: {
     section: 'state',
+    parse: wholeNumber(10, 1500),
     default: '500',
     description: 'How long a send waits for those replicas; past it the send is refused, nothing sent (10 to 1500).',
   },
   REDIS_ALLOW_VOLATILE: {
     section: 'state',
+    parse: flag,
     default: '',
     shownDefault: 'false',
     description:
       'true lets a hardened server use a Redis without AOF (appendonly no), whose restart forgets idempotency keys and counters.',
   },
-  METRICS_TOKEN: { section: 'operations', default: '', description: 'Bearer token GET /metrics requires, at least 16 characters.' },
+  METRICS_TOKEN: {
+    section: 'operations',
+    parse: atLeast(16, 'characters'),
+    default: '',
+    description: 'Bearer token GET /metrics requires, at least 16 characters.',
+  },
   METRICS_PUBLIC: {
     section: 'operations',
+    parse: flag,
     default: '',
     shownDefault: 'on only on the simulator outside production',
     description: 'true opens /metrics without a token on a hardened server; refused beside METRICS_TOKEN.',
   },
   SHUTDOWN_GRACE_MS: {
     section: 'operations',
+    parse: wholeNumber(0, 600_000),
     default: '15000',
     description: 'How long SIGTERM/SIGINT waits for requests in flight, 0 to 600000 ms; keep it above USPEEDO_TIMEOUT_MS.',
   },
   REQUEST_TIMEOUT_MS: {
     section: 'operations',
+    parse: wholeNumber(100, 600_000),
     default: '30000',
     description: 'Time a client has to send a whole request (headers and body), 100 to 600000 ms; then 408.',
   },
@@ -242,33 +366,5 @@ export const VARIABLES = {
 /** A variable's name. */
 export type VariableName = keyof typeof VARIABLES;
 
-/** A variable's default as a number. */
-export const numericDefault = (name: VariableName): number => Number(VARIABLES[name].default);
-
-const ENV_EXAMPLE_HEADER = `# Copy to .env and fill in. Variables already set in the environment win over this file.
-# Every value is validated at start; a bad one stops the server with a message naming it.
-# Generated from src/config/variables.ts by \`npm run config:docs\`: edit it there.
-`;
-
-/** `.env.example`, as generated from the table. */
-export function envExample(): string {
-  const sections = Object.keys(SECTIONS) as Section[];
-  const variables = Object.entries(VARIABLES) as [VariableName, Variable][];
-  const parts = sections.map((section) => {
-    const lines = [`## ${SECTIONS[section]}`];
-    for (const [name, variable] of variables.filter(([, v]) => v.section === section)) {
-      lines.push(`# ${variable.description}`, `${name}=${variable.default}`);
-    }
-    return lines.join('\n');
-  });
-  return `${ENV_EXAMPLE_HEADER}\n${parts.join('\n\n')}\n`;
-}
-
-/** The README's configuration table, as generated from the table. */
-export function readmeTable(): string {
-  const rows = (Object.entries(VARIABLES) as [VariableName, Variable][]).map(([name, variable]) => {
-    const shown = variable.shownDefault ?? (variable.default === '' ? '(none)' : `\`${variable.default}\``);
-    return `| \`${name}\` | ${shown} | ${variable.description.replace(/\|/g, '\\|')} |`;
-  });
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
-}
+/** Every variable as its parser reads it: the types `Config` is built from. */
+export type Variables = { [Name in VariableName]: z.output<(typeof VARIABLES)[Name]['parse']> };

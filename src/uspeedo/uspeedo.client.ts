@@ -4,7 +4,7 @@ import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
 import { REQUEST_UUID_HEADER, USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
 
 /** uSpeedo access key pair; sent only as HTTP Basic credentials. */
-export interface UspeedoCredentials {
+interface UspeedoCredentials {
   accessKeyId: string;
   accessKeySecret: string;
 }

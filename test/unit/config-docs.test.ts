@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configDocs } from '../../src/config/config-docs';
+import { configDocs } from '../../scripts/render-config-docs';
 import { loadConfig } from '../../src/config/load-config';
 import { VARIABLES } from '../../src/config/variables';
 
