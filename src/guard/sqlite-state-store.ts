@@ -121,6 +121,201 @@ class MaybeOverLimit extends Error {
   }
 }
 
+/**
+ * Opens (and creates) the database file, in WAL mode, with the schema and the columns an older
+ * version's file lacks. It holds phone numbers and stored results: the files SQLite creates (the
+ * database, its WAL and shared memory) are created under a private umask.
+ */
+function openDatabase(path: string): Database.Database {
+  const db = withPrivateUmask(() => {
+    const opened = new Database(path);
+    opened.pragma('journal_mode = WAL');
+    return opened;
+  });
+  db.pragma('synchronous = NORMAL');
+  // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
+  db.pragma('busy_timeout = 2000');
+  db.exec(SCHEMA);
+  const columns = new Set(
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
+      .all()
+      .map((c) => c.name),
+  );
+  for (const column of IDEMPOTENCY_COLUMNS) {
+    if (!columns.has(column.split(' ', 1)[0])) db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
+  }
+  return db;
+}
+
+/** Every statement the store runs, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    // Adds `amount` to a counter (one past its window starts again) and returns the new count.
+    add: db
+      .prepare<[string, number, number, number], number>(
+        `
+        INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
+        ON CONFLICT (key) DO UPDATE SET
+          count = CASE WHEN counters.expires_at > ? THEN counters.count + excluded.count ELSE excluded.count END,
+          expires_at = excluded.expires_at
+        RETURNING count`,
+      )
+      .pluck(),
+    subtract: db.prepare<[number, string]>('UPDATE counters SET count = max(0, count - ?) WHERE key = ?'),
+    // No RETURNING: handing 1000 rows back to JavaScript cost more than the upsert itself.
+    addPhones: db.prepare<[PhoneParams]>(ADD_PHONES),
+    // The same, except that a number the charge would take over a limit (`hl`, `dl`; 0 is off) is
+    // left as it is: fewer changes than numbers means an overflow, and a full count of changes means
+    // none, without reading 1000 rows back.
+    addPhonesWithin: db.prepare<[PhoneParams & { hl: number; dl: number }]>(`${ADD_PHONES}
+      WHERE (@hl = 0 OR CASE WHEN hour = excluded.hour THEN hour_count + excluded.hour_count ELSE excluded.hour_count END <= @hl)
+        AND (@dl = 0 OR CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END <= @dl)`),
+    // After the charge: the numbers in `j` whose counter is over a limit (0 is off). Almost always none.
+    // 64-bit integers back as BigInt: a 17-digit number is not exact as a JavaScript number.
+    overPhones: db
+      .prepare<[{ j: string; hl: number; dl: number }], [bigint, number, number]>(
+        `
+        SELECT phone, @hl > 0 AND hour_count > @hl, @dl > 0 AND day_count > @dl FROM phone_counters
+        WHERE phone IN (SELECT value FROM json_each(@j)) AND ((@hl > 0 AND hour_count > @hl) OR (@dl > 0 AND day_count > @dl))`,
+      )
+      .raw()
+      .safeIntegers(),
+    subtractPhones: db.prepare<[PhoneParams]>(`
+      UPDATE phone_counters SET
+        hour_count = CASE WHEN hour = @h THEN max(0, hour_count - @a) ELSE hour_count END,
+        day_count = CASE WHEN day = @d THEN max(0, day_count - @a) ELSE day_count END
+      WHERE phone IN (SELECT value FROM json_each(@j))`),
+    record: db.prepare<[string, number], IdempotencyRow>(
+      'SELECT fingerprint, result, claimed_at, lease_until, request_id FROM idempotency WHERE key = ? AND expires_at > ?',
+    ),
+    put: db.prepare<[string, string, number, number, number, string]>(
+      'INSERT OR REPLACE INTO idempotency (key, fingerprint, result, expires_at, claimed_at, lease_until, request_id) VALUES (?, ?, NULL, ?, ?, ?, ?)',
+    ),
+    // A key is kept for its TTL from the claim, not from the answer (nor for the rest of a longer lease).
+    finish: db.prepare<[string, number, string, string, number]>(
+      'UPDATE idempotency SET result = ?, expires_at = claimed_at + ? WHERE key = ? AND fingerprint = ? AND result IS NULL AND lease_until > ?',
+    ),
+    forget: db.prepare<[string, string]>('DELETE FROM idempotency WHERE key = ? AND fingerprint = ? AND result IS NULL'),
+    sweepCounters: db.prepare<[number]>('DELETE FROM counters WHERE expires_at <= ?'),
+    // A number's day window ends no earlier than its hour window.
+    sweepPhones: db.prepare<[number]>('DELETE FROM phone_counters WHERE day < ?'),
+    sweepRecords: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at <= ?'),
+    sweepSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
+    // A batch's sessions as one JSON array of strings, like the numbers of a charge.
+    recordSessions: db.prepare<[{ s: string; j: string; e: number }]>(`
+      INSERT INTO sessions (scope, session_no, expires_at) SELECT @s, value, @e FROM json_each(@j) WHERE true
+      ON CONFLICT (scope, session_no) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
+    knownSessions: db
+      .prepare<[{ s: string; j: string; n: number }], string>(
+        'SELECT session_no FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
+      )
+      .pluck(),
+    ping: db.prepare('SELECT 1'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * The transaction a group commit of charges runs. `quick: false` charges every batch the exact way,
+ * which the quick one is tested against.
+ */
+function chargeTransaction(db: Database.Database, s: Statements, quick: boolean) {
+  // One batch's charge, in a savepoint of the group's transaction. It charges optimistically; an
+  // overflow throws, which rolls the savepoint back. A counter's new count is over its limit exactly
+  // when its old count plus the amount was, so the counts after the charge name each limit the batch
+  // would break without a second read.
+  const chargeExact = db.transaction((request: ChargeRequest, now: number) => {
+    const exceeded: number[] = [];
+    request.counters.forEach((c, i) => {
+      if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) exceeded.push(i);
+    });
+    const phones: PhoneOverflow[] = [];
+    const p = request.phones;
+    if (p) {
+      for (const group of p.byAmount) {
+        const j = digitsJson(group.phones);
+        s.addPhones.run({ h: p.hour.index, d: p.day.index, a: group.amount, j });
+        if (p.hour.limit === 0 && p.day.limit === 0) continue;
+        for (const [phone, hour, day] of s.overPhones.all({ j, hl: p.hour.limit, dl: p.day.limit })) {
+          if (hour) phones.push({ phone: String(phone), window: 'hour' });
+          if (day) phones.push({ phone: String(phone), window: 'day' });
+        }
+      }
+    }
+    if (exceeded.length > 0 || phones.length > 0) throw new OverLimit({ ok: false, exceeded, phones });
+  });
+  // The common case, a charge with room, without reading the numbers back (what that cost:
+  // bench/README.md, round two): each number is raised only if it stays within its limits, and the
+  // count of changes says whether all were. At the first sign of an overflow it gives up, its
+  // savepoint is rolled back, and chargeExact decides and names what overflowed.
+  const chargeQuick = db.transaction((request: ChargeRequest, now: number) => {
+    for (const c of request.counters) if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) throw new MaybeOverLimit();
+    const p = request.phones;
+    if (!p) return;
+    const hl = p.hour.limit;
+    const dl = p.day.limit;
+    for (const { amount: a, phones } of p.byAmount) {
+      // A number new to the table is inserted whatever the WHERE says: an amount over a limit overflows anyway.
+      if ((hl > 0 && a > hl) || (dl > 0 && a > dl)) throw new MaybeOverLimit();
+      const { changes } = s.addPhonesWithin.run({ h: p.hour.index, d: p.day.index, a, j: digitsJson(phones), hl, dl });
+      if (changes !== phones.length) throw new MaybeOverLimit();
+    }
+  });
+  const chargeOne = !quick
+    ? chargeExact
+    : (request: ChargeRequest, now: number) => {
+        try {
+          chargeQuick(request, now);
+        } catch (error) {
+          if (!(error instanceof MaybeOverLimit)) throw error;
+          chargeExact(request, now);
+        }
+      };
+  // The charges of one group commit, each in its own savepoint and in arrival order, so each is
+  // still all or nothing and two of them cannot both take room only one fits. IMMEDIATE takes the
+  // write lock first, so another process on the same file cannot raise a count in between.
+  return db.transaction((batch: readonly { request: ChargeRequest; now: number }[]) =>
+    batch.map(({ request, now }): ChargeOutcome => {
+      try {
+        chargeOne(request, now);
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof OverLimit) return error.outcome;
+        throw error;
+      }
+    }),
+  );
+}
+
+/** Gives back a charge: every counter and number it raised, lowered by as much. */
+function refundTransaction(db: Database.Database, s: Statements) {
+  return db.transaction((request: ChargeRequest) => {
+    for (const c of request.counters) s.subtract.run(c.amount, c.key);
+    const p = request.phones;
+    for (const group of p?.byAmount ?? []) {
+      s.subtractPhones.run({ h: p!.hour.index, d: p!.day.index, a: group.amount, j: digitsJson(group.phones) });
+    }
+  });
+}
+
+/** Claims a key, or reads what it holds, in one transaction. */
+function claimTransaction(db: Database.Database, s: Statements) {
+  return db.transaction(({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): IdempotencyClaim => {
+    const record = s.record.get(key, now);
+    if (!record) {
+      s.put.run(key, fingerprint, now + Math.max(ttlMs, leaseMs), now, now + leaseMs, requestId);
+      return { state: 'claimed' };
+    }
+    if (record.fingerprint !== fingerprint) return { state: 'conflict' };
+    if (record.result !== null) return { state: 'done', result: record.result };
+    return record.lease_until > now
+      ? { state: 'in-progress', leaseEndsAt: record.lease_until }
+      : { state: 'unknown', claimedAt: record.claimed_at, requestId: record.request_id };
+  });
+}
+
 /** Limits and idempotency records in one SQLite file: survives restarts, shared by processes on one host. */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite';
@@ -132,7 +327,7 @@ export class SqliteStateStore implements StateStore {
   private sweptPhonesDay = -1;
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
   private readonly claimTx: Database.Transaction<(request: ClaimRequest) => IdempotencyClaim>;
-  private readonly statements;
+  private readonly statements: Statements;
   /** The state paths whose modes were looser and were mended on opening, for the start-up log. */
   readonly modeNotes: readonly string[];
 
@@ -141,162 +336,11 @@ export class SqliteStateStore implements StateStore {
    * `quickCharges: false` charges every batch the exact way, which the quick one is tested against.
    */
   constructor(path: string, { quickCharges = true }: { quickCharges?: boolean } = {}) {
-    // It holds phone numbers and stored results: readable by its owner only, the folder too. Modes
-    // an older version left looser are mended (and said); the files SQLite creates (the database, its
-    // WAL and shared memory) are created under a private umask.
+    // Readable by its owner only, the folder too: modes an older version left looser are mended (and said).
     this.modeNotes = path === ':memory:' ? [] : secureStateFiles(path);
-    this.db = withPrivateUmask(() => {
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      return db;
-    });
-    this.db.pragma('synchronous = NORMAL');
-    // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
-    this.db.pragma('busy_timeout = 2000');
-    this.db.exec(SCHEMA);
-    const columns = new Set(
-      this.db
-        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
-        .all()
-        .map((c) => c.name),
-    );
-    for (const column of IDEMPOTENCY_COLUMNS) {
-      if (!columns.has(column.split(' ', 1)[0])) this.db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
-    }
-
-    const db = this.db;
-    this.statements = {
-      // Adds `amount` to a counter (one past its window starts again) and returns the new count.
-      add: db
-        .prepare<[string, number, number, number], number>(
-          `
-          INSERT INTO counters (key, count, expires_at) VALUES (?, ?, ?)
-          ON CONFLICT (key) DO UPDATE SET
-            count = CASE WHEN counters.expires_at > ? THEN counters.count + excluded.count ELSE excluded.count END,
-            expires_at = excluded.expires_at
-          RETURNING count`,
-        )
-        .pluck(),
-      subtract: db.prepare<[number, string]>('UPDATE counters SET count = max(0, count - ?) WHERE key = ?'),
-      // No RETURNING: handing 1000 rows back to JavaScript cost more than the upsert itself.
-      addPhones: db.prepare<[PhoneParams]>(ADD_PHONES),
-      // The same, except that a number the charge would take over a limit (`hl`, `dl`; 0 is off) is
-      // left as it is: fewer changes than numbers means an overflow, and a full count of changes means
-      // none, without reading 1000 rows back.
-      addPhonesWithin: db.prepare<[PhoneParams & { hl: number; dl: number }]>(`${ADD_PHONES}
-        WHERE (@hl = 0 OR CASE WHEN hour = excluded.hour THEN hour_count + excluded.hour_count ELSE excluded.hour_count END <= @hl)
-          AND (@dl = 0 OR CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END <= @dl)`),
-      // After the charge: the numbers in `j` whose counter is over a limit (0 is off). Almost always none.
-      // 64-bit integers back as BigInt: a 17-digit number is not exact as a JavaScript number.
-      overPhones: db
-        .prepare<[{ j: string; hl: number; dl: number }], [bigint, number, number]>(
-          `
-          SELECT phone, @hl > 0 AND hour_count > @hl, @dl > 0 AND day_count > @dl FROM phone_counters
-          WHERE phone IN (SELECT value FROM json_each(@j)) AND ((@hl > 0 AND hour_count > @hl) OR (@dl > 0 AND day_count > @dl))`,
-        )
-        .raw()
-        .safeIntegers(),
-      subtractPhones: db.prepare<[PhoneParams]>(`
-        UPDATE phone_counters SET
-          hour_count = CASE WHEN hour = @h THEN max(0, hour_count - @a) ELSE hour_count END,
-          day_count = CASE WHEN day = @d THEN max(0, day_count - @a) ELSE day_count END
-        WHERE phone IN (SELECT value FROM json_each(@j))`),
-      record: db.prepare<[string, number], IdempotencyRow>(
-        'SELECT fingerprint, result, claimed_at, lease_until, request_id FROM idempotency WHERE key = ? AND expires_at > ?',
-      ),
-      put: db.prepare<[string, string, number, number, number, string]>(
-        'INSERT OR REPLACE INTO idempotency (key, fingerprint, result, expires_at, claimed_at, lease_until, request_id) VALUES (?, ?, NULL, ?, ?, ?, ?)',
-      ),
-      // A key is kept for its TTL from the claim, not from the answer (nor for the rest of a longer lease).
-      finish: db.prepare<[string, number, string, string, number]>(
-        'UPDATE idempotency SET result = ?, expires_at = claimed_at + ? WHERE key = ? AND fingerprint = ? AND result IS NULL AND lease_until > ?',
-      ),
-      forget: db.prepare<[string, string]>('DELETE FROM idempotency WHERE key = ? AND fingerprint = ? AND result IS NULL'),
-      sweepCounters: db.prepare<[number]>('DELETE FROM counters WHERE expires_at <= ?'),
-      // A number's day window ends no earlier than its hour window.
-      sweepPhones: db.prepare<[number]>('DELETE FROM phone_counters WHERE day < ?'),
-      sweepRecords: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at <= ?'),
-      sweepSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
-      // A batch's sessions as one JSON array of strings, like the numbers of a charge.
-      recordSessions: db.prepare<[{ s: string; j: string; e: number }]>(`
-        INSERT INTO sessions (scope, session_no, expires_at) SELECT @s, value, @e FROM json_each(@j) WHERE true
-        ON CONFLICT (scope, session_no) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
-      knownSessions: db
-        .prepare<[{ s: string; j: string; n: number }], string>(
-          'SELECT session_no FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
-        )
-        .pluck(),
-      ping: db.prepare('SELECT 1'),
-    };
-
-    const s = this.statements;
-    // One batch's charge, in a savepoint of the group's transaction. It charges optimistically; an
-    // overflow throws, which rolls the savepoint back. A counter's new count is over its limit exactly
-    // when its old count plus the amount was, so the counts after the charge name each limit the batch
-    // would break without a second read.
-    const chargeExact = db.transaction((request: ChargeRequest, now: number) => {
-      const exceeded: number[] = [];
-      request.counters.forEach((c, i) => {
-        if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) exceeded.push(i);
-      });
-      const phones: PhoneOverflow[] = [];
-      const p = request.phones;
-      if (p) {
-        for (const group of p.byAmount) {
-          const j = digitsJson(group.phones);
-          s.addPhones.run({ h: p.hour.index, d: p.day.index, a: group.amount, j });
-          if (p.hour.limit === 0 && p.day.limit === 0) continue;
-          for (const [phone, hour, day] of s.overPhones.all({ j, hl: p.hour.limit, dl: p.day.limit })) {
-            if (hour) phones.push({ phone: String(phone), window: 'hour' });
-            if (day) phones.push({ phone: String(phone), window: 'day' });
-          }
-        }
-      }
-      if (exceeded.length > 0 || phones.length > 0) throw new OverLimit({ ok: false, exceeded, phones });
-    });
-    // The common case, a charge with room, without reading the numbers back (overPhones was about 40 %
-    // of a 1000-number charge): each number is raised only if it stays within its limits, and the count
-    // of changes says whether all were. At the first sign of an overflow it gives up, its savepoint is
-    // rolled back, and chargeExact decides and names what overflowed.
-    const chargeQuick = db.transaction((request: ChargeRequest, now: number) => {
-      for (const c of request.counters) if (s.add.get(c.key, c.amount, c.expiresAt, now)! > c.limit) throw new MaybeOverLimit();
-      const p = request.phones;
-      if (!p) return;
-      const hl = p.hour.limit;
-      const dl = p.day.limit;
-      for (const { amount: a, phones } of p.byAmount) {
-        // A number new to the table is inserted whatever the WHERE says: an amount over a limit overflows anyway.
-        if ((hl > 0 && a > hl) || (dl > 0 && a > dl)) throw new MaybeOverLimit();
-        const { changes } = s.addPhonesWithin.run({ h: p.hour.index, d: p.day.index, a, j: digitsJson(phones), hl, dl });
-        if (changes !== phones.length) throw new MaybeOverLimit();
-      }
-    });
-    const chargeOne = !quickCharges
-      ? chargeExact
-      : (request: ChargeRequest, now: number) => {
-          try {
-            chargeQuick(request, now);
-          } catch (error) {
-            if (!(error instanceof MaybeOverLimit)) throw error;
-            chargeExact(request, now);
-          }
-        };
-    // The charges of one group commit, each in its own savepoint and in arrival order, so each is
-    // still all or nothing and two of them cannot both take room only one fits. IMMEDIATE takes the
-    // write lock first, so another process on the same file cannot raise a count in between.
-    this.charges = new GroupCommit(
-      db.transaction((batch: readonly { request: ChargeRequest; now: number }[]) =>
-        batch.map(({ request, now }): ChargeOutcome => {
-          try {
-            chargeOne(request, now);
-            return { ok: true };
-          } catch (error) {
-            if (error instanceof OverLimit) return error.outcome;
-            throw error;
-          }
-        }),
-      ),
-    );
+    const db = (this.db = openDatabase(path));
+    const s = (this.statements = prepareStatements(db));
+    this.charges = new GroupCommit(chargeTransaction(db, s, quickCharges));
     // One transaction for the sessions of many sends, as for charges (a transaction each: bench/README.md, round two).
     this.sessions = new GroupCommit(
       db.transaction((batch: readonly SessionsRecord[]) =>
@@ -305,26 +349,8 @@ export class SqliteStateStore implements StateStore {
         }),
       ),
     );
-    this.refundTx = db.transaction((request: ChargeRequest) => {
-      for (const c of request.counters) s.subtract.run(c.amount, c.key);
-      const p = request.phones;
-      for (const group of p?.byAmount ?? []) {
-        s.subtractPhones.run({ h: p!.hour.index, d: p!.day.index, a: group.amount, j: digitsJson(group.phones) });
-      }
-    });
-    this.claimTx = db.transaction(({ key, fingerprint, now, ttlMs, leaseMs, requestId }: ClaimRequest): IdempotencyClaim => {
-      const record = s.record.get(key, now);
-      if (!record) {
-        s.put.run(key, fingerprint, now + Math.max(ttlMs, leaseMs), now, now + leaseMs, requestId);
-        return { state: 'claimed' };
-      }
-      if (record.fingerprint !== fingerprint) return { state: 'conflict' };
-      if (record.result !== null) return { state: 'done', result: record.result };
-      return record.lease_until > now
-        ? { state: 'in-progress', leaseEndsAt: record.lease_until }
-        : { state: 'unknown', claimedAt: record.claimed_at, requestId: record.request_id };
-    });
-
+    this.refundTx = refundTransaction(db, s);
+    this.claimTx = claimTransaction(db, s);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
