@@ -18,7 +18,7 @@ import { serverOptions } from './http/server-options';
 import { shutdownPlugin } from './http/shutdown.plugin';
 import { SmsLimits } from './sms/limits/sms-limits.result';
 import { DeliveryStatusService } from './sms/lookups/delivery-status.service';
-import { LookupRefusals } from './sms/lookups/lookup-refusals';
+import { LookupRefusals, type LookupNames } from './sms/lookups/lookup-refusals';
 import { TemplatesService } from './sms/lookups/templates.service';
 import { SendBatchService } from './sms/send/send-batch.service';
 import { TemplateCheck } from './sms/send/template-check';
@@ -67,9 +67,13 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     await uspeedo.close();
   });
   const rateLimiter = new RateLimiter(store, config.rateLimits);
-  const refusals = new LookupRefusals(rateLimiter, metrics);
+  const refusalsFor = (names: LookupNames) => new LookupRefusals(names, rateLimiter, metrics);
   const sessions = new SentSessions(store, config.lookups.retentionSeconds);
-  const templates = new TemplatesService(uspeedo, refusals, config.lookups.templateCacheSeconds);
+  const templates = new TemplatesService(
+    uspeedo,
+    refusalsFor({ operation: 'templates', query: 'smsTemplates' }),
+    config.lookups.templateCacheSeconds,
+  );
   const send = new SendBatchService(
     uspeedo,
     config.limits,
@@ -83,9 +87,16 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   );
   const services: SchemaServices = {
     send,
-    deliveryStatus: new DeliveryStatusService(uspeedo, sessions, refusals, config.lookups.statusCacheSeconds),
+    deliveryStatus: new DeliveryStatusService(
+      uspeedo,
+      sessions,
+      refusalsFor({ operation: 'status', query: 'smsDeliveryStatus' }),
+      config.lookups.statusCacheSeconds,
+    ),
     templates,
     limits: SmsLimits.from(config.limits, config.rateLimits, config.idempotencyTtlSeconds),
+    uspeedo,
+    refusalsFor,
   };
 
   await app.register(shutdownPlugin);

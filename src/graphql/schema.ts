@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { isAbstractType, isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
 import type { DeliveryStatusService } from '../sms/lookups/delivery-status.service';
+import type { LookupNames, LookupRefusals } from '../sms/lookups/lookup-refusals';
+import type { UspeedoApi } from '../uspeedo/uspeedo.api';
 import { SmsLookupsResolver } from '../sms/lookups/sms-lookups.resolver';
 import type { TemplatesService } from '../sms/lookups/templates.service';
 import type { SmsLimits } from '../sms/limits/sms-limits.result';
@@ -17,6 +19,10 @@ export interface SchemaServices {
   deliveryStatus: DeliveryStatusService;
   templates: TemplatesService;
   limits: SmsLimits;
+  /** uSpeedo's calls, for a resolver that maps one answer and needs no service of its own. */
+  uspeedo: UspeedoApi;
+  /** A lookup's refusals (ids, limits, failures), logged and counted under its names. */
+  refusalsFor: (names: LookupNames) => LookupRefusals;
 }
 
 /**

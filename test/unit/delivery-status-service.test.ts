@@ -31,7 +31,11 @@ function lookups(store: StateStore, statusCacheSeconds = 60) {
     },
   };
   const sessions = new SentSessions(store, 600);
-  const refusals = new LookupRefusals(new RateLimiter(store, NO_LIMITS), new SmsMetrics());
+  const refusals = new LookupRefusals(
+    { operation: 'status', query: 'smsDeliveryStatus' },
+    new RateLimiter(store, NO_LIMITS),
+    new SmsMetrics(),
+  );
   const service = new DeliveryStatusService(uspeedo, sessions, refusals, statusCacheSeconds);
   return { service, sessions, asked };
 }

@@ -36,7 +36,7 @@ function setup(options: { down?: number; cacheSeconds?: number } = {}) {
   };
   const store = new SqliteStateStore(':memory:');
   const metrics = new SmsMetrics();
-  const refusals = new LookupRefusals(new RateLimiter(store, NO_LIMITS), metrics);
+  const refusals = new LookupRefusals({ operation: 'templates', query: 'smsTemplates' }, new RateLimiter(store, NO_LIMITS), metrics);
   const templates = new TemplatesService(uspeedo, refusals, options.cacheSeconds ?? 60);
   return { templates, refusals, check: new TemplateCheck(templates, metrics), metrics, asked, store };
 }

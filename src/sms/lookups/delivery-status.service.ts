@@ -37,7 +37,7 @@ export class DeliveryStatusService {
     listsCut = false,
   ): Promise<SmsDeliveryStatus | SmsQueryError> {
     const refusals = this.refusals;
-    const invalid = refusals.checkIds('status', 'sessionNos', sessionNos, SESSION_NO_MAX_LENGTH, listsCut, log);
+    const invalid = refusals.checkIds('sessionNos', sessionNos, SESSION_NO_MAX_LENGTH, listsCut, log);
     if (invalid) return invalid;
     const scope = callerKey(caller);
     const over = await refusals.charge('status', scope, sessionNos.length, log);
@@ -46,7 +46,7 @@ export class DeliveryStatusService {
     try {
       known = await this.sessions.known(scope, sessionNos);
     } catch (error) {
-      return refusals.storeFailed('status', log, error);
+      return refusals.storeFailed(log, error);
     }
 
     const receipts = new Map<string, SmsReceipt[]>();
@@ -60,9 +60,9 @@ export class DeliveryStatusService {
     let requestUuid: string | null = null;
     for (const chunk of this.uspeedo.chunks('receipts', toAsk)) {
       const answer = await this.uspeedo.receipts(chunk, log);
-      if (!answer.ok) return refusals.upstreamError('status', log, answer.failure);
+      if (!answer.ok) return refusals.upstreamError(log, answer.failure);
       const read = readReceipts(answer.json);
-      if (!read) return refusals.unreadable('status', log, answer.requestUuid);
+      if (!read) return refusals.unreadable(log, answer.requestUuid);
       requestUuid = answer.requestUuid;
       for (const sessionNo of chunk) {
         const found = read.get(sessionNo) ?? [];
@@ -85,7 +85,7 @@ export class DeliveryStatusService {
       { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked: toAsk.length, receipts: phones, requestUuid } },
       'smsDeliveryStatus answered',
     );
-    refusals.answered('status');
+    refusals.answered();
     return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
   }
 }

@@ -9,10 +9,14 @@ import type { SmsMetrics } from '../shared/sms.metrics';
 import { SmsQueryErrorCode as Code } from './sms-query-error-code.enum';
 import { queryError, type SmsQueryError } from './sms-query-error.result';
 
-/** Which lookup answers: `status` (smsDeliveryStatus) or `templates` (smsTemplates), as logs and metrics name it. */
-export type LookupOperation = 'status' | 'templates';
+/** A lookup as logs and metrics name it: the `operation` label, and its GraphQL field. */
+export interface LookupNames {
+  operation: string;
+  query: string;
+}
 
-const QUERY_NAMES: Readonly<Record<LookupOperation, string>> = { status: 'smsDeliveryStatus', templates: 'smsTemplates' };
+/** The per-minute lookup limits a caller has, by what they count. */
+type LookupLimit = 'status' | 'templates';
 
 /**
  * Checks a list of ids: 1 to 100, each printable and not too long, none repeated. A list over the
@@ -46,27 +50,20 @@ const storeUnavailable = () =>
     retryable: true,
   });
 
-/** What every lookup checks before asking uSpeedo (its ids, the caller's limit), and how each refusal is answered, logged and counted. */
+/** What a lookup checks before asking uSpeedo (its ids, the caller's limit), and how each of its refusals is answered, logged and counted. */
 export class LookupRefusals {
   constructor(
+    private readonly names: LookupNames,
     private readonly rateLimiter: RateLimiter,
     private readonly metrics: SmsMetrics,
   ) {}
 
   /** The ids' rule breaks as an INVALID_INPUT refusal, or null when they keep every rule. */
-  checkIds(
-    operation: LookupOperation,
-    field: string,
-    ids: readonly string[],
-    maxLength: number,
-    listsCut: boolean,
-    log: FastifyBaseLogger,
-  ): SmsQueryError | null {
+  checkIds(field: string, ids: readonly string[], maxLength: number, listsCut: boolean, log: FastifyBaseLogger): SmsQueryError | null {
     const fieldErrors = checkIds(field, ids, maxLength, listsCut);
     if (fieldErrors.length === 0) return null;
     const count = fieldErrors.length;
     return this.refused(
-      operation,
       log,
       queryError({
         code: Code.INVALID_INPUT,
@@ -77,22 +74,21 @@ export class LookupRefusals {
   }
 
   /** Charges a caller's lookups against its per-minute limit: the refusal when over it (or the store is down), else null. */
-  async charge(operation: LookupOperation, scope: string, count: number, log: FastifyBaseLogger): Promise<SmsQueryError | null> {
+  async charge(limit: LookupLimit, scope: string, count: number, log: FastifyBaseLogger): Promise<SmsQueryError | null> {
     let retryAfter: number | null;
     try {
-      retryAfter = await this.rateLimiter.chargeLookups(operation, scope, count);
+      retryAfter = await this.rateLimiter.chargeLookups(limit, scope, count);
     } catch (error) {
-      return this.storeFailed(operation, log, error);
+      return this.storeFailed(log, error);
     }
     if (retryAfter === null) return null;
     const { statusPerMinute, templatesPerMinute } = this.rateLimiter.limits;
-    const limit = operation === 'status' ? `${statusPerMinute} session` : `${templatesPerMinute} template`;
+    const what = limit === 'status' ? `${statusPerMinute} session` : `${templatesPerMinute} template`;
     return this.refused(
-      operation,
       log,
       queryError({
         code: Code.RATE_LIMITED,
-        message: `This caller's limit of ${limit} lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
+        message: `This caller's limit of ${what} lookups per minute is reached. Nothing was asked; retry after ${retryAfter} s.`,
         retryable: true,
         retryAfterSeconds: retryAfter,
       }),
@@ -100,17 +96,16 @@ export class LookupRefusals {
   }
 
   /** A state store that could not answer; anything else is rethrown as the fault it is. */
-  storeFailed(operation: LookupOperation, log: FastifyBaseLogger, error: unknown): SmsQueryError {
+  storeFailed(log: FastifyBaseLogger, error: unknown): SmsQueryError {
     if (!(error instanceof StateStoreUnavailableError)) throw error;
-    log.error({ err: error }, `${QUERY_NAMES[operation]} refused: state store unavailable`);
-    return this.refused(operation, log, storeUnavailable());
+    log.error({ err: error }, `${this.names.query} refused: state store unavailable`);
+    return this.refused(log, storeUnavailable());
   }
 
   /** uSpeedo's failure, retryable where asking again may answer. */
-  upstreamError(operation: LookupOperation, log: FastifyBaseLogger, failure: UpstreamFailure): SmsQueryError {
+  upstreamError(log: FastifyBaseLogger, failure: UpstreamFailure): SmsQueryError {
     const retryable = isTransient(failure);
     return this.refused(
-      operation,
       log,
       queryError({
         code: failure.code,
@@ -125,21 +120,21 @@ export class LookupRefusals {
   }
 
   /** A RetCode 0 answer whose Data could not be read. */
-  unreadable(operation: LookupOperation, log: FastifyBaseLogger, requestUuid: string | null): SmsQueryError {
+  unreadable(log: FastifyBaseLogger, requestUuid: string | null): SmsQueryError {
     return this.refused(
-      operation,
       log,
       queryError({ code: Code.INVALID_UPSTREAM_RESPONSE, message: "uSpeedo's answer had no readable Data.", retCode: 0, requestUuid }),
     );
   }
 
   /** Counts a lookup that answered. */
-  answered(operation: LookupOperation): void {
-    this.metrics.lookups.inc({ operation, result: 'OK' });
+  answered(): void {
+    this.metrics.lookups.inc({ operation: this.names.operation, result: 'OK' });
   }
 
-  private refused(operation: LookupOperation, log: FastifyBaseLogger, error: SmsQueryError): SmsQueryError {
-    log.info({ sms: { operation, result: error.code, retryable: error.retryable } }, `${QUERY_NAMES[operation]} refused`);
+  private refused(log: FastifyBaseLogger, error: SmsQueryError): SmsQueryError {
+    const { operation, query } = this.names;
+    log.info({ sms: { operation, result: error.code, retryable: error.retryable } }, `${query} refused`);
     this.metrics.lookups.inc({ operation, result: error.code });
     return error;
   }

@@ -40,15 +40,13 @@ export class TemplatesService {
     listsCut = false,
   ): Promise<SmsTemplateList | SmsQueryError> {
     const refusals = this.refusals;
-    const invalid = refusals.checkIds('templates', 'templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH, listsCut, log);
+    const invalid = refusals.checkIds('templateIds', templateIds, TEMPLATE_ID_MAX_LENGTH, listsCut, log);
     if (invalid) return invalid;
     const over = await refusals.charge('templates', callerKey(caller), templateIds.length, log);
     if (over) return over;
     const lookup = await this.lookup(templateIds, log);
     if (!lookup.ok) {
-      return lookup.failure === 'unreadable'
-        ? refusals.unreadable('templates', log, null)
-        : refusals.upstreamError('templates', log, lookup.failure);
+      return lookup.failure === 'unreadable' ? refusals.unreadable(log, null) : refusals.upstreamError(log, lookup.failure);
     }
     const templates: SmsTemplate[] = [];
     const missingTemplateIds: string[] = [];
@@ -58,7 +56,7 @@ export class TemplatesService {
       else missingTemplateIds.push(id);
     }
     log.info({ sms: { caller: caller.id, templates: templateIds.length, missing: missingTemplateIds.length } }, 'smsTemplates answered');
-    refusals.answered('templates');
+    refusals.answered();
     return Object.assign(new SmsTemplateList(), { templates, missingTemplateIds, requestUuid: lookup.requestUuid });
   }
 
