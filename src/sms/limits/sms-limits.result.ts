@@ -1,10 +1,10 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { RateLimitValues } from '../../guard/rate-limits';
-import type { GuardLimitValues, SmsLimitValues } from '../shared/sms-limits';
+import type { SmsLimitValues } from '../shared/sms-limits';
 
 /** The limits this server enforces, so a client can check a batch before sending it. */
 @ObjectType({ description: 'The limits this server enforces, so a client can check a batch before sending it.' })
-export class SmsLimits implements SmsLimitValues, GuardLimitValues {
+export class SmsLimits implements SmsLimitValues {
   @Field(() => Int, { description: 'Phone numbers in one request, across all tasks.' })
   maxTargetsPerRequest!: number;
 
@@ -51,6 +51,6 @@ export class SmsLimits implements SmsLimitValues, GuardLimitValues {
       rateLimitGlobalPerDay: rate.globalPerDay,
       allowedCountryCodes: rate.allowedCountryCodes,
       idempotencyTtlSeconds,
-    } satisfies GuardLimitValues);
+    } satisfies Omit<SmsLimits, keyof SmsLimitValues>);
   }
 }

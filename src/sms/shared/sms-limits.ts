@@ -12,17 +12,6 @@ export interface SmsLimitValues {
   maxSenderIdLength: number;
 }
 
-/** The abuse limits and idempotency window, as `smsLimits` reports them. 0 means no limit. */
-export interface GuardLimitValues {
-  rateLimitCallerPerMinute: number;
-  rateLimitCallerPerDay: number;
-  rateLimitPhonePerHour: number;
-  rateLimitPhonePerDay: number;
-  rateLimitGlobalPerDay: number;
-  allowedCountryCodes: string[];
-  idempotencyTtlSeconds: number;
-}
-
 /**
  * The ceilings. uSpeedo documents 1000 numbers a batch and an 11-character sender; it caps a
  * template's body at 500 characters, so no parameter can usefully be longer than that. The 100 tasks
