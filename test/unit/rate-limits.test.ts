@@ -1,16 +1,15 @@
 import { RateLimiter, type RateLimitValues, type Recipient } from '../../src/guard/rate-limits';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
+import { NO_LIMITS } from '../support/limits';
 
 // The limiter's plan (pure) and its refusals, on a real in-memory SQLite store.
 const limits = (over: Partial<RateLimitValues> = {}): RateLimitValues => ({
+  ...NO_LIMITS,
   callerPerMinute: 10,
   callerPerDay: 100,
   phonePerHour: 2,
   phonePerDay: 3,
   globalPerDay: 1000,
-  statusPerMinute: 0,
-  templatesPerMinute: 0,
-  allowedCountryCodes: [],
   ...over,
 });
 const recipient = (e164: string, task = 0, target = 0): Recipient => ({ e164, task, target });
