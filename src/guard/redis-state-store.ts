@@ -1,7 +1,19 @@
-import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
 import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTopology } from './redis-topology';
+import {
+  idempotencyKey,
+  idempotencyTag,
+  legacyIdempotencyKey,
+  legacySessionKey,
+  limitKey,
+  LIMITS_TAG,
+  phoneHashes,
+  phonesJson,
+  sessionKey,
+} from './redis-keys';
+import { LATE_MARGIN_MS, withScripts, type ScriptedRedis } from './redis-scripts';
+import { ReplicaBarrier } from './replica-barrier';
 import {
   ReplicationTimeoutError,
   StateStoreUnavailableError,
@@ -9,172 +21,12 @@ import {
   type ChargeRequest,
   type ClaimRequest,
   type IdempotencyClaim,
-  type PhoneCharges,
   type PhoneOverflow,
   type ReplicatedWrites,
   type StateStore,
   type StoreErrorKind,
   type StoreObserver,
 } from './state-store';
-
-/** A script must start this much before the command's timeout, or it does nothing (clock offset and delivery). */
-const LATE_MARGIN_MS = 250;
-
-// The first lines of every script that charges or claims: a script that runs after its deadline (the
-// last ARGV, in Redis's own clock) does nothing and says 'late'. Redis runs a command queued while it
-// was paused when it resumes; by then its caller was told the store was unavailable and nothing was
-// sent, which the command must not make false. (replicate_commands: before Redis 7, a script that
-// reads TIME may write only after it.)
-const UNLESS_LATE = `
-if redis.replicate_commands then pcall(redis.replicate_commands) end
-local clock = redis.call('TIME')
-if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[#ARGV]) then return 'late' end
-`;
-
-// Checks every counter and number first and charges only when all have room (SQLite charges first and
-// rolls back), inside Redis so it is atomic across instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
-// the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
-// count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
-// [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and
-// one JSON argument cost a handful of arguments for 1000 recipients instead of 2000 keys. Returns
-// {counter indexes (0-based), {number, window (1 hour, 2 day), …}} of what would overflow, nothing
-// charged unless both are empty; or 'late', nothing charged.
-const CHARGE = `${UNLESS_LATE}
-local n = tonumber(ARGV[1])
-local exceeded, over = {}, {}
-for i = 1, n do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i]) then
-    exceeded[#exceeded + 1] = i - 1
-  end
-end
-local a = 3 * n + 2
-local groups = {}
-if #KEYS > n then groups = cjson.decode(ARGV[a]) end
-for w = 1, #KEYS - n do
-  local limit = tonumber(ARGV[a + 2 * w - 1])
-  if limit > 0 then
-    for _, group in ipairs(groups) do
-      local amount, phones = group[1], group[2]
-      local counts = redis.call('HMGET', KEYS[n + w], unpack(phones))
-      for i = 1, #phones do
-        if tonumber(counts[i] or '0') + amount > limit then
-          over[#over + 1] = phones[i]
-          over[#over + 1] = w
-        end
-      end
-    end
-  end
-end
-if #exceeded > 0 or #over > 0 then return {exceeded, over} end
-for i = 1, n do
-  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 1])
-  redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i + 1])
-end
-for w = 1, #KEYS - n do
-  for _, group in ipairs(groups) do
-    for _, phone in ipairs(group[2]) do redis.call('HINCRBY', KEYS[n + w], phone, group[1]) end
-  end
-  redis.call('PEXPIREAT', KEYS[n + w], ARGV[a + 2 * w])
-end
-return {exceeded, over}
-`;
-
-// KEYS as for CHARGE; ARGV: n, each counter's amount, then the numbers' JSON.
-const REFUND = `
-local n = tonumber(ARGV[1])
-for i = 1, n do
-  local current = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if current > 0 then redis.call('DECRBY', KEYS[i], math.min(current, tonumber(ARGV[i + 1]))) end
-end
-if #KEYS > n then
-  for _, group in ipairs(cjson.decode(ARGV[n + 2])) do
-    for w = 1, #KEYS - n do
-      local counts = redis.call('HMGET', KEYS[n + w], unpack(group[2]))
-      for i, phone in ipairs(group[2]) do
-        local current = tonumber(counts[i] or '0')
-        if current > 0 then redis.call('HINCRBY', KEYS[n + w], phone, -math.min(current, group[1])) end
-      end
-    end
-  end
-end
-return 0
-`;
-
-// A record is a hash: f = fingerprint, r = stored result (absent while in flight), c = when it was
-// claimed, l = when the claim's lease ends, q = the claiming request's id (ms since the epoch, from the
-// instances' clocks, as SQLite's are). KEYS: the record, then (outside a Cluster) where versions before
-// hash tags kept it, which is read, never claimed. ARGV: fingerprint, now, kept for (ms), lease end,
-// request id, deadline; times travel as integer strings, which Lua's doubles would print in exponent form.
-const CLAIM = `${UNLESS_LATE}
-local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'c', 'l', 'q')
-if not record[1] and KEYS[2] then
-  local old = redis.call('HMGET', KEYS[2], 'f', 'r', 'c', 'l', 'q')
-  if old[1] then record = old end
-end
-local now = tonumber(ARGV[2])
-if not record[1] then
-  redis.call('HSET', KEYS[1], 'f', ARGV[1], 'c', ARGV[2], 'l', ARGV[4], 'q', ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {'claimed'}
-end
-if record[1] ~= ARGV[1] then return {'conflict'} end
-if record[2] then return {'done', record[2]} end
-local lease = tonumber(record[4] or '0')
-if lease > now then return {'in-progress', record[4]} end
-return {'unknown', record[3] or '0', record[5] or ''}
-`;
-
-// Stores the result only inside the lease, kept until the TTL after the claim. ARGV: fingerprint,
-// result, now, TTL (ms).
-const COMPLETE = `
-local record = redis.call('HMGET', KEYS[1], 'f', 'r', 'l', 'c')
-if record[1] == ARGV[1] and not record[2] and tonumber(record[3] or '0') > tonumber(ARGV[3]) then
-  redis.call('HSET', KEYS[1], 'r', ARGV[2])
-  redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', tonumber(record[4]) + tonumber(ARGV[4])))
-  return 1
-end
-return 0
-`;
-
-const RELEASE = `
-if redis.call('HGET', KEYS[1], 'f') == ARGV[1] and redis.call('HEXISTS', KEYS[1], 'r') == 0 then
-  redis.call('DEL', KEYS[1])
-end
-return 0
-`;
-
-// The key layout (README, "Running several instances"). A Cluster runs a script only on keys of one
-// hash slot, so every limit counter and per-number hash carries the tag {limits}: one batch charges its
-// caller's, the global and its numbers' counters atomically, on one primary. Idempotency records spread
-// over 256 tags by a hash of the key; a caller's sessions share one tag, so one MGET finds them.
-const LIMITS_TAG = '{limits}';
-const limitKey = (key: string) => `${LIMITS_TAG}:${key}`;
-// Each window's hash of per-number counts; it expires, whole, when its window ends.
-const phoneHashes = (phones: PhoneCharges) => [
-  limitKey(`rl:phone-hour:${phones.hour.index}`),
-  limitKey(`rl:phone-day:${phones.day.index}`),
-];
-// Numbers as strings: Lua's numbers are doubles, and would print a 15-digit number in exponent form.
-const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmount.map((g) => [g.amount, g.phones]));
-
-const idempotencyTag = (key: string) => `{i${createHash('sha256').update(key).digest('hex').slice(0, 2)}}`;
-const idempotencyKey = (key: string) => `idem:${idempotencyTag(key)}:${key}`;
-/** Where versions before hash tags kept a record; still read outside a Cluster until its TTL ends. */
-const legacyIdempotencyKey = (key: string) => `idem:${key}`;
-
-// One key per session a caller sent, expiring with the retention; the scope is length-prefixed so no
-// two callers' keys can meet.
-const sessionKey = (scope: string, sessionNo: string) => `sess:{${scope.length}:${scope}}:${sessionNo}`;
-const legacySessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
-
-interface ScriptedCommands {
-  smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]] | 'late'>;
-  smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
-  smsClaim(keys: number, ...args: (string | number)[]): Promise<[string, string?, string?] | 'late'>;
-  smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
-  smsRelease(key: string, fingerprint: string): Promise<number>;
-}
-type ScriptedRedis = (Redis | Cluster) & ScriptedCommands;
 
 /** How the store behaves around replicas. */
 export interface RedisStoreOptions {
@@ -219,65 +71,6 @@ function withinCommandTimeout<T>(command: Promise<T>): Promise<T> {
   return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * WAITs, shared: a send's writes are on a replica once a marker written after them is. One round (a
- * marker SET and WAIT on a connection of their own, so WAIT never holds up other commands) is in flight
- * per hash tag; sends that wrote meanwhile share the next round, so WAIT's latency does not cap sends
- * a second.
- */
-class ReplicaBarrier {
-  private readonly running = new Map<string, Promise<number>>();
-  private readonly queued = new Map<string, Promise<number>>();
-
-  constructor(
-    private readonly waiter: Redis | Cluster,
-    private readonly replicas: number,
-    private readonly timeoutMs: number,
-  ) {}
-
-  /** The replicas that acknowledged everything written, before this call, to the primary of `tag`'s slot. */
-  acknowledged(tag: string): Promise<number> {
-    const queued = this.queued.get(tag);
-    if (queued) return queued;
-    const inFlight = this.running.get(tag);
-    if (!inFlight) return this.start(tag);
-    // The round in flight may have written its marker before this send's writes: the next one has not.
-    const next = inFlight.then(
-      () => this.start(tag),
-      () => this.start(tag),
-    );
-    this.queued.set(tag, next);
-    return next;
-  }
-
-  private start(tag: string): Promise<number> {
-    this.queued.delete(tag);
-    const round = this.round(tag).finally(() => {
-      if (this.running.get(tag) === round) this.running.delete(tag);
-    });
-    this.running.set(tag, round);
-    return round;
-  }
-
-  // A pipeline goes to one primary in a Cluster: the one that holds the marker's slot, and the tag's.
-  private async round(tag: string, redirected = false): Promise<number> {
-    const marker = `wait:${tag}`;
-    const answers = await this.waiter.pipeline().set(marker, '1', 'PX', 60_000).wait(this.replicas, this.timeoutMs).exec();
-    if (!answers) throw new Error('WAIT was not run');
-    for (const [error] of answers) {
-      if (!error) continue;
-      // The slot moved (a failover): ioredis follows MOVED for a command alone, not for a pipeline whose
-      // keyless WAIT failed otherwise. One marker alone learns the new primary; then the round again.
-      if (!redirected && /^(MOVED|ASK) /.test(error.message)) {
-        await this.waiter.set(marker, '1', 'PX', 60_000);
-        return this.round(tag, true);
-      }
-      throw error;
-    }
-    return Number(answers[1][1]);
-  }
-}
-
 /** Limits and idempotency records in Redis (one node, Sentinel or Cluster), shared by every instance that points at it. */
 export class RedisStateStore implements StateStore {
   readonly kind: string;
@@ -303,16 +96,11 @@ export class RedisStateStore implements StateStore {
     this.replicas = minReplicasAcks;
     this.requireAof = requireAof;
     this.onError = onError;
-    this.redis = connectRedis(topology) as ScriptedRedis;
+    this.redis = withScripts(connectRedis(topology));
     this.redis.on('error', onError);
     this.redis.on('ready', () => void this.onReady());
     this.keepConnecting(this.redis);
     if (this.redis instanceof Cluster) this.redis.on('refresh', () => this.notePrimaries());
-    this.redis.defineCommand('smsCharge', { lua: CHARGE });
-    this.redis.defineCommand('smsRefund', { lua: REFUND });
-    this.redis.defineCommand('smsClaim', { lua: CLAIM });
-    this.redis.defineCommand('smsComplete', { lua: COMPLETE, numberOfKeys: 1 });
-    this.redis.defineCommand('smsRelease', { lua: RELEASE, numberOfKeys: 1 });
     this.waiter = minReplicasAcks > 0 ? connectRedis(topology) : null;
     this.waiter?.on('error', () => {});
     if (this.waiter) this.keepConnecting(this.waiter);

@@ -1,4 +1,5 @@
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { SCRIPTS_WITH_KEY_COUNT } from './redis-scripts';
 
 /** A Redis node's address. */
 export interface RedisNode {
@@ -38,9 +39,6 @@ const connection: RedisOptions = {
   enableAutoPipelining: true,
   keyPrefix: KEY_PREFIX,
 };
-
-/** The store's scripts called with their number of keys first (the others declare it). */
-const SCRIPTS_WITH_KEY_COUNT = ['smsCharge', 'smsRefund', 'smsClaim'] as const;
 
 const retry = (attempt: number) => Math.min(attempt * 200, 2000);
 
