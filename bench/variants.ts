@@ -103,7 +103,8 @@ export interface Running {
   child: ChildProcess | null;
 }
 
-export async function startVariant(
+/** Starts one variant and waits until it answers. */
+async function startVariant(
   variant: Variant,
   fakeUrl: string,
   options: BenchOptions,

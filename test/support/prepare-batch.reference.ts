@@ -1,4 +1,4 @@
-// The straightforward prepareBatch that src/sms/prepare-batch.ts replaced (every phone through
+// The straightforward prepareBatch that src/sms/send/prepare-batch.ts replaced (every phone through
 // libphonenumber-js, paths built up front, array copies, the batch's and tasks' own rules as
 // class-validator decorators run by validateSync on class instances, as type-graphql once built them),
 // kept to check the fast one gives the same answers. Its class-validator walk does not descend into
