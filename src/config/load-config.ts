@@ -2,7 +2,7 @@ import type { RateLimitValues } from '../guard/rate-limits';
 import type { RedisTopology } from '../guard/redis-topology';
 import type { SmsLimitValues } from '../sms/shared/sms-limits';
 import { saysFalse, saysTrue } from './parsers';
-import { VARIABLES, type Variables } from './variables';
+import { placeVariables, VARIABLES, type Variables } from './variables';
 
 /** Everything the server needs, validated: what `loadConfig` builds, its type inferred from the variables' parsers. */
 export type Config = ReturnType<typeof loadConfig>;
@@ -159,9 +159,10 @@ export function loadConfig(env: Env) {
     throw new ConfigError(['API_KEYS: no caller was parsed from the configuration; a hardened server needs callers or AUTH_DISABLED=true']);
   }
   const redis = redisTopology(e);
+  // Every variable with a `config` path is already in place; what follows is what is derived.
+  const placed = placeVariables(e);
   return {
-    /** As given (default `development`). `production` also refuses to start on the simulator unasked. */
-    nodeEnv: e.NODE_ENV,
+    ...placed,
     isProduction,
     /**
      * True with real uSpeedo credentials (real money) or in production: callers required, introspection
@@ -169,27 +170,13 @@ export function loadConfig(env: Env) {
      * It follows the credentials, not NODE_ENV, so a typo there cannot open a paid endpoint.
      */
     hardened,
-    host: e.HOST,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    /** Origins (scheme://host[:port]) allowed to call from a browser. */
-    corsOrigins: e.CORS_ORIGINS,
     introspection: e.GRAPHQL_INTROSPECTION ?? !hardened,
     uspeedo: {
-      baseUrl: e.USPEEDO_BASE_URL,
-      timeoutMs: e.USPEEDO_TIMEOUT_MS,
-      /** Lookups this process has at uSpeedo at once; more wait their turn. */
-      lookupsInFlight: e.USPEEDO_LOOKUPS_IN_FLIGHT,
+      ...placed.uspeedo,
       /** Null exactly when the built-in simulator answers instead of uSpeedo. */
       credentials: live ? { accessKeyId: e.USPEEDO_ACCESS_KEY_ID!, accessKeySecret: e.USPEEDO_ACCESS_KEY_SECRET! } : null,
     },
-    limits: {
-      maxTargetsPerRequest: e.SMS_MAX_TARGETS_PER_REQUEST,
-      maxTasksPerRequest: e.SMS_MAX_TASKS_PER_REQUEST,
-      maxTemplateParamsPerTarget: e.SMS_MAX_TEMPLATE_PARAMS_PER_TARGET,
-      maxTemplateParamLength: e.SMS_MAX_TEMPLATE_PARAM_LENGTH,
-      maxSenderIdLength: e.SMS_MAX_SENDER_ID_LENGTH,
-    } satisfies SmsLimitValues,
+    limits: placed.limits satisfies SmsLimitValues,
     auth: {
       /** sha256 hex of each API key → its caller id. The keys themselves are never configured. */
       apiKeys: e.API_KEYS as ReadonlyMap<string, string>,
@@ -200,44 +187,25 @@ export function loadConfig(env: Env) {
       /** True when no caller configuration is set: on the simulator outside production, or with AUTH_DISABLED=true. */
       open,
     },
-    rateLimits: {
-      callerPerMinute: e.RATE_LIMIT_CALLER_PER_MINUTE,
-      callerPerDay: e.RATE_LIMIT_CALLER_PER_DAY,
-      phonePerHour: e.RATE_LIMIT_PHONE_PER_HOUR,
-      phonePerDay: e.RATE_LIMIT_PHONE_PER_DAY,
-      globalPerDay: e.RATE_LIMIT_GLOBAL_PER_DAY,
-      statusPerMinute: e.RATE_LIMIT_STATUS_PER_MINUTE,
-      templatesPerMinute: e.RATE_LIMIT_TEMPLATES_PER_MINUTE,
-      allowedCountryCodes: e.ALLOWED_COUNTRY_CODES,
-    } satisfies RateLimitValues,
-    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    rateLimits: placed.rateLimits satisfies RateLimitValues,
     lookups: {
-      /** How long a caller's sent sessions are remembered as theirs. */
-      retentionSeconds: e.DELIVERY_STATUS_RETENTION_SECONDS,
-      statusCacheSeconds: e.STATUS_CACHE_SECONDS,
-      templateCacheSeconds: e.TEMPLATE_CACHE_SECONDS,
+      ...placed.lookups,
       /** Look templates up before a send. */
       templateCheck: e.SMS_TEMPLATE_CHECK ?? false,
-      simulatorReceiptDelaySeconds: e.SIMULATOR_RECEIPT_DELAY_SECONDS,
     },
     /** Where limits and idempotency records live: Redis when `redis` is set, else the SQLite file. */
     state: {
-      sqlitePath: e.STATE_DB_PATH,
+      ...placed.state,
       redis,
       /** A hardened server may use a Redis without AOF. */
       redisAllowVolatile: e.REDIS_ALLOW_VOLATILE ?? false,
       /** Replicas that must acknowledge a send's claim and charge before uSpeedo is called. */
       // Only a deployment with replicas can have a write on one; Sentinel and Cluster exist to have them.
       redisMinReplicasAcks: e.REDIS_MIN_REPLICAS_ACKS ?? (redis && redis.kind !== 'single' ? 1 : 0),
-      redisWaitTimeoutMs: e.REDIS_WAIT_TIMEOUT_MS,
     },
     /** Bearer token `/metrics` requires; null leaves it open only when `metricsPublic`, else it answers 401. */
     metricsToken: e.METRICS_TOKEN ?? null,
     /** `/metrics` open to anyone without a token: outside a hardened posture, or with METRICS_PUBLIC=true. */
     metricsPublic: e.METRICS_PUBLIC ?? !hardened,
-    /** How long a shutdown waits for in-flight requests before giving up. */
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    /** How long a client has to send a whole request, headers and body. */
-    requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
   };
 }

@@ -30,6 +30,11 @@ export interface Variable {
   description: string;
   /** Reads the value (trimmed; the default when unset or blank) into what `Config` holds, or says what is wrong. */
   parse: z.ZodType<unknown, string>;
+  /**
+   * Where `Config` holds the value as read (`port`, `lookups.statusCacheSeconds`). Without one, the
+   * value only feeds what `loadConfig` derives (the posture, the callers, the Redis topology).
+   */
+  config?: string;
 }
 
 const DAY = 86_400;
@@ -58,21 +63,24 @@ export type Section = keyof typeof SECTIONS;
 export const VARIABLES = {
   NODE_ENV: {
     section: 'server',
+    config: 'nodeEnv',
     parse: required,
     default: 'development',
     description:
       '`production` also refuses to run on the simulator unasked; the security posture follows real uSpeedo credentials, whatever this says.',
   },
-  HOST: { section: 'server', parse: required, default: '0.0.0.0', description: 'The interface to listen on.' },
-  PORT: { section: 'server', parse: wholeNumber(0, 65535), default: '4000', description: 'The port to listen on.' },
+  HOST: { section: 'server', config: 'host', parse: required, default: '0.0.0.0', description: 'The interface to listen on.' },
+  PORT: { section: 'server', config: 'port', parse: wholeNumber(0, 65535), default: '4000', description: 'The port to listen on.' },
   LOG_LEVEL: {
     section: 'server',
+    config: 'logLevel',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     default: 'info',
     description: 'pino level: fatal, error, warn, info, debug, trace or silent.',
   },
   CORS_ORIGINS: {
     section: 'server',
+    config: 'corsOrigins',
     parse: originList,
     default: '',
     description: 'Browser origins allowed to call /graphql, comma-separated (https://app.example.com); exact origins only.',
@@ -84,7 +92,13 @@ export const VARIABLES = {
     shownDefault: 'on only on the simulator outside production',
     description: "Introspection, the Sandbox landing page, Sandbox's CORS origins and field suggestions; true turns them on anywhere.",
   },
-  USPEEDO_BASE_URL: { section: 'uspeedo', parse: httpUrl, default: 'https://api.uspeedo.com', description: "uSpeedo's API base URL." },
+  USPEEDO_BASE_URL: {
+    section: 'uspeedo',
+    config: 'uspeedo.baseUrl',
+    parse: httpUrl,
+    default: 'https://api.uspeedo.com',
+    description: "uSpeedo's API base URL.",
+  },
   USPEEDO_ACCESS_KEY_ID: {
     section: 'uspeedo',
     parse: text,
@@ -99,12 +113,14 @@ export const VARIABLES = {
   },
   USPEEDO_TIMEOUT_MS: {
     section: 'uspeedo',
+    config: 'uspeedo.timeoutMs',
     parse: wholeNumber(1, 600_000),
     default: '10000',
     description: "Time allowed for uSpeedo's whole answer (headers and body), 1 to 600000 ms.",
   },
   USPEEDO_LOOKUPS_IN_FLIGHT: {
     section: 'uspeedo',
+    config: 'uspeedo.lookupsInFlight',
     parse: wholeNumber(1, 100),
     default: '8',
     description: 'Lookups (receipts, templates) this process has at uSpeedo at once, 1 to 100; more wait their turn. Sends are never held.',
@@ -119,30 +135,35 @@ export const VARIABLES = {
   },
   SMS_MAX_TARGETS_PER_REQUEST: {
     section: 'batch',
+    config: 'limits.maxTargetsPerRequest',
     parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTargetsPerRequest),
     default: String(SMS_LIMIT_CEILINGS.maxTargetsPerRequest),
     description: 'Targets across all tasks of one batch.',
   },
   SMS_MAX_TASKS_PER_REQUEST: {
     section: 'batch',
+    config: 'limits.maxTasksPerRequest',
     parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTasksPerRequest),
     default: String(SMS_LIMIT_CEILINGS.maxTasksPerRequest),
     description: 'Tasks in one batch.',
   },
   SMS_MAX_TEMPLATE_PARAMS_PER_TARGET: {
     section: 'batch',
+    config: 'limits.maxTemplateParamsPerTarget',
     parse: wholeNumber(0, SMS_LIMIT_CEILINGS.maxTemplateParamsPerTarget),
     default: String(SMS_LIMIT_CEILINGS.maxTemplateParamsPerTarget),
     description: 'Template parameters per target (may be 0).',
   },
   SMS_MAX_TEMPLATE_PARAM_LENGTH: {
     section: 'batch',
+    config: 'limits.maxTemplateParamLength',
     parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTemplateParamLength),
     default: String(SMS_LIMIT_CEILINGS.maxTemplateParamLength),
     description: 'Characters in one template parameter.',
   },
   SMS_MAX_SENDER_ID_LENGTH: {
     section: 'batch',
+    config: 'limits.maxSenderIdLength',
     parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxSenderIdLength),
     default: String(SMS_LIMIT_CEILINGS.maxSenderIdLength),
     description: 'Characters in a senderId.',
@@ -184,72 +205,84 @@ export const VARIABLES = {
   },
   RATE_LIMIT_CALLER_PER_MINUTE: {
     section: 'limits',
+    config: 'rateLimits.callerPerMinute',
     parse: RATE_LIMIT,
     default: '1000',
     description: 'Recipients one caller may send to per minute (the default is one full batch).',
   },
   RATE_LIMIT_CALLER_PER_DAY: {
     section: 'limits',
+    config: 'rateLimits.callerPerDay',
     parse: RATE_LIMIT,
     default: '10000',
     description: 'Recipients one caller may send to per UTC day.',
   },
   RATE_LIMIT_PHONE_PER_HOUR: {
     section: 'limits',
+    config: 'rateLimits.phonePerHour',
     parse: RATE_LIMIT,
     default: '5',
     description: 'Messages one number may receive per hour, across all callers.',
   },
   RATE_LIMIT_PHONE_PER_DAY: {
     section: 'limits',
+    config: 'rateLimits.phonePerDay',
     parse: RATE_LIMIT,
     default: '20',
     description: 'Messages one number may receive per UTC day, across all callers.',
   },
   RATE_LIMIT_GLOBAL_PER_DAY: {
     section: 'limits',
+    config: 'rateLimits.globalPerDay',
     parse: RATE_LIMIT,
     default: '100000',
     description: 'Recipients per UTC day across every caller: the spend ceiling.',
   },
   ALLOWED_COUNTRY_CODES: {
     section: 'limits',
+    config: 'rateLimits.allowedCountryCodes',
     parse: countryCodeList,
     default: '',
     description: 'Country calling codes numbers may be in, e.g. 86,852 (others are DESTINATION_NOT_ALLOWED); empty allows all.',
   },
   RATE_LIMIT_STATUS_PER_MINUTE: {
     section: 'limits',
+    config: 'rateLimits.statusPerMinute',
     parse: RATE_LIMIT,
     default: '120',
     description: 'Session numbers one caller may look up in smsDeliveryStatus per minute (cached answers included).',
   },
   RATE_LIMIT_TEMPLATES_PER_MINUTE: {
     section: 'limits',
+    config: 'rateLimits.templatesPerMinute',
     parse: RATE_LIMIT,
     default: '300',
     description: 'Template ids one caller may look up in smsTemplates per minute (cached answers included).',
   },
   IDEMPOTENCY_TTL_SECONDS: {
     section: 'limits',
+    config: 'idempotencyTtlSeconds',
     parse: wholeNumber(1, 30 * DAY),
     default: '86400',
     description: 'How long an idempotency key is kept, from its claim (1 s to 30 days); after that the same key sends again.',
   },
   DELIVERY_STATUS_RETENTION_SECONDS: {
     section: 'lookups',
+    config: 'lookups.retentionSeconds',
     parse: wholeNumber(1, 90 * DAY),
     default: '604800',
     description: 'How long the sessions a caller sent are remembered as theirs, so smsDeliveryStatus answers for them (1 s to 90 days).',
   },
   STATUS_CACHE_SECONDS: {
     section: 'lookups',
+    config: 'lookups.statusCacheSeconds',
     parse: wholeNumber(0, DAY),
     default: '15',
     description: 'The same sessions asked again within this many seconds are answered without asking uSpeedo (0 turns the cache off).',
   },
   TEMPLATE_CACHE_SECONDS: {
     section: 'lookups',
+    config: 'lookups.templateCacheSeconds',
     parse: wholeNumber(0, DAY),
     default: '300',
     description: 'How long a template looked up is reused, by smsTemplates and the pre-send check (0 turns the cache off).',
@@ -263,12 +296,14 @@ export const VARIABLES = {
   },
   SIMULATOR_RECEIPT_DELAY_SECONDS: {
     section: 'lookups',
+    config: 'lookups.simulatorReceiptDelaySeconds',
     parse: wholeNumber(0, 3600),
     default: '5',
     description: 'On the simulator, how long after a send its delivery receipts appear (0 to 3600).',
   },
   STATE_DB_PATH: {
     section: 'state',
+    config: 'state.sqlitePath',
     parse: required,
     default: './data/state.db',
     description: 'The SQLite file (created 0600); :memory: keeps state in the process.',
@@ -324,6 +359,7 @@ export const VARIABLES = {
   },
   REDIS_WAIT_TIMEOUT_MS: {
     section: 'state',
+    config: 'state.redisWaitTimeoutMs',
     parse: wholeNumber(10, 1500),
     default: '500',
     description: 'How long a send waits for those replicas; past it the send is refused, nothing sent (10 to 1500).',
@@ -351,12 +387,14 @@ export const VARIABLES = {
   },
   SHUTDOWN_GRACE_MS: {
     section: 'operations',
+    config: 'shutdownGraceMs',
     parse: wholeNumber(0, 600_000),
     default: '15000',
     description: 'How long SIGTERM/SIGINT waits for requests in flight, 0 to 600000 ms; keep it above USPEEDO_TIMEOUT_MS.',
   },
   REQUEST_TIMEOUT_MS: {
     section: 'operations',
+    config: 'requestTimeoutMs',
     parse: wholeNumber(100, 600_000),
     default: '30000',
     description: 'Time a client has to send a whole request (headers and body), 100 to 600000 ms; then 408.',
@@ -368,3 +406,27 @@ export type VariableName = keyof typeof VARIABLES;
 
 /** Every variable as its parser reads it: the types `Config` is built from. */
 export type Variables = { [Name in VariableName]: z.output<(typeof VARIABLES)[Name]['parse']> };
+
+type ConfigPath<Name extends VariableName> = (typeof VARIABLES)[Name] extends { config: infer Path extends string } ? Path : never;
+type GroupName = { [Name in VariableName]: ConfigPath<Name> extends `${infer Group}.${string}` ? Group : never }[VariableName];
+
+/** The variables that have a `config` path, placed there: `Config` as read, before what `loadConfig` derives. */
+export type PlacedVariables = {
+  [Name in VariableName as ConfigPath<Name> extends `${string}.${string}` ? never : ConfigPath<Name>]: Variables[Name];
+} & {
+  [Group in GroupName]: {
+    [Name in VariableName as ConfigPath<Name> extends `${Group}.${infer Key}` ? Key : never]: Variables[Name];
+  };
+};
+
+/** Puts each variable with a `config` path at that path. */
+export function placeVariables(variables: Variables): PlacedVariables {
+  const placed: Record<string, Record<string, unknown>> = {};
+  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, Variable][]) {
+    if (!variable.config) continue;
+    const [group, key] = variable.config.includes('.') ? variable.config.split('.', 2) : [undefined, variable.config];
+    if (group === undefined) (placed as Record<string, unknown>)[key] = variables[name];
+    else (placed[group] ??= {})[key] = variables[name];
+  }
+  return placed as unknown as PlacedVariables;
+}
