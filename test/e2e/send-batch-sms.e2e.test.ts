@@ -92,6 +92,31 @@ describe('the upstream request', () => {
 });
 
 describe('a success', () => {
+  it('puts a failed target on its input row (path) and reads its number (e164), whatever form uSpeedo wrote it in', async () => {
+    upstream.reply({
+      body: {
+        RetCode: 0,
+        SessionNo: ['session_no_1'],
+        FailedTargetPhones: [{ Phone: '(852)55310000', TemplateParams: ['2'], FailureReason: 'phone in the black list' }],
+      },
+    });
+    const result = await send(
+      batch([
+        { phone: '13800138000', templateParams: ['1'] },
+        { phone: '+852 5531 0000', templateParams: ['2'] },
+      ]),
+    );
+    expect(result.failedTargetPhones).toEqual([
+      {
+        phone: '(852)55310000',
+        templateParams: ['2'],
+        failureReason: 'phone in the black list',
+        e164: '+85255310000',
+        path: ['taskContent', '0', 'target', '1'],
+      },
+    ]);
+  });
+
   it('maps SessionNo, FailedTargetPhones, Message and the request uuid (partial failure)', async () => {
     upstream.reply({
       body: {
@@ -104,7 +129,10 @@ describe('a success', () => {
     expect(await send(oneTarget)).toEqual({
       __typename: 'SendBatchSmsSuccess',
       sessionNos: ['session_no_1', 'session_no_2'],
-      failedTargetPhones: [{ phone: '13900139000', templateParams: ['654321'], failureReason: 'phone in the black list' }],
+      // A number this batch does not hold: read as E.164, on no row.
+      failedTargetPhones: [
+        { phone: '13900139000', templateParams: ['654321'], failureReason: 'phone in the black list', e164: '+8613900139000', path: [] },
+      ],
       message: 'success',
       requestUuid: FAKE_REQUEST_UUID,
     });

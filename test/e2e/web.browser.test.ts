@@ -171,6 +171,26 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     expect(await page.locator('#result table.failed tbody tr').allTextContents()).toEqual(['(852)55310000phone in the black list']);
   });
 
+  it('marks the row a failed target came from by its path, however differently uSpeedo wrote the number', async () => {
+    upstream.reply({
+      body: {
+        RetCode: 0,
+        Message: 'success',
+        SessionNo: ['session-c'],
+        FailedTargetPhones: [{ Phone: '(852)55310000', TemplateParams: ['2'], FailureReason: 'phone in the black list' }],
+      },
+    });
+    await open(page$.origin);
+    await fill('template_id_1', [
+      ['13800138000', '1'],
+      ['+852 5531 0000', '2'],
+      ['13800138001', '3'],
+    ]);
+    await submit('partial-failure-rows');
+    expect(await page.locator('#targets tr').evaluateAll((rows) => rows.map((row) => row.className))).toEqual(['', 'failed-row', '']);
+    expect(await page.locator('#targets tr.failed-row .failed-reason').textContent()).toBe('Not sent: phone in the black list');
+  });
+
   it('shows INVALID_INPUT with each message beside the row and field it names, and sends nothing', async () => {
     await open(page$.origin);
     await fill(' ', [

@@ -46,7 +46,15 @@ const service = {
       ? success({
           message: 'success',
           sessionNos: ['s-1'],
-          failedTargetPhones: [{ phone: '13800138000', failureReason: 'blocked', templateParams: [] }],
+          failedTargetPhones: [
+            {
+              phone: '13800138000',
+              failureReason: 'blocked',
+              templateParams: [],
+              e164: '+8613800138000',
+              path: ['taskContent', '0', 'target', '0'],
+            },
+          ],
           requestUuid: 'u-1',
         })
       : failure({ code: SendBatchSmsErrorCode.INVALID_INPUT, message: 'm', fieldErrors: [{ path: ['taskContent'], message: 'x' }] });

@@ -24,13 +24,20 @@ describe('mapUspeedoExchange', () => {
         RetCode: 0,
         Message: 'success',
         SessionNo: ['a', 'b'],
-        FailedTargetPhones: [{ Phone: '1', TemplateParams: ['p'], FailureReason: 'black list' }],
+        FailedTargetPhones: [
+          { Phone: '(852)55310000', TemplateParams: ['p'], FailureReason: 'black list' },
+          { Phone: '1', TemplateParams: [], FailureReason: 'unreadable number' },
+        ],
       }),
     );
     expect(result).toBeInstanceOf(SendBatchSmsSuccess);
+    // The rows are the send's to find (failed-rows.ts); the number is read here, or kept as written.
     expect({ ...result }).toEqual({
       sessionNos: ['a', 'b'],
-      failedTargetPhones: [{ phone: '1', templateParams: ['p'], failureReason: 'black list' }],
+      failedTargetPhones: [
+        { phone: '(852)55310000', templateParams: ['p'], failureReason: 'black list', e164: '+85255310000', path: [] },
+        { phone: '1', templateParams: [], failureReason: 'unreadable number', e164: '1', path: [] },
+      ],
       message: 'success',
       requestUuid: 'uuid-1',
     });

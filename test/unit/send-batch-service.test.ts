@@ -149,3 +149,61 @@ describe('SendBatchService.sendBatch, in order', () => {
     expect(bodies).toHaveLength(2);
   });
 });
+
+describe('SendBatchService.sendBatch, failed targets', () => {
+  // Two tasks, the same Hong Kong number in both, written two ways; uSpeedo fails it twice, in its own form.
+  const batch = (idempotencyKey?: string) =>
+    ({
+      taskContent: [
+        { templateId: 't-1', senderId: 'USpeedo', target: [{ phone: '+8613800138000' }, { phone: '+852 5531 0000' }] },
+        { templateId: 't-2', senderId: 'USpeedo', target: [{ phone: '(852)55310000' }] },
+      ],
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    }) as unknown as SendBatchSmsInput;
+  const failedTwice: UspeedoExchange = {
+    ...OK,
+    body: JSON.stringify({
+      RetCode: 0,
+      SessionNo: ['S-1'],
+      FailedTargetPhones: [
+        { Phone: '(852)55310000', FailureReason: 'black list' },
+        { Phone: '(852)55310000', FailureReason: 'black list' },
+        { Phone: '(86)13900000000', FailureReason: 'not ours' },
+      ],
+    }),
+  };
+  const rows = (result: unknown) =>
+    (result as { failedTargetPhones: { path: string[]; e164: string }[] }).failedTargetPhones.map((f) => [f.e164, f.path.join('.')]);
+
+  it('puts each failure on its input row, in input order, and a number the batch does not hold on none', async () => {
+    const { sms } = service(new FakeStore(), failedTwice);
+    expect(rows(await sms.sendBatch(batch(), caller, log, 'req-6'))).toEqual([
+      ['+85255310000', 'taskContent.0.target.1'],
+      ['+85255310000', 'taskContent.1.target.0'],
+      ['+8613900000000', ''],
+    ]);
+  });
+
+  it('answers a replay with the same rows, a record stored before rows existed too', async () => {
+    const store = new FakeStore();
+    const { sms, bodies } = service(store, failedTwice);
+    await sms.sendBatch(batch('k-5'), caller, log, 'req-7');
+    // As an older version stored it: uSpeedo's failures without e164 or path.
+    const records = (store as unknown as { records: Map<string, { result?: string }> }).records;
+    for (const record of records.values()) {
+      const stored = JSON.parse(record.result!);
+      for (const failed of stored.fields.failedTargetPhones) {
+        delete failed.e164;
+        delete failed.path;
+      }
+      record.result = JSON.stringify(stored);
+    }
+    const replay = await sms.sendBatch(batch('k-5'), caller, log, 'req-8');
+    expect(bodies).toHaveLength(1);
+    expect(rows(replay)).toEqual([
+      ['+85255310000', 'taskContent.0.target.1'],
+      ['+85255310000', 'taskContent.1.target.0'],
+      ['+8613900000000', ''],
+    ]);
+  });
+});

@@ -46,6 +46,17 @@ function errorsByField(result: Result | undefined): { at: Map<string, string[]>;
   return { at, elsewhere };
 }
 
+/** uSpeedo's refusals of single targets, by the row they came from: its `path` names the row, no number matching needed. */
+function failuresByRow(result: Result | undefined): Map<string, string> {
+  const byRow = new Map<string, string>();
+  if (result?.__typename !== 'SendBatchSmsSuccess') return byRow;
+  for (const { path, failureReason } of result.failedTargetPhones) {
+    const [, , field, row] = path;
+    if (field === 'target' && row !== undefined) byRow.set(row, failureReason || 'not accepted by uSpeedo');
+  }
+  return byRow;
+}
+
 /** Counts down to zero, a second at a time, from `seconds` whenever it changes. */
 function useCountdown(seconds: number | null, key: unknown): number {
   const [left, setLeft] = useState(seconds ?? 0);
@@ -109,6 +120,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
   const result = outcome?.kind === 'result' ? outcome.result : undefined;
   const { at, elsewhere } = errorsByField(result);
   const fieldError = (key: string) => at.get(key)?.join('; ') ?? '';
+  const failedRows = failuresByRow(result);
   const state = loading
     ? 'pending'
     : !outcome
@@ -161,7 +173,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
           </thead>
           <tbody id="targets">
             {rows.map((row, i) => (
-              <tr key={i}>
+              <tr key={i} className={failedRows.has(String(i)) ? 'failed-row' : undefined}>
                 <td className="index">{i}</td>
                 <td>
                   <input
@@ -174,6 +186,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
                   <p className="error" data-error-for="phone">
                     {fieldError(`${i}.phone`)}
                   </p>
+                  {failedRows.has(String(i)) && <p className="failed-reason">Not sent: {failedRows.get(String(i))}</p>}
                 </td>
                 <td>
                   <input

@@ -1,5 +1,6 @@
 import { mayHaveReachedUspeedo, type UpstreamAnswer } from '../../uspeedo/upstream-answer';
 import type { UspeedoFailedTarget } from '../../uspeedo/uspeedo.types';
+import { asE164 } from './failed-rows';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import { failure, success, type FailedTargetPhone, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
 
@@ -23,7 +24,8 @@ function readFailedTargets(value: unknown, clean: (text: string) => string): Fai
     const params = item.TemplateParams ?? [];
     if (!isStringArray(params)) return undefined;
     const reason = typeof item.FailureReason === 'string' ? clean(item.FailureReason) : '';
-    failed.push({ phone: item.Phone, templateParams: params, failureReason: reason });
+    // Its row is found by the send, which knows the batch (failed-rows.ts).
+    failed.push({ phone: item.Phone, templateParams: params, failureReason: reason, e164: asE164(item.Phone), path: [] });
   }
   return failed;
 }

@@ -13,6 +13,15 @@ export class FailedTargetPhone {
 
   @Field(() => String, { description: "uSpeedo's reason, e.g. a blacklisted number." })
   failureReason!: string;
+
+  @Field(() => [String], {
+    description:
+      'The input row of this target, as fieldErrors write paths: ["taskContent","0","target","3"]. Empty only when uSpeedo named a number this batch does not hold.',
+  })
+  path!: string[];
+
+  @Field(() => String, { description: 'The number in E.164 (+85255310000), as this server reads the phone uSpeedo wrote.' })
+  e164!: string;
 }
 
 /** uSpeedo accepted the batch (RetCode 0); some recipients may still have failed. */

@@ -9,6 +9,7 @@ import { maskPhone } from '../shared/mask-phone';
 import type { SmsMetrics } from '../shared/sms.metrics';
 import type { SmsLimitValues } from '../shared/sms-limits';
 import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batch';
+import { placeFailedTargets } from './failed-rows';
 import { mapSendAnswer } from './send-answer.mapper';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
@@ -120,7 +121,7 @@ export class SendBatchService {
     const recipients = charges.length;
 
     const claimed = await this.claim(input.idempotencyKey, scope, body, requestId, log, who, recipients);
-    if (claimed.answer) return claimed.answer;
+    if (claimed.answer) return placeFailedTargets(claimed.answer, charges);
     const { held } = claimed;
     const release = held ? held.release : async () => {};
     const charge = await this.charge(scope, charges, release, log, who);
@@ -135,7 +136,7 @@ export class SendBatchService {
     }
 
     const started = performance.now();
-    const result = mapSendAnswer(await this.uspeedo.sendBatch(body), this.uspeedo.cleanText);
+    const result = placeFailedTargets(mapSendAnswer(await this.uspeedo.sendBatch(body), this.uspeedo.cleanText), charges);
     const upstreamMs = Math.round(performance.now() - started);
 
     // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
