@@ -79,4 +79,36 @@ describe('DeliveryStatusService.deliveryStatus', () => {
     expect(asked).toEqual([]);
     await store.close();
   });
+
+  it('asks again within a second for a session that had no receipts yet, while one with receipts stays cached', async () => {
+    const store = new SqliteStateStore(':memory:');
+    const asked: string[][] = [];
+    let receipts = 0;
+    const uspeedo = {
+      chunks: (_kind: string, ids: readonly string[]) => (ids.length > 0 ? [[...ids]] : []),
+      async receipts(ids: readonly string[]) {
+        asked.push([...ids]);
+        const set = Array.from({ length: receipts }, () => ({ Phone: '8613800138000', ReceiptResult: 'Success' }));
+        return { ok: true as const, json: { RetCode: 0, Data: ids.map((id) => ({ SessionNo: id, ReceiptSet: set })) }, requestUuid: 'u-1' };
+      },
+    };
+    const sessions = new SentSessions(store, 600);
+    const refusals = new LookupRefusals(
+      { operation: 'status', query: 'smsDeliveryStatus' },
+      new RateLimiter(store, NO_LIMITS),
+      new SmsMetrics(),
+    );
+    const service = new DeliveryStatusService(uspeedo, sessions, refusals, 60);
+    await sessions.record(ops, ['S-1'], log);
+    await service.deliveryStatus(['S-1'], ops, log);
+    await service.deliveryStatus(['S-1'], ops, log);
+    expect(asked).toHaveLength(1);
+    receipts = 1;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await service.deliveryStatus(['S-1'], ops, log)).toMatchObject({ sessions: [{ receipts: [{ status: 'DELIVERED' }] }] });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await service.deliveryStatus(['S-1'], ops, log);
+    expect(asked).toHaveLength(2);
+    await store.close();
+  });
 });

@@ -15,10 +15,16 @@ const SESSION_NO_MAX_LENGTH = 128;
 const LOGGED_RECEIPTS = 20;
 /** Sessions whose receipts are cached at most. */
 const CACHED_SESSIONS = 50_000;
+/**
+ * How long a session with no receipts yet is cached, at most: its receipts are about to appear (5 to
+ * 10 minutes after a send, seconds on the simulator), and a page polling it should see them then.
+ */
+const NO_RECEIPTS_CACHE_MS = 1000;
 
 /** `smsDeliveryStatus`: receipts for a caller's own sessions, read from uSpeedo with retries and a cache. */
 export class DeliveryStatusService {
   private readonly cache: LRUCache<string, SmsReceipt[]> | undefined;
+  private readonly noReceiptsTtlMs: number;
 
   constructor(
     private readonly uspeedo: Pick<UspeedoApi, 'receipts' | 'chunks'>,
@@ -27,6 +33,7 @@ export class DeliveryStatusService {
     cacheSeconds: number,
   ) {
     this.cache = cacheSeconds > 0 ? new LRUCache({ max: CACHED_SESSIONS, ttl: cacheSeconds * 1000 }) : undefined;
+    this.noReceiptsTtlMs = Math.min(NO_RECEIPTS_CACHE_MS, cacheSeconds * 1000);
   }
 
   /** One answer per session asked, in order: the caller's own sessions with their receipts, any other as unknown. */
@@ -67,7 +74,7 @@ export class DeliveryStatusService {
       for (const sessionNo of chunk) {
         const found = read.get(sessionNo) ?? [];
         receipts.set(sessionNo, found);
-        this.cache?.set(sessionNo, found);
+        this.cache?.set(sessionNo, found, found.length === 0 ? { ttl: this.noReceiptsTtlMs } : undefined);
       }
     }
 
