@@ -1,4 +1,4 @@
-import type { ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from './state-store';
+import type { ChargeOutcome, ChargeRequest, CounterCharge, PhoneCharges, PhoneOverflow, StateStore } from './state-store';
 
 /** The abuse limits, counted in recipients. 0 turns a limit off. */
 export interface RateLimitValues {
@@ -120,9 +120,15 @@ export class RateLimiter {
     if (chargesNothing(plan)) return { ok: true, charged: plan };
     const outcome = await this.store.charge(plan, now);
     if (outcome.ok) return { ok: true, charged: plan };
-    const counters = outcome.exceeded.map((i) => plan.counters[i]);
-    const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
-    return { ok: false, refusal: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
+    return { ok: false, ...refusalOf(plan, outcome, recipients, now) };
+  }
+
+  /** What `charge` would answer now, charging nothing: null when the batch fits. Throws if the store is unavailable. */
+  async peek(callerId: string, recipients: readonly Recipient[], now = Date.now()): Promise<RateLimitRefusal | null> {
+    const plan = this.plan(callerId, recipients, now);
+    if (chargesNothing(plan)) return null;
+    const outcome = await this.store.peek(plan, now);
+    return outcome.ok ? null : refusalOf(plan, outcome, recipients, now).refusal;
   }
 
   /**
@@ -168,6 +174,18 @@ function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
     else groups.set(amount, [phone]);
   }
   return [...groups].map(([amount, phones]) => ({ amount, phones }));
+}
+
+/** A refused charge as the limits it broke and the refusal a caller gets. */
+function refusalOf(
+  plan: Plan,
+  outcome: ChargeOutcome & { ok: false },
+  recipients: readonly Recipient[],
+  now: number,
+): { refusal: RateLimitRefusal; limits: LimitName[] } {
+  const counters = outcome.exceeded.map((i) => plan.counters[i]);
+  const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
+  return { refusal: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
 }
 
 function rateLimited(

@@ -17,15 +17,8 @@ local clock = redis.call('TIME')
 if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[#ARGV]) then return 'late' end
 `;
 
-// Checks every counter and number first and charges only when all have room (SQLite charges first and
-// rolls back), inside Redis so it is atomic across instances. KEYS: the caller and global counters, then (with per-number limits) the hour window's and
-// the day window's hash of per-number counts (field: the number's E.164 digits). ARGV: the counter
-// count n, (amount, limit, expiresAt) per counter, then the numbers as one JSON array of
-// [amount, [number, …]] groups and each window's limit and end, and last the deadline. Two hashes and
-// one JSON argument cost a handful of arguments for 1000 recipients instead of 2000 keys. Returns
-// {counter indexes (0-based), {number, window (1 hour, 2 day), …}} of what would overflow, nothing
-// charged unless both are empty; or 'late', nothing charged.
-const CHARGE = `${UNLESS_LATE}
+// The check CHARGE and PEEK share: what would overflow, into `exceeded` and `over`.
+const CHECK = `
 local n = tonumber(ARGV[1])
 local exceeded, over = {}, {}
 for i = 1, n do
@@ -51,7 +44,17 @@ for w = 1, #KEYS - n do
     end
   end
 end
-if #exceeded > 0 or #over > 0 then return {exceeded, over} end
+`;
+
+// Checks every counter and number first and charges only when all have room (SQLite charges first and
+// rolls back), inside Redis so it is atomic across instances. KEYS: the caller and global counters,
+// then (with per-number limits) the hour window's and the day window's hash of per-number counts
+// (field: the number's E.164 digits). ARGV: the counter count n, (amount, limit, expiresAt) per
+// counter, then the numbers as one JSON array of [amount, [number, …]] groups and each window's limit
+// and end, and last the deadline. Two hashes and one JSON argument cost a handful of arguments for
+// 1000 recipients instead of 2000 keys. Returns {counter indexes (0-based), {number, window (1 hour,
+// 2 day), …}} of what would overflow, nothing charged unless both are empty; or 'late', nothing charged.
+const CHARGE = `${UNLESS_LATE}${CHECK}if #exceeded > 0 or #over > 0 then return {exceeded, over} end
 for i = 1, n do
   redis.call('INCRBY', KEYS[i], ARGV[3 * i - 1])
   redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i + 1])
@@ -63,6 +66,10 @@ for w = 1, #KEYS - n do
   redis.call('PEXPIREAT', KEYS[n + w], ARGV[a + 2 * w])
 end
 return {exceeded, over}
+`;
+
+// KEYS and ARGV as for CHARGE (but no deadline): what CHARGE would answer, charging nothing.
+const PEEK = `${CHECK}return {exceeded, over}
 `;
 
 // KEYS as for CHARGE; ARGV: n, each counter's amount, then the numbers' JSON.
@@ -132,6 +139,7 @@ return 0
 /** Every script, by the command name the store calls it by; `numberOfKeys` where it is fixed. */
 const SCRIPTS = {
   smsCharge: { lua: CHARGE },
+  smsPeek: { lua: PEEK },
   smsRefund: { lua: REFUND },
   smsClaim: { lua: CLAIM },
   smsComplete: { lua: COMPLETE, numberOfKeys: 1 },
@@ -149,6 +157,7 @@ export const SCRIPTS_WITH_KEY_COUNT: readonly string[] = Object.entries(SCRIPTS)
 /** The scripts as the client's commands. */
 interface ScriptedCommands {
   smsCharge(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]] | 'late'>;
+  smsPeek(keys: number, ...args: (string | number)[]): Promise<[number[], (string | number)[]]>;
   smsRefund(keys: number, ...args: (string | number)[]): Promise<number>;
   smsClaim(keys: number, ...args: (string | number)[]): Promise<[string, string?, string?] | 'late'>;
   smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;

@@ -71,6 +71,26 @@ function withinCommandTimeout<T>(command: Promise<T>): Promise<T> {
   return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A charge as CHARGE and PEEK take it: the keys, and the arguments before the deadline. */
+function chargeArguments({ counters, phones }: ChargeRequest): [string[], (string | number)[]] {
+  const keys = counters.map((c) => limitKey(c.key));
+  const args: (string | number)[] = [counters.length];
+  for (const c of counters) args.push(c.amount, c.limit, c.expiresAt);
+  if (phones) {
+    keys.push(...phoneHashes(phones));
+    args.push(phonesJson(phones), phones.hour.limit, phones.hour.expiresAt, phones.day.limit, phones.day.expiresAt);
+  }
+  return [keys, args];
+}
+
+/** CHARGE's and PEEK's answer: the counters (0-based) and numbers that would overflow. */
+function chargeOutcome([exceeded, over]: [number[], (string | number)[]]): ChargeOutcome {
+  if (exceeded.length === 0 && over.length === 0) return { ok: true };
+  const phones: PhoneOverflow[] = [];
+  for (let i = 0; i < over.length; i += 2) phones.push({ phone: String(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
+  return { ok: false, exceeded, phones };
+}
+
 /** Limits and idempotency records in Redis (one node, Sentinel or Cluster), shared by every instance that points at it. */
 export class RedisStateStore implements StateStore {
   readonly kind: string;
@@ -211,22 +231,16 @@ export class RedisStateStore implements StateStore {
 
   async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     this.refuseIfVolatile();
-    const { counters, phones } = request;
-    const keys = counters.map((c) => limitKey(c.key));
-    const args: (string | number)[] = [counters.length];
-    for (const c of counters) args.push(c.amount, c.limit, c.expiresAt);
-    if (phones) {
-      keys.push(...phoneHashes(phones));
-      args.push(phonesJson(phones), phones.hour.limit, phones.hour.expiresAt, phones.day.limit, phones.day.expiresAt);
-    }
+    const [keys, args] = chargeArguments(request);
     args.push(this.deadline());
     const answer = await this.run(() => this.redis.smsCharge(keys.length, ...keys, ...args));
     if (answer === 'late') this.late('charge');
-    const [exceeded, over] = answer;
-    if (exceeded.length === 0 && over.length === 0) return { ok: true };
-    const overflows: PhoneOverflow[] = [];
-    for (let i = 0; i < over.length; i += 2) overflows.push({ phone: String(over[i]), window: Number(over[i + 1]) === 1 ? 'hour' : 'day' });
-    return { ok: false, exceeded, phones: overflows };
+    return chargeOutcome(answer);
+  }
+
+  async peek(request: ChargeRequest): Promise<ChargeOutcome> {
+    const [keys, args] = chargeArguments(request);
+    return chargeOutcome(await this.run(() => this.redis.smsPeek(keys.length, ...keys, ...args)));
   }
 
   async refund(request: ChargeRequest): Promise<void> {

@@ -163,6 +163,21 @@ function prepareStatements(db: Database.Database) {
       )
       .pluck(),
     subtract: db.prepare<[number, string]>('UPDATE counters SET count = max(0, count - ?) WHERE key = ?'),
+    // A counter's count in its window: 0 once the window has ended.
+    count: db
+      .prepare<[number, string], number>('SELECT CASE WHEN expires_at > ? THEN count ELSE 0 END FROM counters WHERE key = ?')
+      .pluck(),
+    // The numbers in `j` that `a` more messages would take over a limit (0 is off), in the windows `h` and `d`.
+    peekPhones: db
+      .prepare<[PhoneParams & { hl: number; dl: number }], [bigint, number, number]>(
+        `
+        SELECT phone,
+          @hl > 0 AND CASE WHEN hour = @h THEN hour_count ELSE 0 END + @a > @hl,
+          @dl > 0 AND CASE WHEN day = @d THEN day_count ELSE 0 END + @a > @dl
+        FROM phone_counters WHERE phone IN (SELECT value FROM json_each(@j))`,
+      )
+      .raw()
+      .safeIntegers(),
     // No RETURNING: handing 1000 rows back to JavaScript cost more than the upsert itself.
     addPhones: db.prepare<[PhoneParams]>(ADD_PHONES),
     // The same, except that a number the charge would take over a limit (`hl`, `dl`; 0 is off) is
@@ -382,6 +397,31 @@ export class SqliteStateStore implements StateStore {
 
   charge(request: ChargeRequest, now: number): Promise<ChargeOutcome> {
     return this.charges.add({ request, now });
+  }
+
+  peek(request: ChargeRequest, now: number): Promise<ChargeOutcome> {
+    return this.run(() => {
+      const s = this.statements;
+      const exceeded: number[] = [];
+      request.counters.forEach((c, i) => {
+        if ((s.count.get(now, c.key) ?? 0) + c.amount > c.limit) exceeded.push(i);
+      });
+      const phones: PhoneOverflow[] = [];
+      const p = request.phones;
+      const hl = p?.hour.limit ?? 0;
+      const dl = p?.day.limit ?? 0;
+      for (const { amount: a, phones: group } of hl > 0 || dl > 0 ? p!.byAmount : []) {
+        const rows = s.peekPhones.all({ h: p!.hour.index, d: p!.day.index, a, j: digitsJson(group), hl, dl });
+        const counted = new Map(rows.map(([phone, hour, day]) => [String(phone), [hour, day]]));
+        for (const phone of group) {
+          // A number not counted yet is over only when this batch alone is.
+          const [hour, day] = counted.get(phone) ?? [hl > 0 && a > hl ? 1 : 0, dl > 0 && a > dl ? 1 : 0];
+          if (hour) phones.push({ phone, window: 'hour' });
+          if (day) phones.push({ phone, window: 'day' });
+        }
+      }
+      return exceeded.length === 0 && phones.length === 0 ? { ok: true } : { ok: false, exceeded, phones };
+    });
   }
 
   refund(request: ChargeRequest): Promise<void> {

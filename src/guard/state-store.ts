@@ -78,6 +78,8 @@ export type IdempotencyClaim =
 export interface StateStore {
   /** Checks every counter and charges all of them, or none, atomically. */
   charge(request: ChargeRequest, now: number): Promise<ChargeOutcome>;
+  /** What `charge` would answer now, charging nothing (a preview). A send may charge in between. */
+  peek(request: ChargeRequest, now: number): Promise<ChargeOutcome>;
   /** Gives back what `charge` took, for a batch that provably never reached uSpeedo. */
   refund(request: ChargeRequest): Promise<void>;
   /**

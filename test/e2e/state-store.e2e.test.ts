@@ -229,6 +229,65 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
   });
 });
 
+describe.each(stores)('%s state store: peek', (_name, open) => {
+  let store: StateStore;
+  let stop: () => Promise<void>;
+  let now = Date.now();
+  const window = (index: number, hourLimit: number, dayLimit: number, phones: string[], amount = 1): PhoneCharges => ({
+    byAmount: [{ amount, phones }],
+    hour: { index, expiresAt: now + 60_000, limit: hourLimit },
+    day: { index, expiresAt: now + 60_000, limit: dayLimit },
+  });
+  const sorted = (outcome: ChargeOutcome) =>
+    outcome.ok
+      ? outcome
+      : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
+  beforeAll(async () => {
+    ({ store, stop } = await open());
+    now = Date.now();
+  }, 60_000);
+  afterAll(() => stop());
+
+  it('answers what a charge would, charging nothing, however often it is asked', async () => {
+    const p = '8613600000001';
+    const q = '8613600000002';
+    const batch = (amount: number): ChargeRequest => ({
+      counters: [{ key: 'peek-caller', amount, limit: 3, expiresAt: now + 60_000 }],
+      phones: window(40, 2, 5, [p, q]),
+    });
+    for (let i = 0; i < 5; i++) expect(await store.peek(batch(1), now)).toEqual({ ok: true });
+    expect(await store.charge(batch(1), now)).toEqual({ ok: true });
+    expect(await store.charge(batch(1), now)).toEqual({ ok: true });
+    // Both numbers are at their hour limit of 2, the caller at 2 of 3: a third names the numbers only.
+    const third = sorted(await store.peek(batch(1), now));
+    expect(third).toEqual({
+      ok: false,
+      exceeded: [],
+      phones: [
+        { phone: p, window: 'hour' },
+        { phone: q, window: 'hour' },
+      ],
+    });
+    expect(sorted(await store.peek(batch(2), now))).toEqual({ ...third, exceeded: [0] });
+    expect(sorted(await store.charge(batch(1), now))).toEqual(third);
+    // Nothing was taken by the peeks: the caller's last unit is still there.
+    expect(await store.charge({ counters: batch(1).counters, phones: null }, now)).toEqual({ ok: true });
+  });
+
+  it('names a number no batch has counted yet when this batch alone is over its limit, and a counter at its limit', async () => {
+    const fresh = '8613600000003';
+    expect(sorted(await store.peek({ counters: [], phones: window(41, 2, 0, [fresh], 3) }, now))).toEqual({
+      ok: false,
+      exceeded: [],
+      phones: [{ phone: fresh, window: 'hour' }],
+    });
+    const full = { key: 'peek-full', amount: 1, limit: 1, expiresAt: now + 60_000 };
+    expect(await store.peek({ counters: [full], phones: null }, now)).toEqual({ ok: true });
+    expect(await store.charge({ counters: [full], phones: null }, now)).toEqual({ ok: true });
+    expect(await store.peek({ counters: [full], phones: null }, now)).toEqual({ ok: false, exceeded: [0], phones: [] });
+  });
+});
+
 describe.each(stores)('%s state store: per-number counters past 15 digits', (_name, open) => {
   it('keeps two 17-digit numbers that differ only in the last digit apart', async () => {
     const { store, stop } = await open();

@@ -30,6 +30,9 @@ class FakeStore implements StateStore {
     this.calls.push(`charge ${request.counters.map((c) => `${c.key}+${c.amount}`).join(',')}`);
     return { ok: true as const };
   }
+  async peek() {
+    return { ok: true as const };
+  }
   async refund(request: ChargeRequest) {
     this.calls.push(`refund ${request.counters.map((c) => `${c.key}-${c.amount}`).join(',')}`);
   }
