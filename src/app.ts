@@ -20,6 +20,7 @@ import { SmsLimits } from './sms/limits/sms-limits.result';
 import { DeliveryStatusService } from './sms/lookups/delivery-status.service';
 import { LookupRefusals, type LookupNames } from './sms/lookups/lookup-refusals';
 import { TemplatesService } from './sms/lookups/templates.service';
+import { BatchCheck } from './sms/send/batch-check';
 import { SendBatchService } from './sms/send/send-batch.service';
 import { TemplateCheck } from './sms/send/template-check';
 import { SentSessions } from './sms/sessions/sent-sessions';
@@ -76,14 +77,17 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   );
   const send = new SendBatchService(
     uspeedo,
-    config.limits,
+    new BatchCheck(
+      config.limits,
+      config.rateLimits.allowedCountryCodes,
+      config.lookups.templateCheck ? new TemplateCheck(templates, metrics) : null,
+    ),
     rateLimiter,
     // A claimant's lease covers the wait for replicas before the send too.
     new Idempotency(store, config.idempotencyTtlSeconds, timeoutMs + LEASE_MARGIN_MS + replicasWaitMs(config)),
     metrics,
     sessions,
     (writes) => store.replicate(writes),
-    config.lookups.templateCheck ? new TemplateCheck(templates, metrics) : null,
   );
   const services: SchemaServices = {
     send,

@@ -14,6 +14,7 @@ import {
 import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
 import { SMS_LIMIT_CEILINGS } from '../../src/sms/shared/sms-limits';
 import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
+import { BatchCheck } from '../../src/sms/send/batch-check';
 import { SendBatchService } from '../../src/sms/send/send-batch.service';
 import { readUpstream } from '../../src/uspeedo/upstream-answer';
 import type { UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
@@ -95,7 +96,7 @@ function service(store: FakeStore, exchange: UspeedoExchange = OK) {
   const sessions = { async record() {} };
   const sms = new SendBatchService(
     uspeedo,
-    SMS_LIMIT_CEILINGS,
+    new BatchCheck(SMS_LIMIT_CEILINGS, LIMITS.allowedCountryCodes, null),
     new RateLimiter(store, LIMITS),
     new Idempotency(store, 600, 10_000),
     new SmsMetrics(),

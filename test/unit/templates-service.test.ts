@@ -84,24 +84,27 @@ describe('TemplatesService.lookup', () => {
   });
 });
 
-describe('TemplateCheck.problems', () => {
+const problemsOf = async (check: TemplateCheck, input: SendBatchSmsInput, logger: FastifyBaseLogger) =>
+  (await check.check(input, logger)).problems;
+
+describe('TemplateCheck.check', () => {
   it('refuses a template uSpeedo does not know, one not approved, and a target with the wrong number of params, each at its path', async () => {
     const { check, store } = setup();
-    expect(await check.problems(batch(['T1', 2], ['NOPE', 0], ['T2', 0]), log)).toEqual([
+    expect(await problemsOf(check, batch(['T1', 2], ['NOPE', 0], ['T2', 0]), log)).toEqual([
       { path: ['taskContent', '0', 'target', '0', 'templateParams'], message: 'must have 1 entry for this template (found 2)' },
       { path: ['taskContent', '1', 'templateId'], message: 'is not a template uSpeedo knows' },
       { path: ['taskContent', '2', 'templateId'], message: 'is not approved by uSpeedo (status UNDER_REVIEW)' },
     ]);
-    expect(await check.problems(batch(['T1', 1]), log)).toEqual([]);
+    expect(await problemsOf(check, batch(['T1', 1]), log)).toEqual([]);
     await store.close();
   });
 
   it('skips the check, counted, when the lookup failed on the way (a 503), and refuses the batch when uSpeedo refused it (a 400)', async () => {
     const down = setup({ down: 503 });
-    expect(await down.check.problems(batch(['T1', 5]), log)).toEqual([]);
+    expect(await problemsOf(down.check, batch(['T1', 5]), log)).toEqual([]);
     expect((await down.metrics.templateCheckSkipped.get()).values[0].value).toBe(1);
     const refused = setup({ down: 400 });
-    expect(await refused.check.problems(batch(['T1', 1]), log)).toEqual([
+    expect(await problemsOf(refused.check, batch(['T1', 1]), log)).toEqual([
       {
         path: ['taskContent', '0', 'templateId'],
         message: 'could not be checked: uSpeedo refused the template lookup (UPSTREAM_HTTP_ERROR); nothing was sent',

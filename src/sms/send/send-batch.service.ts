@@ -7,15 +7,13 @@ import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
 import type { SmsMetrics } from '../shared/sms.metrics';
-import type { SmsLimitValues } from '../shared/sms-limits';
-import { capFieldErrors, prepareBatch, type PreparedBatch } from './prepare-batch';
+import { brokenBatch, type BatchCheck, type BatchReading } from './batch-check';
 import { placeFailedTargets } from './failed-rows';
 import { mapSendAnswer } from './send-answer.mapper';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
 import { deserializeResult, serializeResult } from './stored-result';
-import type { TemplateCheck } from './template-check';
 
 type Result = SendBatchSmsSuccess | SendBatchSmsError;
 
@@ -29,7 +27,7 @@ type Step<T> = { answer: Result } | ({ answer?: undefined } & T);
 type HeldKey = Extract<IdempotencyDecision, { kind: 'proceed' }>;
 
 /** A batch that keeps every rule, as the upstream body and what it charges; or the rules it breaks. */
-type Checked = { ok: true; body: string; charges: Recipient[] } | Exclude<PreparedBatch, { ok: true }>;
+type Checked = { ok: true; body: string; charges: Recipient[] } | Extract<BatchReading, { ok: false }>;
 
 /** uSpeedo answered with a refusal: it took none of the batch. */
 const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
@@ -100,15 +98,14 @@ function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>)
 export class SendBatchService {
   constructor(
     private readonly uspeedo: Pick<UspeedoApi, 'sendBatch' | 'cleanText'>,
-    private readonly limits: SmsLimitValues,
+    /** The batch's rules, the templates' among them when SMS_TEMPLATE_CHECK is on. */
+    private readonly batch: Pick<BatchCheck, 'read'>,
     private readonly rateLimiter: RateLimiter,
     private readonly idempotency: Idempotency,
     private readonly metrics: SmsMetrics,
     private readonly sessions: Pick<SentSessions, 'record'>,
     /** Waits until the claim and charge are on the store's replicas (`StateStore.replicate`). */
     private readonly replicate: (writes: ReplicatedWrites) => Promise<void>,
-    /** Looks templates up before sending (SMS_TEMPLATE_CHECK); none when off. */
-    private readonly templateCheck: Pick<TemplateCheck, 'problems'> | null = null,
   ) {}
 
   /** Sends one batch. Never throws for anything a caller can act on: those come back as `SendBatchSmsError`. */
@@ -155,33 +152,18 @@ export class SendBatchService {
    * uSpeedo, so they would have stayed alive until the answer.
    */
   private async check(input: SendBatchSmsInput, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
-    const prepared = prepareBatch(input, this.limits, this.rateLimiter.limits.allowedCountryCodes, listsCut);
-    if (!prepared.ok && prepared.oversized) return prepared;
-    // Every rule at once: the template's with the batch's own.
-    const templateErrors = this.templateCheck ? await this.templateCheck.problems(input, log) : [];
-    if (templateErrors.length > 0) {
-      const fieldErrors = capFieldErrors([...(prepared.ok ? [] : prepared.fieldErrors), ...templateErrors]);
-      return { ok: false, code: Code.INVALID_INPUT, fieldErrors };
-    }
-    if (!prepared.ok) return prepared;
+    const reading = await this.batch.read(input, log, listsCut);
+    if (!reading.ok) return reading;
     // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
-    return { ok: true, body: JSON.stringify(prepared.request), charges: prepared.recipients };
+    return { ok: true, body: JSON.stringify(reading.request), charges: reading.recipients };
   }
 
   /** The answer to a batch that breaks rules: every break, nothing sent. */
   private refuseBreaks(checked: Exclude<Checked, { ok: true }>, log: FastifyBaseLogger, who: Who): SendBatchSmsError {
-    const count = checked.fieldErrors.length;
-    log.info({ sms: { ...who, result: checked.code, fieldErrors: count } }, 'sendBatchSms refused');
+    log.info({ sms: { ...who, result: checked.code, fieldErrors: checked.fieldErrors.length } }, 'sendBatchSms refused');
     this.metrics.mutations.inc({ result: checked.code });
     if (checked.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
-    return failure({
-      code: checked.code,
-      message:
-        checked.code === Code.INVALID_INPUT
-          ? `The batch breaks ${count} rule${count === 1 ? '' : 's'} (see fieldErrors). Nothing was sent.`
-          : `${count} number${count === 1 ? ' is' : 's are'} in countries this server does not send to (see fieldErrors). Nothing was sent.`,
-      fieldErrors: checked.fieldErrors,
-    });
+    return brokenBatch(checked);
   }
 
   /** Claims the idempotency key, if there is one: the key held, or the answer a key already taken gives. */

@@ -1,12 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isTransient } from '../../uspeedo/upstream-answer';
 import type { TemplatesService } from '../lookups/templates.service';
-import { SmsTemplateStatus } from '../lookups/sms-templates.result';
+import { SmsTemplateStatus, type SmsTemplate } from '../lookups/sms-templates.result';
 import type { FieldError } from '../shared/field-error.result';
 import { identifierProblem } from '../shared/printable-text';
 import type { SmsMetrics } from '../shared/sms.metrics';
 import { TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
+
+/** A template check's answer: the rules broken, and each well-formed id's template (null: unknown to uSpeedo). */
+export interface TemplateCheckResult {
+  problems: FieldError[];
+  /** Null when the lookup failed and the templates went unchecked. */
+  templates: ReadonlyMap<string, SmsTemplate | null> | null;
+}
 
 /**
  * The pre-send template check (SMS_TEMPLATE_CHECK): each task's template must be one uSpeedo knows and
@@ -14,33 +21,36 @@ import type { SendBatchSmsInput } from './send-batch-sms.input';
  * are looked up. A lookup that failed on the way (the network, a timeout, a 429, a 5xx) skips the
  * check, logged and counted: a metadata outage must not stop OTPs. Any other failure is an answer the
  * batch itself may have provoked (a 4xx, a RetCode, an unreadable body), so the batch is refused at
- * its templates.
+ * its templates; or, for a preview (`refuseWhenRefused: false`), left unchecked too.
  */
 export class TemplateCheck {
   constructor(
     private readonly templates: Pick<TemplatesService, 'lookup'>,
     private readonly metrics: SmsMetrics,
+    private readonly refuseWhenRefused = true,
   ) {}
 
-  /** The rules the batch's templates break, each at its path; none when the check was skipped. */
-  async problems(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<FieldError[]> {
+  /** The rules the batch's templates break, each at its path, and the templates looked up (null when the lookup failed). */
+  async check(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<TemplateCheckResult> {
     const ids = input.taskContent
       .map((task) => task.templateId)
       .filter((id) => identifierProblem(id, TEMPLATE_ID_MAX_LENGTH) === undefined);
-    if (ids.length === 0) return [];
+    if (ids.length === 0) return { problems: [], templates: new Map() };
     const lookup = await this.templates.lookup(ids, log);
     if (!lookup.ok) {
       const reason = lookup.failure === 'unreadable' ? 'INVALID_UPSTREAM_RESPONSE' : lookup.failure.code;
-      if (lookup.failure !== 'unreadable' && isTransient(lookup.failure)) {
-        log.warn({ sms: { templateCheck: 'skipped', reason } }, 'template lookup failed: sending without the template check');
+      if (!this.refuseWhenRefused || (lookup.failure !== 'unreadable' && isTransient(lookup.failure))) {
+        const goingOn = this.refuseWhenRefused ? 'sending without the template check' : 'previewing without the templates';
+        log.warn({ sms: { templateCheck: 'skipped', reason } }, `template lookup failed: ${goingOn}`);
         this.metrics.templateCheckSkipped.inc();
-        return [];
+        return { problems: [], templates: null };
       }
       log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');
       const message = `could not be checked: uSpeedo refused the template lookup (${reason}); nothing was sent`;
-      return input.taskContent.flatMap((task, t) =>
+      const problems = input.taskContent.flatMap((task, t) =>
         ids.includes(task.templateId) ? [{ path: ['taskContent', String(t), 'templateId'], message }] : [],
       );
+      return { problems, templates: null };
     }
     const errors: FieldError[] = [];
     input.taskContent.forEach((task, t) => {
@@ -61,6 +71,6 @@ export class TemplateCheck {
         }
       });
     });
-    return errors;
+    return { problems: errors, templates: lookup.templates };
   }
 }
