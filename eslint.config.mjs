@@ -38,6 +38,7 @@ const boundaries = [
     message: 'Lookups may use the sessions and shared/, never the send.',
   },
   { target: './src/sms/send', from: './src/sms/limits', message: 'The send does not import the limits query.' },
+  { target: './src/sms/send', from: './src/sms/preview', message: 'The preview builds on the send, not the other way.' },
 ];
 
 export default tseslint.config(

@@ -21,6 +21,7 @@ import { DeliveryStatusService } from './sms/lookups/delivery-status.service';
 import { LookupRefusals, type LookupNames } from './sms/lookups/lookup-refusals';
 import { TemplatesService } from './sms/lookups/templates.service';
 import { BatchCheck } from './sms/send/batch-check';
+import { SendPreviewService } from './sms/preview/send-preview.service';
 import { SendBatchService } from './sms/send/send-batch.service';
 import { TemplateCheck } from './sms/send/template-check';
 import { SentSessions } from './sms/sessions/sent-sessions';
@@ -91,6 +92,12 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   );
   const services: SchemaServices = {
     send,
+    // Every rule the send checks, templates always; a failed template lookup leaves the texts unknown.
+    preview: new SendPreviewService(
+      new BatchCheck(config.limits, config.rateLimits.allowedCountryCodes, new TemplateCheck(templates, metrics, false)),
+      rateLimiter,
+      metrics,
+    ),
     deliveryStatus: new DeliveryStatusService(
       uspeedo,
       sessions,

@@ -9,6 +9,7 @@ const ONCE_PER_OPERATION: Readonly<Record<string, string>> = {
   sendBatchSms: 'put every task in one batch',
   smsDeliveryStatus: 'ask for every session in one list',
   smsTemplates: 'ask for every template in one list',
+  smsSendPreview: 'preview one batch a request',
 };
 
 // The response keys of each once-only root field, through fragments.
@@ -32,7 +33,7 @@ function rootKeys(selectionSet: SelectionSetNode, context: ValidationContext, ke
 }
 
 /**
- * At most one `sendBatchSms`, one `smsDeliveryStatus` and one `smsTemplates` per operation. Aliases
+ * At most one `sendBatchSms`, `smsDeliveryStatus`, `smsTemplates` and `smsSendPreview` per operation. Aliases
  * would otherwise turn one request into many batches or lookups, past the per-request limits (15
  * aliases of 100 template ids were 1500 upstream lookups a request); Armor's alias limit counts
  * aliases, not calls. Fields with the same response key merge into one execution, so they count once.

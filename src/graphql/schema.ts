@@ -8,6 +8,8 @@ import { SmsLookupsResolver } from '../sms/lookups/sms-lookups.resolver';
 import type { TemplatesService } from '../sms/lookups/templates.service';
 import type { SmsLimits } from '../sms/limits/sms-limits.result';
 import { SmsLimitsResolver } from '../sms/limits/sms-limits.resolver';
+import type { SendPreviewService } from '../sms/preview/send-preview.service';
+import { SmsSendPreviewResolver } from '../sms/preview/sms-send-preview.resolver';
 import type { SendBatchService } from '../sms/send/send-batch.service';
 import { SendBatchSmsResolver } from '../sms/send/send-batch-sms.resolver';
 import type { SendBatchSmsInput } from '../sms/send/send-batch-sms.input';
@@ -16,6 +18,7 @@ import type { GraphQLContext } from './context';
 /** What the resolvers are built from. */
 export interface SchemaServices {
   send: SendBatchService;
+  preview: SendPreviewService;
   deliveryStatus: DeliveryStatusService;
   templates: TemplatesService;
   limits: SmsLimits;
@@ -33,6 +36,7 @@ const RESOLVERS = [
   [SendBatchSmsResolver, (s: SchemaServices) => new SendBatchSmsResolver(s.send)],
   [SmsLimitsResolver, (s: SchemaServices) => new SmsLimitsResolver(s.limits)],
   [SmsLookupsResolver, (s: SchemaServices) => new SmsLookupsResolver(s.deliveryStatus, s.templates)],
+  [SmsSendPreviewResolver, (s: SchemaServices) => new SmsSendPreviewResolver(s.preview)],
 ] as const;
 
 /**
@@ -81,6 +85,11 @@ export function buildGraphQLSchema(services: Partial<SchemaServices> = {}): Grap
     const send = container.get(SendBatchSmsResolver, {} as never) as SendBatchSmsResolver;
     schema.getMutationType()!.getFields().sendBatchSms.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
       send.sendBatchSms(args.input, context);
+  }
+  if (services.preview) {
+    const preview = container.get(SmsSendPreviewResolver, {} as never) as SmsSendPreviewResolver;
+    schema.getQueryType()!.getFields().smsSendPreview.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
+      preview.smsSendPreview(args.input, context);
   }
   return schema;
 }
