@@ -191,6 +191,29 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     expect(await page.locator('#targets tr.failed-row .failed-reason').textContent()).toBe('Not sent: phone in the black list');
   });
 
+  it('previews the batch before sending: what each recipient reads, the SMS billed, a warning for split and UCS-2 messages, nothing sent', async () => {
+    upstream.route('GET', '/api/v1/usms/USMSTemplate', {
+      body: {
+        RetCode: 0,
+        Data: [{ TemplateId: 'welcome', Purpose: 2, TemplateName: 'n', Template: 'Hello {1}, welcome to Beşiktaş!', Status: 2 }],
+      },
+    });
+    await open(page$.origin);
+    await fill('welcome', [
+      ['13800138000', 'Ada'],
+      ['+852 5531 0000', 'Bartholomew '.repeat(4).trim()],
+    ]);
+    await page.click('#preview-batch');
+    await page.waitForSelector('#preview h2');
+    await page.screenshot({ path: join(screenshots, 'preview.png'), fullPage: true });
+    expect(await page.textContent('#preview h2')).toBe('2 recipient(s), 3 SMS billed');
+    expect(await page.textContent('#preview .warning')).toContain('1 message(s) are split into several SMS');
+    expect(await page.locator('#preview table.messages tbody tr').first().textContent()).toBe(
+      '0+8613800138000Hello Ada, welcome to Beşiktaş!1 (UCS-2, 31)',
+    );
+    expect(upstream.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+  });
+
   it('shows INVALID_INPUT with each message beside the row and field it names, and sends nothing', async () => {
     await open(page$.origin);
     await fill(' ', [

@@ -1,8 +1,9 @@
 import { CombinedGraphQLErrors } from '@apollo/client';
-import { useMutation } from '@apollo/client/react';
+import { useLazyQuery, useMutation } from '@apollo/client/react';
 import { useEffect, useState, type FormEvent } from 'react';
-import { SendBatchSmsDocument, type SendBatchSmsInput, type SendBatchSmsMutation } from '../../generated/graphql';
+import { SendBatchSmsDocument, SmsSendPreviewDocument, type SendBatchSmsInput, type SendBatchSmsMutation } from '../../generated/graphql';
 import { DeliveryStatus } from './DeliveryStatus';
+import { PreviewPanel } from './Preview';
 
 type Result = SendBatchSmsMutation['sendBatchSms'];
 type Narrowed<T extends Result['__typename']> = Extract<Result, { __typename: T }>;
@@ -78,6 +79,8 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
   const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [sendBatchSms, { loading }] = useMutation(SendBatchSmsDocument);
+  // The preview of the batch as written: a query, refetched for each click.
+  const [previewBatch, previewed] = useLazyQuery(SmsSendPreviewDocument, { fetchPolicy: 'network-only' });
 
   const edited = () => setIdempotencyKey(crypto.randomUUID());
   const setRow = (index: number, change: Partial<Row>) => {
@@ -216,11 +219,35 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
           <button type="button" id="add-row" onClick={() => (setRows([...rows, { phone: '', params: '' }]), edited())}>
             Add recipient
           </button>
+          <button
+            type="button"
+            id="preview-batch"
+            disabled={previewed.loading}
+            onClick={() => void previewBatch({ variables: { input: input() } })}
+          >
+            Preview
+          </button>
           <button type="submit" id="send" disabled={loading}>
             Send
           </button>
         </div>
       </form>
+      {previewed.data?.smsSendPreview.__typename === 'SmsSendPreview' && <PreviewPanel preview={previewed.data.smsSendPreview} />}
+      {previewed.data?.smsSendPreview.__typename === 'SendBatchSmsError' && (
+        <section id="preview" aria-live="polite">
+          <h2>
+            This batch would not be sent: <code className="code">{previewed.data.smsSendPreview.code}</code>
+          </h2>
+          <p>{previewed.data.smsSendPreview.message}</p>
+          <ul>
+            {previewed.data.smsSendPreview.fieldErrors.map((e) => (
+              <li key={e.path.join('.') + e.message}>
+                {e.path.join('.')}: {e.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <section id="result" className={state ?? ''} aria-live="polite">
         {loading && <p>Sending…</p>}
         {!loading && result?.__typename === 'SendBatchSmsSuccess' && (
