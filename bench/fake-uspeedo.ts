@@ -1,7 +1,7 @@
-// The benchmark's uSpeedo: keep-alive, answers every POST at once with a valid success, and every
-// receipt lookup with one receipt per session asked; counts both. GET / reports the counts. A batch
-// whose template is `bench_seed_sessions` is answered with the 100 session numbers the status cell
-// asks for. Runs in its own process.
+// The benchmark's uSpeedo: keep-alive, answers every POST at once with a valid success, every receipt
+// lookup with one receipt per session asked, and every template lookup with an approved template;
+// counts them. GET / reports the counts. A batch whose template is `bench_seed_sessions` is answered
+// with the 100 session numbers the status cell asks for. Runs in its own process.
 import { createServer } from 'node:http';
 import { RetCode, USPEEDO_PATHS } from '../src/uspeedo/uspeedo.types';
 import { SEED_SESSIONS } from './seed-sessions';
@@ -31,11 +31,20 @@ const receipts = (ids: string[]) =>
     })),
   });
 
+// The preview's template: approved, one parameter, as the bench's batches send.
+const template = (TemplateId: string) => ({ TemplateId, Purpose: 1, TemplateName: 'bench', Template: 'Your code is {1}.', Status: 2 });
+
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://fake');
   if (req.method === 'GET' && url.pathname === `/${USPEEDO_PATHS.receipts}`) {
     lookups++;
     const body = receipts(url.searchParams.getAll('id'));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === `/${USPEEDO_PATHS.templates}`) {
+    lookups++;
+    const body = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', Data: url.searchParams.getAll('id').map(template) });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
     return;
   }

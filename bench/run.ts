@@ -187,7 +187,7 @@ if (require.main === module) {
   const redisUrl = process.env.BENCH_REDIS_URL;
   const variants = list(
     'BENCH_VARIANTS',
-    'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded,f-mesh,f-mesh-jit',
+    'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,e-guarded,f-mesh,f-mesh-jit',
   ) as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
   const topologies = process.env.BENCH_REDIS_TOPOLOGIES === '1' ? startTopologies() : Promise.resolve(null);

@@ -82,5 +82,9 @@ export function summarize(cells: Cell[], status: StatusCell[] = []): Summary {
     const value = ratio(statusOf(variant), statusOf('b-ky-forwarder'));
     if (value !== null) context.push({ what: `6. delivery status, 100 sessions a query: queries/s ${label} ÷ (b)`, value });
   }
+  for (const size of sizes) {
+    const value = ratio(at('d-lean-preview', size)?.cpuMicrosPerRequest, at('d-lean', size)?.cpuMicrosPerRequest);
+    if (value !== null) context.push({ what: `7. a preview's CPU a request ÷ (d)'s send, at ${size}`, value });
+  }
   return { goals, context, allChecksPassed: [...cells, ...status].every((c) => c.checks.length === 0) };
 }

@@ -13,6 +13,9 @@ export const STATUS_QUERY =
   'query Status($sessionNos: [String!]!) { smsDeliveryStatus(sessionNos: $sessionNos) { __typename ... on SmsDeliveryStatus { sessions { sessionNo known receipts { phone status } } } ... on SmsQueryError { code message } } }';
 /** The variants the delivery-status cell runs: this server lean and guarded, and the hand-written ky lookup. */
 export const STATUS_VARIANTS: readonly Variant[] = ['b-ky-forwarder', 'd-lean', 'e-guarded'];
+/** The preview a sending screen would ask for: every message and the totals. */
+const PREVIEW_QUERY =
+  'query Preview($input: SendBatchSmsInput!) { smsSendPreview(input: $input) { __typename ... on SmsSendPreview { recipients segments messages { path phone countryCode text encoding characters segments } countries { countryCode recipients segments } } ... on SendBatchSmsError { code message } } }';
 export const QUERY =
   'mutation Send($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename ... on SendBatchSmsSuccess { sessionNos failedTargetPhones { phone failureReason } } ... on SendBatchSmsError { code message } } }';
 
@@ -22,6 +25,7 @@ export type Variant =
   | 'b2-ky-undici-forwarder'
   | 'c-undici-forwarder'
   | 'd-lean'
+  | 'd-lean-preview'
   | 'e-guarded'
   | 'e-guarded-redis'
   | 'e-guarded-sentinel'
@@ -93,6 +97,7 @@ export function bodyFor(variant: Variant, size: number): string {
     ];
     return JSON.stringify({ query: MESH_QUERY, variables: { input: { TaskContent } } });
   }
+  if (variant === 'd-lean-preview') return JSON.stringify({ query: PREVIEW_QUERY, variables: { input } });
   return JSON.stringify({ query: QUERY, variables: { input } });
 }
 
@@ -205,7 +210,10 @@ function startServer(variant: Variant, port: number, fakeUrl: string, options: B
     STATE_DB_PATH: join(stateDir, `${variant}.db`),
     ...redisVariables(variant, options),
   };
-  const child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], { ...server, ...(variant === 'd-lean' ? lean : guarded) });
+  const child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], {
+    ...server,
+    ...(variant.startsWith('d-lean') ? lean : guarded),
+  });
   return { child, url: `http://127.0.0.1:${port}/graphql`, ready: `http://127.0.0.1:${port}/healthz` };
 }
 
@@ -267,6 +275,7 @@ export async function sanity(running: Running, body: string): Promise<boolean> {
   if (running.variant === 'a-direct') return JSON.parse(text).RetCode === 0;
   if (isForwarder(running.variant)) return JSON.parse(text).ok === true;
   if (isMesh(running.variant)) return JSON.parse(text).data?.sendBatchUSMSMessage?.RetCode === 0;
+  if (running.variant === 'd-lean-preview') return JSON.parse(text).data?.smsSendPreview?.segments > 0;
   return JSON.parse(text).data?.sendBatchSms?.__typename === 'SendBatchSmsSuccess';
 }
 

@@ -21,7 +21,7 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
       BENCH_CONNECTIONS: '2',
       BENCH_OUT: out,
       // Without the Mesh peer: it installs about 500 MB on first use (bench/mesh), too much for every test run.
-      BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,e-guarded',
+      BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,e-guarded',
     },
   });
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));

@@ -22,6 +22,8 @@ const CASES: [string, string, 'GSM_7' | 'UCS_2', number, number][] = [
   ['emoji, 36 (72 units)', '😀'.repeat(36), 'UCS_2', 72, 2],
   ['one emoji in ASCII', `${'a'.repeat(69)}😀`, 'UCS_2', 71, 2],
   ['a backtick (not GSM-7)', 'a`b', 'UCS_2', 3, 1],
+  ['Japanese and Korean, 71', 'ひらがなカタカナ한국어'.repeat(7).slice(0, 71), 'UCS_2', 71, 2],
+  ['Chinese with a combining accent', `${'中'.repeat(69)}e\u0301`, 'UCS_2', 71, 2],
 ];
 
 describe('messageSize', () => {
@@ -32,8 +34,13 @@ describe('messageSize', () => {
   it("agrees with sms-segments-calculator on generated texts, the fast path's among them", () => {
     const gsmAscii = fc.stringMatching(/^[A-Za-z0-9 !"#$%&'()*+,\-./:;<=>?@_\n\r]{0,400}$/);
     const anything = fc.string({ unit: fc.constantFrom('a', '€', 'é', '中', '😀', '`', ' ', '{', '\n'), maxLength: 400 });
+    // The second fast path's texts, and the characters that must keep them off it.
+    const cjk = fc.string({
+      unit: fc.constantFrom('中', '文', 'ひ', 'カ', '한', '，', '。', 'a', '1', ' ', '\n', '€', 'é', '\u0301', '\u200d', '\ufe0f', '😀'),
+      maxLength: 300,
+    });
     fc.assert(
-      fc.property(fc.oneof(gsmAscii, anything), (text) => {
+      fc.property(fc.oneof(gsmAscii, anything, cjk), (text) => {
         expect(messageSize(text)).toEqual(librarySize(text));
       }),
       { numRuns: 500 },
