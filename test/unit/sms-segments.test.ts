@@ -24,6 +24,8 @@ const CASES: [string, string, 'GSM_7' | 'UCS_2', number, number][] = [
   ['a backtick (not GSM-7)', 'a`b', 'UCS_2', 3, 1],
   ['Japanese and Korean, 71', 'ひらがなカタカナ한국어'.repeat(7).slice(0, 71), 'UCS_2', 71, 2],
   ['Chinese with a combining accent', `${'中'.repeat(69)}e\u0301`, 'UCS_2', 71, 2],
+  // 134 units, but the emoji may not be split: 66 | 2 + 65 | 1.
+  ['Chinese with an emoji across a part boundary', `${'中'.repeat(66)}😀${'中'.repeat(66)}`, 'UCS_2', 134, 3],
 ];
 
 describe('messageSize', () => {
@@ -39,8 +41,16 @@ describe('messageSize', () => {
       unit: fc.constantFrom('中', '文', 'ひ', 'カ', '한', '，', '。', 'a', '1', ' ', '\n', '€', 'é', '\u0301', '\u200d', '\ufe0f', '😀'),
       maxLength: 300,
     });
+    // Long texts with one two-unit character somewhere: where parts split matters.
+    const near = fc
+      .tuple(fc.integer({ min: 60, max: 210 }), fc.nat(), fc.constantFrom('😀', 'é', '€', '\u0301'))
+      .map(([length, at, odd]) => {
+        const han = '中'.repeat(length);
+        const cut = at % (length + 1);
+        return han.slice(0, cut) + odd + han.slice(cut);
+      });
     fc.assert(
-      fc.property(fc.oneof(gsmAscii, anything, cjk), (text) => {
+      fc.property(fc.oneof(gsmAscii, anything, cjk, near), (text) => {
         expect(messageSize(text)).toEqual(librarySize(text));
       }),
       { numRuns: 500 },

@@ -14,9 +14,11 @@ export interface MessageSize {
 const GSM_7_BASIC_ASCII = /^[A-Za-z0-9 \n\r!"#$%&'()*+,\-./:;<=>?@_]*$/;
 // A character GSM-7 lacks (Han, kana, Hangul), so the message is UCS-2.
 const NOT_GSM_7 = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-// What makes a character more than one UTF-16 unit, or joins it to the next into one grapheme, which the
-// library keeps whole in one part: surrogates, combining marks, joiners, variation selectors.
-const NOT_ONE_UNIT_GRAPHEMES = /[\p{M}\p{Cs}\u200c\u200d\ufe00-\ufe0f]/u;
+// A character of two UTF-16 units (an emoji), which the library never splits across parts; without
+// the u flag, this matches either half.
+const TWO_UNITS = /[\ud800-\udfff]/;
+// A mark or joiner that makes one grapheme of several characters, which the library keeps in one part.
+const JOINED = /\p{M}|\u200c|\u200d/u;
 
 /**
  * The size of `text` as an SMS: GSM-7 when every character is in it (160 septets in one message, 153
@@ -30,7 +32,7 @@ export function messageSize(text: string): MessageSize {
     return { encoding: 'GSM_7', characters: text.length, segments: text.length <= 160 ? 1 : Math.ceil(text.length / 153) };
   }
   // Chinese, Japanese, Korean text, every character one unit and one grapheme: the same arithmetic in UCS-2.
-  if (NOT_GSM_7.test(text) && !NOT_ONE_UNIT_GRAPHEMES.test(text)) {
+  if (NOT_GSM_7.test(text) && !TWO_UNITS.test(text) && !JOINED.test(text)) {
     return { encoding: 'UCS_2', characters: text.length, segments: text.length <= 70 ? 1 : Math.ceil(text.length / 67) };
   }
   return librarySize(text);
