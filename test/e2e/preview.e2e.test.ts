@@ -147,6 +147,8 @@ describe('smsSendPreview', () => {
       segments: null,
     });
     expect(result.countries).toEqual([{ countryCode: '86', recipients: 2, segments: null }]);
+    // No batch was sent unchecked: the send's metric stays at zero.
+    expect((await server.fetch('/metrics')).text).toMatch(/^sms_template_check_skipped_total 0$/m);
   });
 
   it('says when the abuse limits would refuse the batch now, charging nothing, and claims no idempotency key', async () => {

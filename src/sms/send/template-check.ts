@@ -42,7 +42,8 @@ export class TemplateCheck {
       if (!this.refuseWhenRefused || (lookup.failure !== 'unreadable' && isTransient(lookup.failure))) {
         const goingOn = this.refuseWhenRefused ? 'sending without the template check' : 'previewing without the templates';
         log.warn({ sms: { templateCheck: 'skipped', reason } }, `template lookup failed: ${goingOn}`);
-        this.metrics.templateCheckSkipped.inc();
+        // The metric counts batches sent unchecked; a preview's own skip is its templatesChecked: false.
+        if (this.refuseWhenRefused) this.metrics.templateCheckSkipped.inc();
         return { problems: [], templates: null };
       }
       log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');
