@@ -227,33 +227,13 @@ describe.each(stores)('%s state store: charge', (_name, open) => {
     expect(await store.charge(at(101), later)).toEqual({ ok: true });
     expect(sorted(await store.charge(at(102), later))).toEqual(refused([], [{ phone: p, window: 'day' }]));
   });
-});
 
-describe.each(stores)('%s state store: peek', (_name, open) => {
-  let store: StateStore;
-  let stop: () => Promise<void>;
-  let now = Date.now();
-  const window = (index: number, hourLimit: number, dayLimit: number, phones: string[], amount = 1): PhoneCharges => ({
-    byAmount: [{ amount, phones }],
-    hour: { index, expiresAt: now + 60_000, limit: hourLimit },
-    day: { index, expiresAt: now + 60_000, limit: dayLimit },
-  });
-  const sorted = (outcome: ChargeOutcome) =>
-    outcome.ok
-      ? outcome
-      : { ...outcome, phones: [...outcome.phones].sort((a, b) => a.phone.localeCompare(b.phone) || a.window.localeCompare(b.window)) };
-  beforeAll(async () => {
-    ({ store, stop } = await open());
-    now = Date.now();
-  }, 60_000);
-  afterAll(() => stop());
-
-  it('answers what a charge would, charging nothing, however often it is asked', async () => {
+  it('peeks: answers what a charge would, charging nothing, however often it is asked', async () => {
     const p = '8613600000001';
     const q = '8613600000002';
     const batch = (amount: number): ChargeRequest => ({
       counters: [{ key: 'peek-caller', amount, limit: 3, expiresAt: now + 60_000 }],
-      phones: window(40, 2, 5, [p, q]),
+      phones: numbers(40, 2, 5, [{ amount: 1, phones: [p, q] }]),
     });
     for (let i = 0; i < 5; i++) expect(await store.peek(batch(1), now)).toEqual({ ok: true });
     expect(await store.charge(batch(1), now)).toEqual({ ok: true });
@@ -274,9 +254,9 @@ describe.each(stores)('%s state store: peek', (_name, open) => {
     expect(await store.charge({ counters: batch(1).counters, phones: null }, now)).toEqual({ ok: true });
   });
 
-  it('names a number no batch has counted yet when this batch alone is over its limit, and a counter at its limit', async () => {
+  it('peeks: names a number no batch has counted yet when this batch alone is over its limit, and a counter at its limit', async () => {
     const fresh = '8613600000003';
-    expect(sorted(await store.peek({ counters: [], phones: window(41, 2, 0, [fresh], 3) }, now))).toEqual({
+    expect(sorted(await store.peek({ counters: [], phones: numbers(41, 2, 0, [{ amount: 3, phones: [fresh] }]) }, now))).toEqual({
       ok: false,
       exceeded: [],
       phones: [{ phone: fresh, window: 'hour' }],
