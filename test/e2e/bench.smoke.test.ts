@@ -26,7 +26,10 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
   });
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
   expect(results.cells.map((c: { variant: string }) => c.variant)).toEqual(
-    ['a-direct', 'b-ky-forwarder', 'b2-ky-undici-forwarder', 'c-undici-forwarder', 'd-lean', 'e-guarded'].flatMap((v) => [v, v]),
+    ['a-direct', 'b-ky-forwarder', 'b2-ky-undici-forwarder', 'c-undici-forwarder', 'd-lean', 'd-lean-preview', 'e-guarded'].flatMap((v) => [
+      v,
+      v,
+    ]),
   );
   for (const cell of results.cells) {
     expect(cell.checks).toEqual([]);
