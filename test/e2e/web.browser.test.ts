@@ -244,6 +244,27 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     expect(upstream.calls).toHaveLength(1);
   });
 
+  it('heads an answer that may have been sent "Outcome unknown", never "Not sent", and offers no retry', async () => {
+    upstream.reply({ fault: 'reset' });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    await submit('outcome-unknown');
+    expect(await page.textContent('#result h2')).toBe('Outcome unknown: UPSTREAM_UNAVAILABLE');
+    expect(await page.locator('#retry').count()).toBe(0);
+  });
+
+  it('says a long wait as a time of day, not a button counting down', async () => {
+    upstream.reply({ status: 429, headers: { 'retry-after': '1330' }, body: { RetCode: 215999, Message: 'too many requests' } });
+    await open(page$.origin);
+    await fill('template_id_1', [['13800138000', '1']]);
+    await submit('long-wait');
+    expect(await page.textContent('#result h2')).toBe('Not sent: UPSTREAM_HTTP_ERROR');
+    expect(await page.textContent('#result .retry')).toMatch(
+      /^Safe to send again after \d{1,2}:\d{2}( [AP]M)?\. Nothing was sent; come back then\.$/,
+    );
+    expect(await page.locator('#retry').count()).toBe(0);
+  });
+
   it('offers a retry that reuses the idempotency key once the wait is over', async () => {
     upstream.reply({ status: 429, headers: { 'retry-after': '1' }, body: { RetCode: 215999, Message: 'too many requests' } });
     await open(page$.origin);

@@ -323,16 +323,29 @@ const RESULT_WORDS: Readonly<Record<string, string>> = {
   OUTCOME_UNKNOWN: 'An earlier attempt may have been sent: check before sending again.',
 };
 
+/** Answers after which the batch may have reached uSpeedo: never headed "Not sent". */
+const MAY_HAVE_SENT = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'OUTCOME_UNKNOWN', 'INVALID_UPSTREAM_RESPONSE']);
+/** A wait longer than this is said as a time of day, not counted down. */
+const COUNTDOWN_MAX_S = 180;
+
+const timeOfDay = (secondsFromNow: number) =>
+  new Date(Date.now() + secondsFromNow * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
 function Failure({ result, elsewhere, onRetry }: { result: Narrowed<'SendBatchSmsError'>; elsewhere: string[]; onRetry: () => void }) {
-  const wait = useCountdown(result.retryable ? result.retryAfterSeconds : null, result);
+  const after = result.retryable ? result.retryAfterSeconds : null;
+  const long = after !== null && after > COUNTDOWN_MAX_S;
+  const wait = useCountdown(long ? null : after, result);
+  // A retryable answer provably sent nothing; a connection lost or a timeout may have sent it all.
+  const unknown = !result.retryable && MAY_HAVE_SENT.has(result.code);
   return (
     <>
       <h2>
-        Not sent: <code className="code">{result.code}</code>
+        {unknown ? 'Outcome unknown' : 'Not sent'}: <code className="code">{result.code}</code>
       </h2>
       {RESULT_WORDS[result.code] && <p className="summary">{RESULT_WORDS[result.code]}</p>}
       <p className="message">{result.message}</p>
-      {result.retryable && (
+      {result.retryable && long && <p className="retry">Safe to send again after {timeOfDay(after)}. Nothing was sent; come back then.</p>}
+      {result.retryable && !long && (
         <p className="retry">
           {result.retryAfterSeconds ? `Safe to send again after ${result.retryAfterSeconds} s.` : 'Safe to send again.'}{' '}
           <button type="button" id="retry" disabled={wait > 0} onClick={onRetry}>
