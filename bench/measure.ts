@@ -2,7 +2,7 @@
 // uSpeedo counted, and the medians of a cell's repeats.
 import { execFileSync } from 'node:child_process';
 import { cpuMicros, MULTICORE, once, pinned, sleep } from './processes';
-import { headersFor, type BenchOptions, type Running, type Variant } from './variants';
+import { headersFor, isPreview, type BenchOptions, type Running, type Variant } from './variants';
 
 export async function counts(fakeUrl: string): Promise<{ received: number; lookups: number }> {
   return JSON.parse((await once(fakeUrl)).text) as { received: number; lookups: number };
@@ -79,7 +79,7 @@ export async function measure(
   }
   // autocannon stops with requests still in flight (up to one per connection, and at the fake's
   // pace a second that it stops counting); those reach the fake unanswered. A preview sends nothing.
-  const sends = !r.variant.endsWith('-preview');
+  const sends = !isPreview(r.variant);
   if (sends ? seen < answers || seen > answers + 2 * options.connections : seen !== 0) {
     cell.checks.push(`repeat ${repeat + 1}: ${answers} answers but uSpeedo ${counter === 'received' ? 'received' : 'was asked'} ${seen}`);
   }

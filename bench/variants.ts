@@ -66,6 +66,9 @@ export function prepareMesh(stateDir: string): string {
   return supergraph;
 }
 
+/** A variant that asks for a preview of the batch, which sends nothing. */
+export const isPreview = (variant: Variant): variant is 'd-lean-preview' => variant === 'd-lean-preview';
+
 export const isForwarder = (variant: Variant): variant is 'b-ky-forwarder' | 'b2-ky-undici-forwarder' | 'c-undici-forwarder' =>
   variant === 'b-ky-forwarder' || variant === 'b2-ky-undici-forwarder' || variant === 'c-undici-forwarder';
 
@@ -97,7 +100,7 @@ export function bodyFor(variant: Variant, size: number): string {
     ];
     return JSON.stringify({ query: MESH_QUERY, variables: { input: { TaskContent } } });
   }
-  if (variant === 'd-lean-preview') return JSON.stringify({ query: PREVIEW_QUERY, variables: { input } });
+  if (isPreview(variant)) return JSON.stringify({ query: PREVIEW_QUERY, variables: { input } });
   return JSON.stringify({ query: QUERY, variables: { input } });
 }
 
@@ -275,7 +278,7 @@ export async function sanity(running: Running, body: string): Promise<boolean> {
   if (running.variant === 'a-direct') return JSON.parse(text).RetCode === 0;
   if (isForwarder(running.variant)) return JSON.parse(text).ok === true;
   if (isMesh(running.variant)) return JSON.parse(text).data?.sendBatchUSMSMessage?.RetCode === 0;
-  if (running.variant === 'd-lean-preview') return JSON.parse(text).data?.smsSendPreview?.segments > 0;
+  if (isPreview(running.variant)) return JSON.parse(text).data?.smsSendPreview?.segments > 0;
   return JSON.parse(text).data?.sendBatchSms?.__typename === 'SendBatchSmsSuccess';
 }
 

@@ -1,3 +1,4 @@
+import { uspeedoTemplate as template } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, serverPool } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
 
@@ -22,7 +23,6 @@ const PREVIEW = `query Preview($input: SendBatchSmsInput!) {
   }
 }`;
 
-const template = (TemplateId: string, Template: string, Status = 2) => ({ TemplateId, Purpose: 2, TemplateName: 'n', Template, Status });
 const TEMPLATE_DATA = [
   template('otp', 'Your code is {1}. It expires in {2} minutes.'),
   template(

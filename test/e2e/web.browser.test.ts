@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromiumAvailable, CHROMIUM_MISSING_MESSAGE, launchChromium } from '../support/browser';
-import { FakeUspeedo } from '../support/fake-uspeedo';
+import { FakeUspeedo, uspeedoTemplate } from '../support/fake-uspeedo';
 import { startServer, type TestServer } from '../support/server';
 import { StaticServer } from '../support/static-server';
 import { API_KEY_WEB, API_KEYS } from '../support/tokens';
@@ -195,7 +195,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     upstream.route('GET', '/api/v1/usms/USMSTemplate', {
       body: {
         RetCode: 0,
-        Data: [{ TemplateId: 'welcome', Purpose: 2, TemplateName: 'n', Template: 'Hello {1}, welcome to Beşiktaş!', Status: 2 }],
+        Data: [uspeedoTemplate('welcome', 'Hello {1}, welcome to Beşiktaş!')],
       },
     });
     await open(page$.origin);

@@ -8,15 +8,13 @@ import { TemplateCheck } from '../../src/sms/send/template-check';
 import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
 import { readUpstream } from '../../src/uspeedo/upstream-answer';
 import type { ReadAnswer } from '../../src/uspeedo/upstream-reads';
+import { uspeedoTemplate } from '../support/fake-uspeedo';
 import { NO_LIMITS } from '../support/limits';
 
 // Templates against a fake uSpeedo that answers as the real one does: RetCode 215396 for a whole
 // lookup when any of its ids is unknown. Each answer goes through the real classification.
 const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
-const KNOWN: Record<string, object> = {
-  T1: { TemplateId: 'T1', Template: 'Code {1}', Status: 2, Purpose: 1 },
-  T2: { TemplateId: 'T2', Template: 'Hello', Status: 1, Purpose: 2 },
-};
+const KNOWN: Record<string, object> = { T1: uspeedoTemplate('T1', 'Code {1}'), T2: uspeedoTemplate('T2', 'Hello', 1) };
 
 function answer(status: number, body: object): ReadAnswer {
   const read = readUpstream({ kind: 'answered', status, body: JSON.stringify(body), requestUuid: 'u-1', retryAfter: null });
