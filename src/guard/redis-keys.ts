@@ -31,3 +31,15 @@ export const legacyIdempotencyKey = (key: string) => `idem:${key}`;
 export const sessionKey = (scope: string, sessionNo: string) => `sess:{${scope.length}:${scope}}:${sessionNo}`;
 /** Where versions before hash tags kept a session; still read outside a Cluster. */
 export const legacySessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
+
+/**
+ * A session key's value: `x` and its expected receipts (`x12`), or `x` alone when they are not known.
+ * Versions before expected receipts wrote `1`, read as not known.
+ */
+export const sessionValue = (expected: number | null): string => (expected === null ? 'x' : `x${expected}`);
+
+/** The expected receipts a session key's value holds; null when not known. */
+export function expectedOf(value: string): number | null {
+  const count = value.startsWith('x') ? Number.parseInt(value.slice(1), 10) : Number.NaN;
+  return Number.isSafeInteger(count) && count >= 0 ? count : null;
+}

@@ -10,7 +10,9 @@ import {
   LIMITS_TAG,
   phoneHashes,
   phonesJson,
+  expectedOf,
   sessionKey,
+  sessionValue,
 } from './redis-keys';
 import { LATE_MARGIN_MS, withScripts, type ScriptedRedis } from './redis-scripts';
 import { ReplicaBarrier } from './replica-barrier';
@@ -21,8 +23,10 @@ import {
   type ChargeRequest,
   type ClaimRequest,
   type IdempotencyClaim,
+  type KnownSessions,
   type PhoneOverflow,
   type ReplicatedWrites,
+  type SentSession,
   type StateStore,
   type StoreErrorKind,
   type StoreObserver,
@@ -308,27 +312,35 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  async recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {
-    if (sessionNos.length === 0) return;
+  async recordSessions(scope: string, sessions: readonly SentSession[], expiresAt: number): Promise<void> {
+    if (sessions.length === 0) return;
     // Most sends are one session: one SET, where MULTI, SET and EXEC were three commands for ioredis
     // to encode and read back.
-    if (sessionNos.length === 1) {
-      await this.run(() => this.redis.set(sessionKey(scope, sessionNos[0]), '1', 'PXAT', expiresAt));
+    if (sessions.length === 1) {
+      const [{ sessionNo, expected }] = sessions;
+      await this.run(() => this.redis.set(sessionKey(scope, sessionNo), sessionValue(expected), 'PXAT', expiresAt));
       return;
     }
     const transaction = this.redis.multi();
-    for (const sessionNo of sessionNos) transaction.set(sessionKey(scope, sessionNo), '1', 'PXAT', expiresAt);
+    for (const { sessionNo, expected } of sessions) {
+      transaction.set(sessionKey(scope, sessionNo), sessionValue(expected), 'PXAT', expiresAt);
+    }
     await this.run(() => transaction.exec());
   }
 
-  async knownSessions(scope: string, sessionNos: readonly string[]): Promise<Set<string>> {
-    if (sessionNos.length === 0) return new Set();
+  async knownSessions(scope: string, sessionNos: readonly string[]): Promise<KnownSessions> {
+    const known: KnownSessions = new Map();
+    if (sessionNos.length === 0) return known;
     const keys = sessionNos.map((sessionNo) => sessionKey(scope, sessionNo));
     // Outside a Cluster, also where versions before hash tags kept them (after the new keys).
     if (!this.cluster) keys.push(...sessionNos.map((sessionNo) => legacySessionKey(scope, sessionNo)));
     const found = await this.run(() => this.redis.mget(keys));
     const n = sessionNos.length;
-    return new Set(sessionNos.filter((_, i) => found[i] !== null || (found[n + i] ?? null) !== null));
+    sessionNos.forEach((sessionNo, i) => {
+      const value = found[i] ?? found[n + i] ?? null;
+      if (value !== null) known.set(sessionNo, expectedOf(value));
+    });
+    return known;
   }
 
   /**

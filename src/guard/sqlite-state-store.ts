@@ -6,7 +6,9 @@ import {
   type ChargeRequest,
   type ClaimRequest,
   type IdempotencyClaim,
+  type KnownSessions,
   type PhoneOverflow,
+  type SentSession,
   type StateStore,
 } from './state-store';
 
@@ -50,7 +52,7 @@ class GroupCommit<T, R> {
 /** A send's sessions, as recorded. */
 interface SessionsRecord {
   scope: string;
-  sessionNos: readonly string[];
+  sessions: readonly SentSession[];
   expiresAt: number;
 }
 
@@ -72,7 +74,7 @@ const SCHEMA = `
     phone INTEGER PRIMARY KEY, hour INTEGER NOT NULL, hour_count INTEGER NOT NULL, day INTEGER NOT NULL, day_count INTEGER NOT NULL
   );
   CREATE TABLE IF NOT EXISTS sessions (
-    scope TEXT NOT NULL, session_no TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (scope, session_no)
+    scope TEXT NOT NULL, session_no TEXT NOT NULL, expires_at INTEGER NOT NULL, expected INTEGER, PRIMARY KEY (scope, session_no)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT, expires_at INTEGER NOT NULL,
@@ -90,9 +92,13 @@ const ADD_PHONES = `
     day_count = CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END,
     day = excluded.day`;
 
-// Columns added to a file an older version created. A pending record from before leases existed gets
-// lease_until 0: its outcome is unknown at once, which is the truth (its claimant is gone).
-const IDEMPOTENCY_COLUMNS = ['claimed_at INTEGER NOT NULL DEFAULT 0', 'lease_until INTEGER NOT NULL DEFAULT 0', 'request_id TEXT'];
+// Columns added to a file an older version created, by table. A pending record from before leases
+// existed gets lease_until 0: its outcome is unknown at once, which is the truth (its claimant is
+// gone). A session recorded before expected receipts has none (null: not known).
+const ADDED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  idempotency: ['claimed_at INTEGER NOT NULL DEFAULT 0', 'lease_until INTEGER NOT NULL DEFAULT 0', 'request_id TEXT'],
+  sessions: ['expected INTEGER'],
+};
 
 /** Record of an idempotency key, as the claim reads it. */
 interface IdempotencyRow {
@@ -136,14 +142,16 @@ function openDatabase(path: string): Database.Database {
   // Another process holding the write lock longer than this is an outage: SERVICE_UNAVAILABLE.
   db.pragma('busy_timeout = 2000');
   db.exec(SCHEMA);
-  const columns = new Set(
-    db
-      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('idempotency')")
-      .all()
-      .map((c) => c.name),
-  );
-  for (const column of IDEMPOTENCY_COLUMNS) {
-    if (!columns.has(column.split(' ', 1)[0])) db.exec(`ALTER TABLE idempotency ADD COLUMN ${column}`);
+  for (const [table, added] of Object.entries(ADDED_COLUMNS)) {
+    const columns = new Set(
+      db
+        .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+        .all(table)
+        .map((c) => c.name),
+    );
+    for (const column of added) {
+      if (!columns.has(column.split(' ', 1)[0])) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+    }
   }
   return db;
 }
@@ -217,15 +225,17 @@ function prepareStatements(db: Database.Database) {
     sweepPhones: db.prepare<[number]>('DELETE FROM phone_counters WHERE day < ?'),
     sweepRecords: db.prepare<[number]>('DELETE FROM idempotency WHERE expires_at <= ?'),
     sweepSessions: db.prepare<[number]>('DELETE FROM sessions WHERE expires_at <= ?'),
-    // A batch's sessions as one JSON array of strings, like the numbers of a charge.
+    // A batch's sessions as one JSON array of [sessionNo, expected] pairs, like the numbers of a charge.
     recordSessions: db.prepare<[{ s: string; j: string; e: number }]>(`
-      INSERT INTO sessions (scope, session_no, expires_at) SELECT @s, value, @e FROM json_each(@j) WHERE true
-      ON CONFLICT (scope, session_no) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`),
+      INSERT INTO sessions (scope, session_no, expires_at, expected)
+      SELECT @s, json_extract(value, '$[0]'), @e, json_extract(value, '$[1]') FROM json_each(@j) WHERE true
+      ON CONFLICT (scope, session_no) DO UPDATE SET
+        expires_at = max(expires_at, excluded.expires_at), expected = coalesce(excluded.expected, expected)`),
     knownSessions: db
-      .prepare<[{ s: string; j: string; n: number }], string>(
-        'SELECT session_no FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
+      .prepare<[{ s: string; j: string; n: number }], [string, number | null]>(
+        'SELECT session_no, expected FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
       )
-      .pluck(),
+      .raw(),
     ping: db.prepare('SELECT 1'),
   };
 }
@@ -359,8 +369,8 @@ export class SqliteStateStore implements StateStore {
     // One transaction for the sessions of many sends, as for charges (a transaction each: bench/README.md, round two).
     this.sessions = new GroupCommit(
       db.transaction((batch: readonly SessionsRecord[]) =>
-        batch.map(({ scope, sessionNos, expiresAt }) => {
-          s.recordSessions.run({ s: scope, j: JSON.stringify(sessionNos), e: expiresAt });
+        batch.map(({ scope, sessions, expiresAt }) => {
+          s.recordSessions.run({ s: scope, j: JSON.stringify(sessions.map((x) => [x.sessionNo, x.expected])), e: expiresAt });
         }),
       ),
     );
@@ -436,12 +446,12 @@ export class SqliteStateStore implements StateStore {
     return this.run(() => this.statements.finish.run(result, ttlMs, key, fingerprint, now).changes === 1);
   }
 
-  recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void> {
-    return this.sessions.add({ scope, sessionNos, expiresAt });
+  recordSessions(scope: string, sessions: readonly SentSession[], expiresAt: number): Promise<void> {
+    return this.sessions.add({ scope, sessions, expiresAt });
   }
 
-  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>> {
-    return this.run(() => new Set(this.statements.knownSessions.all({ s: scope, j: JSON.stringify(sessionNos), n: now })));
+  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<KnownSessions> {
+    return this.run(() => new Map(this.statements.knownSessions.all({ s: scope, j: JSON.stringify(sessionNos), n: now })));
   }
 
   release(key: string, fingerprint: string): Promise<void> {

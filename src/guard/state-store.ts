@@ -60,6 +60,16 @@ export interface ClaimRequest {
   requestId: string;
 }
 
+/** A session a send was answered, with how many receipts it will have when that is known without doubt. */
+export interface SentSession {
+  sessionNo: string;
+  /** Recipients uSpeedo accepted in this session; null when the answer does not say which session holds which. */
+  expected: number | null;
+}
+
+/** Sessions a caller sent, by session number, with their expected receipts (null when not known). */
+export type KnownSessions = Map<string, number | null>;
+
 /** What a caller's idempotency key already holds. */
 export type IdempotencyClaim =
   | { state: 'claimed' }
@@ -93,9 +103,9 @@ export interface StateStore {
    */
   complete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<boolean>;
   /** Records that `scope` sent these sessions (uSpeedo's SessionNos), kept until `expiresAt`. */
-  recordSessions(scope: string, sessionNos: readonly string[], expiresAt: number): Promise<void>;
-  /** Of `sessionNos`, those `scope` recorded and that are still kept. */
-  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<Set<string>>;
+  recordSessions(scope: string, sessions: readonly SentSession[], expiresAt: number): Promise<void>;
+  /** Of `sessionNos`, those `scope` recorded and that are still kept, with their expected receipts. */
+  knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<KnownSessions>;
   /** Forgets a claim whose request provably sent nothing, so the key can be used again. */
   release(key: string, fingerprint: string): Promise<void>;
   /**

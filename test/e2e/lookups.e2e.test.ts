@@ -82,6 +82,57 @@ describe("smsDeliveryStatus: which sessions are the caller's", () => {
   });
 });
 
+describe('smsDeliveryStatus: expectedReceipts and final', () => {
+  const FINALITY = `query Status($sessionNos: [String!]!) {
+    smsDeliveryStatus(sessionNos: $sessionNos) { ... on SmsDeliveryStatus { sessions { sessionNo known expectedReceipts final receipts { status } } } }
+  }`;
+  const ask = async (server: TestServer, sessionNos: string[]) =>
+    (await server.gql(FINALITY, { sessionNos }, bearer(API_KEY_OPS))).body.data.smsDeliveryStatus.sessions;
+
+  it('expects the recipients uSpeedo accepted in the one session, and is final once each has a final receipt', async () => {
+    const server = await serve({ STATUS_CACHE_SECONDS: '0' });
+    pool.upstream.reply({
+      body: {
+        RetCode: 0,
+        Message: 'success',
+        SessionNo: ['s-two'],
+        FailedTargetPhones: [{ Phone: '(86)13800138002', TemplateParams: ['2'], FailureReason: 'blocked' }],
+      },
+    });
+    const targets = ['13800138000', '13800138001', '13800138002'].map((phone, i) => ({ phone, templateParams: [String(i)] }));
+    const sent = await server.gql(
+      SEND_BATCH_SMS,
+      { input: { taskContent: [{ templateId: 'template_id_1', senderId: 'USpeedo', target: targets }] } },
+      bearer(API_KEY_OPS),
+    );
+    expect(sent.body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+    pool.upstream.reset();
+
+    const answers = [
+      [],
+      [receipt('(86)13800138000'), receipt('(86)13800138001', 'Unknow')],
+      [receipt('(86)13800138000'), receipt('(86)13800138001', 'Fail')],
+    ];
+    const seen = [];
+    for (const set of answers) {
+      pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([{ SessionNo: 's-two', ReceiptSet: set }]) });
+      seen.push((await ask(server, ['s-two', 's-else']))[0]);
+    }
+    expect(seen.map(({ expectedReceipts, final, receipts }) => ({ expectedReceipts, final, receipts: receipts.length }))).toEqual([
+      { expectedReceipts: 2, final: false, receipts: 0 },
+      { expectedReceipts: 2, final: false, receipts: 2 },
+      { expectedReceipts: 2, final: true, receipts: 2 },
+    ]);
+    expect((await ask(server, ['s-else']))[0]).toEqual({
+      sessionNo: 's-else',
+      known: false,
+      expectedReceipts: null,
+      final: false,
+      receipts: [],
+    });
+  });
+});
+
 describe('smsDeliveryStatus', () => {
   it("asks uSpeedo only for the caller's own sessions, once, and answers every session in the order asked", async () => {
     const server = await serve();

@@ -10,6 +10,9 @@ import type { ChargeOutcome, ChargeRequest, CounterCharge, PhoneCharges, PhoneOv
 import { RedisServer, redisAvailable } from '../support/redis-server';
 import { RedisClusterSet, RedisSentinelSet, topologiesAvailable } from '../support/redis-topologies';
 
+/** Sessions as a send records them: each with its expected receipts, or null. */
+const sent = (...sessions: [string, number | null][]) => sessions.map(([sessionNo, expected]) => ({ sessionNo, expected }));
+
 // The charge contract, on both real stores: every counter and number or none, and each overflow named.
 const stores: [string, () => Promise<{ store: StateStore; stop: () => Promise<void> }>][] = [
   [
@@ -355,13 +358,18 @@ describe.each(stores)('%s state store: sent sessions', (_name, open) => {
     const { store, stop } = await open();
     try {
       const now = Date.now();
-      await store.recordSessions('api-key:ops', ['s-1', 's-2'], now + 400);
-      await store.recordSessions('api-key:web', ['s-3'], now + 60_000);
-      expect(await store.knownSessions('api-key:ops', ['s-2', 's-3', 's-9', 's-1'], now)).toEqual(new Set(['s-1', 's-2']));
-      expect(await store.knownSessions('api-key:web', ['s-1', 's-3'], now)).toEqual(new Set(['s-3']));
+      await store.recordSessions('api-key:ops', sent(['s-1', 3], ['s-2', null]), now + 400);
+      await store.recordSessions('api-key:web', sent(['s-3', 0]), now + 60_000);
+      expect(await store.knownSessions('api-key:ops', ['s-2', 's-3', 's-9', 's-1'], now)).toEqual(
+        new Map([
+          ['s-2', null],
+          ['s-1', 3],
+        ]),
+      );
+      expect(await store.knownSessions('api-key:web', ['s-1', 's-3'], now)).toEqual(new Map([['s-3', 0]]));
       // Redis expires on its own clock: wait the retention out for real.
       await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(await store.knownSessions('api-key:ops', ['s-1', 's-2'], Date.now())).toEqual(new Set());
+      expect(await store.knownSessions('api-key:ops', ['s-1', 's-2'], Date.now())).toEqual(new Map());
     } finally {
       await stop();
     }
@@ -372,11 +380,14 @@ describe.each(stores)('%s state store: sent sessions', (_name, open) => {
     try {
       const now = Date.now();
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.recordSessions(`api-key:c${i % 5}`, [`s-${i}`, `t-${i}`], now + 60_000)),
+        Array.from({ length: 50 }, (_, i) => store.recordSessions(`api-key:c${i % 5}`, sent([`s-${i}`, i], [`t-${i}`, null]), now + 60_000)),
       );
       for (let c = 0; c < 5; c++) {
         const mine = Array.from({ length: 10 }, (_, k) => c + 5 * k).flatMap((i) => [`s-${i}`, `t-${i}`]);
-        expect(await store.knownSessions(`api-key:c${c}`, [...mine, 's-999', `s-${(c + 1) % 5}`], now)).toEqual(new Set(mine));
+        const known = await store.knownSessions(`api-key:c${c}`, [...mine, 's-999', `s-${(c + 1) % 5}`], now);
+        expect(new Set(known.keys())).toEqual(new Set(mine));
+        expect(known.get(`s-${c}`)).toBe(c);
+        expect(known.get(`t-${c}`)).toBeNull();
       }
     } finally {
       await stop();
@@ -389,12 +400,12 @@ describe('SQLite state store: group commits', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sms-store-')), 'state.db');
     const store = new SqliteStateStore(path);
     const now = Date.now();
-    const recorded = store.recordSessions('api-key:ops', ['s-1'], now + 60_000);
+    const recorded = store.recordSessions('api-key:ops', sent(['s-1', 2]), now + 60_000);
     await store.close();
     await recorded;
     const reopened = new SqliteStateStore(path);
     try {
-      expect(await reopened.knownSessions('api-key:ops', ['s-1'], now)).toEqual(new Set(['s-1']));
+      expect(await reopened.knownSessions('api-key:ops', ['s-1'], now)).toEqual(new Map([['s-1', 2]]));
     } finally {
       await reopened.close();
     }
@@ -481,8 +492,14 @@ describe('SQLite state store: the quick charge agrees with the exact one', () =>
       expect(await claim('3:ops:old-key', 'other')).toEqual({ state: 'conflict' });
       expect(await claim('3:ops:old-flight')).toEqual({ state: 'in-progress', leaseEndsAt: now + 60_000 });
       expect(await claim('3:ops:new-key')).toEqual({ state: 'claimed' });
-      await store.recordSessions('ops', ['S-NEW'], now + 60_000);
-      expect(await store.knownSessions('ops', ['S-OLD', 'S-NEW', 'S-NONE'])).toEqual(new Set(['S-OLD', 'S-NEW']));
+      await store.recordSessions('ops', sent(['S-NEW', 1]), now + 60_000);
+      // A session written before expected receipts ('1') is known, its receipts not.
+      expect(await store.knownSessions('ops', ['S-OLD', 'S-NEW', 'S-NONE'])).toEqual(
+        new Map([
+          ['S-OLD', null],
+          ['S-NEW', 1],
+        ]),
+      );
     } finally {
       client.disconnect();
       await store.close();

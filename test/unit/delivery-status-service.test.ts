@@ -9,6 +9,8 @@ import { LookupRefusals } from '../../src/sms/lookups/lookup-refusals';
 import { SentSessions } from '../../src/sms/sessions/sent-sessions';
 import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
 
+const sent = (...sessionNos: string[]) => sessionNos.map((sessionNo) => ({ sessionNo, expected: null }));
+
 // Delivery status against fake ports: uSpeedo's reads answer from a table and record what was asked.
 const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 const ops: Caller = { id: 'ops', kind: 'api-key', canSend: true };
@@ -44,8 +46,8 @@ describe('DeliveryStatusService.deliveryStatus', () => {
   it("asks uSpeedo only for the caller's own sessions, once while cached, and answers the rest as unknown", async () => {
     const store = new SqliteStateStore(':memory:');
     const { service, sessions, asked } = lookups(store);
-    await sessions.record(ops, ['S-1', 'S-2'], log);
-    await sessions.record(web, ['S-3'], log);
+    await sessions.record(ops, sent('S-1', 'S-2'), log);
+    await sessions.record(web, sent('S-3'), log);
     const first = await service.deliveryStatus(['S-1', 'S-3', 'S-2'], ops, log);
     expect(first).toMatchObject({
       sessions: [
@@ -62,9 +64,11 @@ describe('DeliveryStatusService.deliveryStatus', () => {
 
   it('knows sessions another instance recorded, through the store', async () => {
     const store = new SqliteStateStore(':memory:');
-    await store.recordSessions('api-key:ops', ['S-9'], Date.now() + 60_000);
+    await store.recordSessions('api-key:ops', [{ sessionNo: 'S-9', expected: 2 }], Date.now() + 60_000);
     const { service, asked } = lookups(store, 0);
-    expect(await service.deliveryStatus(['S-9'], ops, log)).toMatchObject({ sessions: [{ sessionNo: 'S-9', known: true }] });
+    expect(await service.deliveryStatus(['S-9'], ops, log)).toMatchObject({
+      sessions: [{ sessionNo: 'S-9', known: true, expectedReceipts: 2, final: false }],
+    });
     expect(asked).toEqual([['S-9']]);
     await store.close();
   });
@@ -99,7 +103,7 @@ describe('DeliveryStatusService.deliveryStatus', () => {
       new SmsMetrics(),
     );
     const service = new DeliveryStatusService(uspeedo, sessions, refusals, 60);
-    await sessions.record(ops, ['S-1'], log);
+    await sessions.record(ops, sent('S-1'), log);
     await service.deliveryStatus(['S-1'], ops, log);
     await service.deliveryStatus(['S-1'], ops, log);
     expect(asked).toHaveLength(1);

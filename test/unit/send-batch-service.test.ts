@@ -61,7 +61,7 @@ class FakeStore implements StateStore {
   }
   async recordSessions() {}
   async knownSessions() {
-    return new Set<string>();
+    return new Map<string, number | null>();
   }
   async ping() {}
   async close() {}

@@ -2,12 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { callerKey, type Caller } from '../../auth/caller';
 import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
+import type { KnownSessions } from '../../guard/state-store';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
 import { readReceipts } from './lookup-answer.mapper';
 import type { LookupRefusals } from './lookup-refusals';
-import { SmsDeliveryStatus, SmsSessionStatus, type SmsReceipt } from './sms-delivery-status.result';
-import type { SmsQueryError } from './sms-query-error.result';
+import { sessionStatus, SmsDeliveryStatus, type SmsReceipt } from './sms-delivery-status.result';
+import { SmsQueryError } from './sms-query-error.result';
 
 /** Longest session number accepted. */
 const SESSION_NO_MAX_LENGTH = 128;
@@ -49,18 +50,53 @@ export class DeliveryStatusService {
     const scope = callerKey(caller);
     const over = await refusals.charge('status', scope, sessionNos.length, log);
     if (over) return over;
-    let known: Set<string>;
+    let known: KnownSessions;
     try {
       known = await this.sessions.known(scope, sessionNos);
     } catch (error) {
       return refusals.storeFailed(log, error);
     }
 
+    const read = await this.receipts(
+      sessionNos.filter((sessionNo) => known.has(sessionNo)),
+      log,
+      refusals,
+    );
+    if (read instanceof SmsQueryError) return read;
+    const { receipts, requestUuid, asked } = read;
+    const sessions = sessionNos.map((sessionNo) =>
+      sessionStatus(sessionNo, known.has(sessionNo), known.get(sessionNo) ?? null, receipts.get(sessionNo) ?? []),
+    );
+    // The log line names the first few receipts, masked; no more are masked than it names.
+    const phones: string[] = [];
+    for (const session of sessions) {
+      for (const receipt of session.receipts.slice(0, LOGGED_RECEIPTS - phones.length)) {
+        phones.push(`${maskPhone(receipt.phone)}:${receipt.status}`);
+      }
+    }
+    log.info(
+      { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked, receipts: phones, requestUuid } },
+      'smsDeliveryStatus answered',
+    );
+    refusals.answered();
+    return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
+  }
+
+  /**
+   * Receipts of sessions already found to be the caller's, by session: from the cache, and from
+   * uSpeedo for the rest (all of them when `fresh`), each answer cached. A failure is `refusals`'
+   * answer for it. The follower's polls come here too, so the query and the subscription share one cache.
+   */
+  async receipts(
+    sessionNos: readonly string[],
+    log: FastifyBaseLogger,
+    refusals: LookupRefusals,
+    fresh = false,
+  ): Promise<{ receipts: Map<string, SmsReceipt[]>; requestUuid: string | null; asked: number } | SmsQueryError> {
     const receipts = new Map<string, SmsReceipt[]>();
     const toAsk: string[] = [];
     for (const sessionNo of sessionNos) {
-      if (!known.has(sessionNo)) continue;
-      const cached = this.cache?.get(sessionNo);
+      const cached = fresh ? undefined : this.cache?.get(sessionNo);
       if (cached) receipts.set(sessionNo, cached);
       else toAsk.push(sessionNo);
     }
@@ -77,22 +113,6 @@ export class DeliveryStatusService {
         this.cache?.set(sessionNo, found, found.length === 0 ? { ttl: this.noReceiptsTtlMs } : undefined);
       }
     }
-
-    const sessions = sessionNos.map((sessionNo) =>
-      Object.assign(new SmsSessionStatus(), { sessionNo, known: known.has(sessionNo), receipts: receipts.get(sessionNo) ?? [] }),
-    );
-    // The log line names the first few receipts, masked; no more are masked than it names.
-    const phones: string[] = [];
-    for (const session of sessions) {
-      for (const receipt of session.receipts.slice(0, LOGGED_RECEIPTS - phones.length)) {
-        phones.push(`${maskPhone(receipt.phone)}:${receipt.status}`);
-      }
-    }
-    log.info(
-      { sms: { caller: caller.id, sessions: sessionNos.length, known: known.size, asked: toAsk.length, receipts: phones, requestUuid } },
-      'smsDeliveryStatus answered',
-    );
-    refusals.answered();
-    return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
+    return { receipts, requestUuid, asked: toAsk.length };
   }
 }

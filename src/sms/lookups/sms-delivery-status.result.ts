@@ -61,6 +61,35 @@ export class SmsSessionStatus {
 
   @Field(() => [SmsReceipt], { description: 'Empty until receipts arrive (uSpeedo: 5 to 10 minutes), and for unknown sessions.' })
   receipts!: SmsReceipt[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "How many receipts this session will have: the recipients uSpeedo accepted in it. Null when uSpeedo's answer did not say which " +
+      'session holds which recipients (several sessions, not one per task), and for unknown sessions.',
+  })
+  expectedReceipts!: number | null;
+
+  @Field(() => Boolean, {
+    description:
+      'True when nothing more will change: the session is known, has its expected receipts (at least one when that number is null), ' +
+      'and every receipt is DELIVERED, FAILED or SUBMIT_FAILED.',
+  })
+  final!: boolean;
+}
+
+/** Receipt statuses that do not change again. */
+const FINAL_STATUSES: ReadonlySet<SmsReceiptStatus> = new Set([
+  SmsReceiptStatus.DELIVERED,
+  SmsReceiptStatus.FAILED,
+  SmsReceiptStatus.SUBMIT_FAILED,
+]);
+
+/** One session's status: `final` follows from the rest. */
+export function sessionStatus(sessionNo: string, known: boolean, expectedReceipts: number | null, receipts: SmsReceipt[]): SmsSessionStatus {
+  // Unknown expectations wait for one receipt; none expected (every target refused) waits for nothing.
+  const final = known && receipts.length >= (expectedReceipts ?? 1) && receipts.every((receipt) => FINAL_STATUSES.has(receipt.status));
+  return Object.assign(new SmsSessionStatus(), { sessionNo, known, receipts, expectedReceipts: known ? expectedReceipts : null, final });
 }
 
 /** The sessions' receipts. */

@@ -8,6 +8,7 @@ import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
 import type { SmsMetrics } from '../shared/sms.metrics';
 import { brokenBatch, type BatchCheck, type BatchReading } from './batch-check';
+import { expectedReceipts } from './expected-receipts';
 import { placeFailedTargets } from './failed-rows';
 import { mapSendAnswer } from './send-answer.mapper';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
@@ -140,7 +141,7 @@ export class SendBatchService {
     if (sentNothing(result)) await this.giveBack(charged, release, log);
     else if (held) await this.keepResult(held, result, log, who);
     // The sessions become this caller's, for smsDeliveryStatus.
-    if (result instanceof SendBatchSmsSuccess) await this.sessions.record(caller, result.sessionNos, log);
+    if (result instanceof SendBatchSmsSuccess) await this.sessions.record(caller, expectedReceipts(result, charges), log);
     this.report(result, log, who, recipients, upstreamMs);
     return result;
   }
