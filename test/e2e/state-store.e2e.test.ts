@@ -380,7 +380,9 @@ describe.each(stores)('%s state store: sent sessions', (_name, open) => {
     try {
       const now = Date.now();
       await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store.recordSessions(`api-key:c${i % 5}`, sent([`s-${i}`, i], [`t-${i}`, null]), now + 60_000)),
+        Array.from({ length: 50 }, (_, i) =>
+          store.recordSessions(`api-key:c${i % 5}`, sent([`s-${i}`, i], [`t-${i}`, null]), now + 60_000),
+        ),
       );
       for (let c = 0; c < 5; c++) {
         const mine = Array.from({ length: 10 }, (_, k) => c + 5 * k).flatMap((i) => [`s-${i}`, `t-${i}`]);

@@ -86,7 +86,12 @@ const FINAL_STATUSES: ReadonlySet<SmsReceiptStatus> = new Set([
 ]);
 
 /** One session's status: `final` follows from the rest. */
-export function sessionStatus(sessionNo: string, known: boolean, expectedReceipts: number | null, receipts: SmsReceipt[]): SmsSessionStatus {
+export function sessionStatus(
+  sessionNo: string,
+  known: boolean,
+  expectedReceipts: number | null,
+  receipts: SmsReceipt[],
+): SmsSessionStatus {
   // Unknown expectations wait for one receipt; none expected (every target refused) waits for nothing.
   const final = known && receipts.length >= (expectedReceipts ?? 1) && receipts.every((receipt) => FINAL_STATUSES.has(receipt.status));
   return Object.assign(new SmsSessionStatus(), { sessionNo, known, receipts, expectedReceipts: known ? expectedReceipts : null, final });
