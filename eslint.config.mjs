@@ -8,7 +8,8 @@ import tseslint from 'typescript-eslint';
  * What each folder may not import (each folder's README says the same): uspeedo/ stands alone; guard/
  * knows nothing of SMS, HTTP, GraphQL or callers; auth/ nothing of SMS, the stores or GraphQL. Inside
  * sms/, shared/ imports no feature, the features import shared/ and nothing of each other but what the
- * send needs (the sessions it records, the template lookup its check uses).
+ * send needs (the sessions it records, the template lookup its check uses) and the subscription its
+ * lookup (follow/ reads through lookups/).
  */
 const boundaries = [
   { target: './src/uspeedo', from: './src', except: ['./uspeedo'], message: 'src/uspeedo imports nothing from the rest of src.' },
@@ -37,6 +38,13 @@ const boundaries = [
     except: ['./lookups', './sessions', './shared'],
     message: 'Lookups may use the sessions and shared/, never the send.',
   },
+  {
+    target: './src/sms/follow',
+    from: './src/sms',
+    except: ['./follow', './lookups', './shared'],
+    message: 'The subscription follows what the delivery-status lookup reads, and nothing else of the features.',
+  },
+  { target: './src/sms/lookups', from: './src/sms/follow', message: 'The lookups do not know who follows them.' },
   { target: './src/sms/send', from: './src/sms/limits', message: 'The send does not import the limits query.' },
   { target: './src/sms/send', from: './src/sms/preview', message: 'The preview builds on the send, not the other way.' },
 ];

@@ -4,7 +4,8 @@ import type { DestinationStream } from 'pino';
 import { Authenticator } from './auth/authenticator';
 import type { Config } from './config/load-config';
 import { graphqlPlugin } from './graphql/graphql.plugin';
-import type { SchemaServices } from './graphql/schema';
+import { subscriptionsPlugin } from './graphql/subscriptions.plugin';
+import { buildGraphQLSchema, type SchemaServices } from './graphql/schema';
 import { Idempotency, LEASE_MARGIN_MS } from './guard/idempotency';
 import { RateLimiter } from './guard/rate-limits';
 import { RedisStateStore } from './guard/redis-state-store';
@@ -17,6 +18,7 @@ import { metricsPlugin } from './http/metrics.plugin';
 import { serverOptions } from './http/server-options';
 import { shutdownPlugin } from './http/shutdown.plugin';
 import { SmsLimits } from './sms/limits/sms-limits.result';
+import { DeliveryFollower } from './sms/follow/delivery-follower';
 import { DeliveryStatusService } from './sms/lookups/delivery-status.service';
 import { LookupRefusals, type LookupNames } from './sms/lookups/lookup-refusals';
 import { TemplatesService } from './sms/lookups/templates.service';
@@ -90,6 +92,20 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     sessions,
     (writes) => store.replicate(writes),
   );
+  const deliveryStatus = new DeliveryStatusService(
+    uspeedo,
+    sessions,
+    refusalsFor({ operation: 'status', query: 'smsDeliveryStatus' }),
+    config.lookups.statusCacheSeconds,
+  );
+  const follower = new DeliveryFollower(
+    deliveryStatus,
+    refusalsFor({ operation: 'follow', query: 'smsDeliveryUpdates' }),
+    config.follow,
+    metrics,
+    app.log.child({ follow: true }),
+  );
+  app.addHook('preClose', async () => follower.close());
   const services: SchemaServices = {
     send,
     // Every rule the send checks, templates always; a failed template lookup leaves the texts unknown.
@@ -98,12 +114,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
       rateLimiter,
       metrics,
     ),
-    deliveryStatus: new DeliveryStatusService(
-      uspeedo,
-      sessions,
-      refusalsFor({ operation: 'status', query: 'smsDeliveryStatus' }),
-      config.lookups.statusCacheSeconds,
-    ),
+    deliveryStatus,
+    follower,
     templates,
     limits: SmsLimits.from(config.limits, config.rateLimits, config.idempotencyTtlSeconds),
     uspeedo,
@@ -119,12 +131,10 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     uspeedoMode: credentials ? 'live' : 'simulator',
   });
   await app.register(metricsPlugin, { registry: metrics.registry, token: config.metricsToken, open: config.metricsPublic });
-  await app.register(graphqlPlugin, {
-    services,
-    authenticator: new Authenticator(config.auth),
-    introspection: config.introspection,
-    maskErrors: config.hardened,
-  });
+  const schema = buildGraphQLSchema(services);
+  const authenticator = new Authenticator(config.auth);
+  await app.register(graphqlPlugin, { schema, authenticator, introspection: config.introspection, maskErrors: config.hardened });
+  await app.register(subscriptionsPlugin, { schema, authenticator, introspection: config.introspection, maskErrors: config.hardened });
 
   warnAtStart(config, app.log);
   return app;

@@ -252,6 +252,13 @@ export const VARIABLES = {
     default: '120',
     description: 'Session numbers one caller may look up in smsDeliveryStatus per minute (cached answers included).',
   },
+  SUBSCRIPTIONS_PER_CALLER: {
+    section: 'limits',
+    config: 'follow.perCaller',
+    parse: wholeNumber(1, 10_000),
+    default: '20',
+    description: 'smsDeliveryUpdates subscriptions one caller may hold open at once, on each instance; the next answers RATE_LIMITED.',
+  },
   RATE_LIMIT_TEMPLATES_PER_MINUTE: {
     section: 'limits',
     config: 'rateLimits.templatesPerMinute',
@@ -300,6 +307,28 @@ export const VARIABLES = {
     parse: wholeNumber(0, 3600),
     default: '5',
     description: 'On the simulator, how long after a send its delivery receipts appear (0 to 3600).',
+  },
+  DELIVERY_POLL_SECONDS: {
+    section: 'lookups',
+    config: 'follow.pollSeconds',
+    parse: wholeNumber(1, 60),
+    default: '10',
+    description:
+      "smsDeliveryUpdates: how often the sessions subscribers follow are asked of uSpeedo while receipts change (1 to 60); backs off to 60 s while they don't.",
+  },
+  DELIVERY_POLL_FAILURES: {
+    section: 'lookups',
+    config: 'follow.pollFailures',
+    parse: wholeNumber(1, 100),
+    default: '3',
+    description: 'smsDeliveryUpdates: failed polls in a row before subscribers are sent an SmsQueryError (the subscription stays open).',
+  },
+  DELIVERY_FOLLOW_MAX_SECONDS: {
+    section: 'lookups',
+    config: 'follow.maxSeconds',
+    parse: wholeNumber(1, DAY),
+    default: '1800',
+    description: 'smsDeliveryUpdates: a subscription completes after this many seconds even if some session is not final.',
   },
   STATE_DB_PATH: {
     section: 'state',
@@ -408,7 +437,10 @@ export type VariableName = keyof typeof VARIABLES;
 export type Variables = { [Name in VariableName]: z.output<(typeof VARIABLES)[Name]['parse']> };
 
 type ConfigPath<Name extends VariableName> = (typeof VARIABLES)[Name] extends { config: infer Path extends string } ? Path : never;
-type GroupName = { [Name in VariableName]: ConfigPath<Name> extends `${infer Group}.${string}` ? Group : never }[VariableName];
+// Distributive over the paths: a variable without a path (never) must add no group. Written inline on
+// `ConfigPath<Name>`, never matched with Group inferred as string, and every group typed as every key.
+type GroupOf<Path> = Path extends `${infer Group}.${string}` ? Group : never;
+type GroupName = GroupOf<{ [Name in VariableName]: ConfigPath<Name> }[VariableName]>;
 
 /** The variables that have a `config` path, placed there: `Config` as read, before what `loadConfig` derives. */
 export type PlacedVariables = {

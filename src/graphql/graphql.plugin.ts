@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { GraphQLError, OperationTypeNode, type GraphQLSchema, type ValidationContext } from 'graphql';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
@@ -11,11 +12,11 @@ import type { GraphQLContext } from './context';
 import { formatErrorFor, logUnexpectedErrors } from './errors';
 import { jitGateway } from './jit-gateway';
 import { operationProtection } from './operation-limits';
-import { buildGraphQLSchema, type SchemaServices } from './schema';
 
 /** How /graphql is served. */
 export interface GraphQLOptions {
-  services: SchemaServices;
+  /** `buildGraphQLSchema(services)`: the subscriptions are served from the same one. */
+  schema: GraphQLSchema;
   authenticator: Authenticator;
   /** Introspection, the Sandbox landing page and field suggestions. */
   introspection: boolean;
@@ -23,19 +24,31 @@ export interface GraphQLOptions {
   maskErrors: boolean;
 }
 
+/** A subscription sent over HTTP is refused as invalid: it is served over WebSocket (subscriptions.plugin.ts). */
+function subscriptionsOverWebSocket(context: ValidationContext) {
+  return {
+    OperationDefinition(node: { operation: OperationTypeNode }) {
+      if (node.operation !== OperationTypeNode.SUBSCRIPTION) return;
+      context.reportError(
+        new GraphQLError('Subscriptions are served over WebSocket (the graphql-transport-ws protocol) on /graphql, not over HTTP.'),
+      );
+    },
+  };
+}
+
 /** `GET`/`POST /graphql`: the caller authenticated first, then Apollo over the schema, operations on graphql-jit. */
 export const graphqlPlugin = fp<GraphQLOptions>(
-  async (app, { services, authenticator, introspection, maskErrors }) => {
+  async (app, { schema, authenticator, introspection, maskErrors }) => {
     const protection = operationProtection();
     const apollo = new ApolloServer<GraphQLContext>({
-      gateway: jitGateway(buildGraphQLSchema(services)),
+      gateway: jitGateway(schema),
       introspection,
       includeStacktraceInErrorResponses: false,
       // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.
       hideSchemaDetailsFromClientErrors: !introspection,
       csrfPrevention: true,
       allowBatchedHttpRequests: false,
-      validationRules: protection.validationRules,
+      validationRules: [...protection.validationRules, subscriptionsOverWebSocket],
       parseOptions: protection.parseOptions,
       plugins: [
         ...protection.plugins,

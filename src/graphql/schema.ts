@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { isAbstractType, isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
+import type { DeliveryFollower } from '../sms/follow/delivery-follower';
+import { SmsDeliveryUpdatesResolver } from '../sms/follow/sms-delivery-updates.resolver';
 import type { DeliveryStatusService } from '../sms/lookups/delivery-status.service';
 import type { LookupNames, LookupRefusals } from '../sms/lookups/lookup-refusals';
 import type { UspeedoApi } from '../uspeedo/uspeedo.api';
@@ -20,6 +22,7 @@ export interface SchemaServices {
   send: SendBatchService;
   preview: SendPreviewService;
   deliveryStatus: DeliveryStatusService;
+  follower: DeliveryFollower;
   templates: TemplatesService;
   limits: SmsLimits;
   /** uSpeedo's calls, for a resolver that maps one answer and needs no service of its own. */
@@ -37,7 +40,19 @@ const RESOLVERS = [
   [SmsLimitsResolver, (s: SchemaServices) => new SmsLimitsResolver(s.limits)],
   [SmsLookupsResolver, (s: SchemaServices) => new SmsLookupsResolver(s.deliveryStatus, s.templates)],
   [SmsSendPreviewResolver, (s: SchemaServices) => new SmsSendPreviewResolver(s.preview)],
+  [SmsDeliveryUpdatesResolver, (s: SchemaServices) => new SmsDeliveryUpdatesResolver(s.follower)],
 ] as const;
+
+/**
+ * type-graphql requires a PubSub for any subscription; ours follow uSpeedo, not topics (their
+ * subscribe function is installed below), so this one is never asked.
+ */
+const NO_TOPICS = {
+  publish: () => {},
+  subscribe: () => {
+    throw new Error('subscriptions here have no topics');
+  },
+};
 
 /**
  * Installs each union's own `resolveType` (as declared with `createUnionType`) directly. type-graphql
@@ -76,7 +91,7 @@ export function buildGraphQLSchema(services: Partial<SchemaServices> = {}): Grap
   // top-level error that would echo the input back.
 
   const [first, ...rest] = RESOLVERS.map(([resolver]) => resolver);
-  const schema = buildSchemaSync({ resolvers: [first, ...rest], container, validate: false });
+  const schema = buildSchemaSync({ resolvers: [first, ...rest], container, validate: false, pubSub: NO_TOPICS });
   synchronousResolveTypes(schema);
   // type-graphql copies every argument into instances of its input classes before a resolver runs, one
   // per target (bench/README.md, round two). The mutation takes its input as GraphQL coerced it (fresh
@@ -90,6 +105,12 @@ export function buildGraphQLSchema(services: Partial<SchemaServices> = {}): Grap
     const preview = container.get(SmsSendPreviewResolver, {} as never) as SmsSendPreviewResolver;
     schema.getQueryType()!.getFields().smsSendPreview.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
       preview.smsSendPreview(args.input, context);
+  }
+  if (services.follower) {
+    const updates = container.get(SmsDeliveryUpdatesResolver, {} as never) as SmsDeliveryUpdatesResolver;
+    const field = schema.getSubscriptionType()!.getFields().smsDeliveryUpdates;
+    field.subscribe = (_root, args: { sessionNos: string[] }, context: GraphQLContext) => updates.follow(args.sessionNos, context);
+    field.resolve = (update: unknown) => update;
   }
   return schema;
 }

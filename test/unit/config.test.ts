@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       port: 4000,
       logLevel: 'info',
       corsOrigins: [],
+      follow: { pollSeconds: 10, pollFailures: 3, maxSeconds: 1800, perCaller: 20 },
       introspection: true,
       uspeedo: { baseUrl: 'https://api.uspeedo.com', timeoutMs: 10000, lookupsInFlight: 8, credentials: null },
       limits: {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The server's Prometheus metrics, in a registry of its own (several apps can share one process in tests). */
 export class SmsMetrics {
@@ -69,6 +69,28 @@ export class SmsMetrics {
   readonly breakerOpenings = new Counter({
     name: 'sms_upstream_breaker_openings_total',
     help: 'Times the breaker on uSpeedo reads opened after repeated failures (it then refuses reads for a while).',
+    registers: [this.registry],
+  });
+
+  /** smsDeliveryUpdates subscriptions open on this instance. */
+  readonly subscriptions = new Gauge({
+    name: 'sms_subscriptions_active',
+    help: 'smsDeliveryUpdates subscriptions open on this instance.',
+    registers: [this.registry],
+  });
+
+  /** Sessions this instance's subscribers follow and that are not final yet: what each poll asks. */
+  readonly followedSessions = new Gauge({
+    name: 'sms_followed_sessions',
+    help: 'Sessions followed by smsDeliveryUpdates subscribers on this instance and not final yet (asked of uSpeedo at each poll).',
+    registers: [this.registry],
+  });
+
+  /** The follower's polls of uSpeedo, by result. */
+  readonly deliveryPolls = new Counter({
+    name: 'sms_delivery_polls_total',
+    help: 'Polls of uSpeedo for followed sessions, by result: changed (a receipt changed), unchanged, or failed.',
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
 

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import fp from 'fastify-plugin';
+import {
+  getOperationAST,
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  OperationTypeNode,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AuthError } from '../auth/auth.error';
+import type { Authenticator } from '../auth/authenticator';
+import type { Caller } from '../auth/caller';
+import type { GraphQLContext } from './context';
+import { maskUnexpectedError } from './errors';
+import { operationProtection } from './operation-limits';
+
+/** Largest message a client may send: a subscription with 100 session numbers is a few KB. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** A socket that has not sent `connection_init` by then is closed (4408). */
+const CONNECTION_INIT_WAIT_MS = 3000;
+/** Between pings on an open socket; one without a pong by the next is dropped. Proxies drop idle sockets at 30 to 60 s. */
+const KEEP_ALIVE_MS = 12_000;
+
+/** How the WebSocket endpoint is served. */
+export interface SubscriptionsOptions {
+  schema: GraphQLSchema;
+  authenticator: Authenticator;
+  introspection: boolean;
+  /** Unexpected errors reach clients as a generic message. */
+  maskErrors: boolean;
+}
+
+/** What graphql-ws keeps per socket: the upgrade, its logger, and the caller once authenticated. */
+interface SocketExtra extends Record<PropertyKey, unknown> {
+  socket: WebSocket;
+  request: IncomingMessage;
+  log: FastifyBaseLogger;
+  requestId: string;
+  caller?: Caller;
+}
+
+/** The close code for a refused caller: 4401 without valid credentials, 4403 without the scope, 1013 (try again later) when they cannot be checked. */
+const CLOSE_FOR: Record<AuthError['code'], number> = {
+  UNAUTHENTICATED: CloseCode.Unauthorized,
+  FORBIDDEN: CloseCode.Forbidden,
+  SERVICE_UNAVAILABLE: 1013,
+};
+
+/** `connection_init`'s credentials, under the HTTP header's name (either case), else the upgrade's `Authorization` header. */
+function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): string | undefined {
+  const given = params?.authorization ?? params?.Authorization;
+  return typeof given === 'string' ? given : request.headers.authorization;
+}
+
+/** Without introspection, an error names nothing of the schema it was not asked about (as Apollo's hideSchemaDetailsFromClientErrors). */
+const withoutSuggestions = (error: GraphQLError) =>
+  new GraphQLError(error.message.replace(/ Did you mean .+\?$/, ''), { nodes: error.nodes });
+
+/** Refuses an upgrade with an HTTP status; no socket is made. */
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * GraphQL over WebSocket (`graphql-transport-ws`, graphql-ws's protocol) on `/graphql`, for
+ * subscriptions only; queries and mutations stay on HTTP with their limits. The upgrade's Origin must
+ * pass CORS; the caller is authenticated from `connection_init` before anything else is read; every
+ * operation gets the HTTP endpoint's parse and validation limits.
+ */
+export const subscriptionsPlugin = fp<SubscriptionsOptions>(
+  async (app, { schema, authenticator, introspection, maskErrors }) => {
+    const protection = operationProtection();
+    const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+    const refuse = (errors: readonly GraphQLError[]) => (introspection ? errors : errors.map(withoutSuggestions));
+
+    const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
+      schema,
+      connectionInitWaitTimeout: CONNECTION_INIT_WAIT_MS,
+      onConnect: async (ctx) => {
+        const { extra } = ctx;
+        try {
+          extra.caller = await authenticator.authenticate(credentialsOf(ctx.connectionParams, extra.request));
+          return true;
+        } catch (error) {
+          if (!(error instanceof AuthError)) throw error;
+          extra.log.info({ auth: { result: error.code, reason: error.reason }, ws: true }, 'socket refused');
+          extra.socket.close(CLOSE_FOR[error.code], error.message.slice(0, 120));
+          return false;
+        }
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, protection.parseOptions);
+        } catch (error) {
+          return refuse([error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')]);
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length > 0) return refuse(errors);
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation) return [new GraphQLError('Name the operation to run (operationName).')];
+        if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+          return [new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations to POST /graphql.')];
+        }
+        const { log, caller, requestId } = ctx.extra;
+        const contextValue: GraphQLContext = { log, caller: caller!, requestId };
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+      },
+      onNext: (ctx, _id, _payload, _args, result) => formatResult(ctx, result, maskErrors),
+      onError: (ctx, _id, _payload, errors) => {
+        ctx.extra.log.info({ ws: true, errors: errors.length }, 'subscription refused');
+      },
+    });
+
+    const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, handleProtocols });
+    let closing = false;
+
+    sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+      const requestId = randomUUID();
+      const log = app.log.child({ reqId: requestId, ws: true });
+      // ws closes a socket that breaks the protocol (1002) or sends too much (1009) itself; it is logged, not thrown.
+      socket.on('error', (error) => log.info({ ws: { error: error.message } }, 'socket error'));
+      let pongWait: NodeJS.Timeout | undefined;
+      const keepAlive = setInterval(() => {
+        if (socket.readyState !== socket.OPEN) return;
+        pongWait ??= setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+        socket.ping();
+      }, KEEP_ALIVE_MS);
+      socket.on('pong', () => {
+        clearTimeout(pongWait);
+        pongWait = undefined;
+      });
+      const closed = server.opened(
+        {
+          protocol: socket.protocol,
+          send: (data) =>
+            new Promise((resolve, reject) => {
+              if (socket.readyState !== socket.OPEN) return resolve();
+              socket.send(data, (error) => (error ? reject(error) : resolve()));
+            }),
+          close: (code, reason) => socket.close(code, reason),
+          onMessage: (handle) =>
+            socket.on('message', (data: Buffer, isBinary: boolean) => {
+              // graphql-ws speaks text frames; a binary one is read as the same UTF-8.
+              void handle(data.toString('utf8')).catch((error: unknown) => {
+                log.error({ err: error, binary: isBinary }, 'subscription message failed unexpectedly');
+                socket.close(CloseCode.InternalServerError, 'Internal server error');
+              });
+            }),
+        },
+        { socket, request, log, requestId },
+      );
+      socket.once('close', (code, reason) => {
+        clearInterval(keepAlive);
+        clearTimeout(pongWait);
+        log.info({ ws: { code } }, 'socket closed');
+        void closed(code, String(reason));
+      });
+    });
+
+    app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const log = app.log.child({ ws: true });
+      if (new URL(request.url ?? '/', 'http://x').pathname !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
+      if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+      // A page on another site must not follow anyone's sessions from a visitor's browser.
+      const origin = request.headers.origin;
+      if (origin !== undefined && !app.originAllowed(origin, request.headers.host, log)) return refuseUpgrade(socket, 403, 'Forbidden');
+      sockets.handleUpgrade(request, socket, head, (ws) => sockets.emit('connection', ws, request));
+    });
+
+    // Before the server waits for its connections: a socket stays open until closed, and clients
+    // reconnect elsewhere on 1001. Subscriptions carry no sends, so none is cut.
+    app.addHook('preClose', async () => {
+      closing = true;
+      for (const socket of sockets.clients) socket.close(1001, 'Going away');
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+    });
+  },
+  { name: 'subscriptions', dependencies: ['cors'] },
+);
+
+/** A subscription's event as the client gets it: unexpected errors logged, and masked when the server is hardened. */
+function formatResult(ctx: Context<Record<string, unknown> | undefined, SocketExtra>, result: ExecutionResult, mask: boolean) {
+  if (!result.errors) return;
+  const errors: GraphQLFormattedError[] = result.errors.map((error) => {
+    const unexpected = error.originalError && !(error.originalError instanceof GraphQLError);
+    if (unexpected) ctx.extra.log.error({ err: error.originalError, path: error.path }, 'unexpected error in a subscription');
+    const formatted = unexpected ? { ...error.toJSON(), extensions: { code: 'INTERNAL_SERVER_ERROR' } } : error.toJSON();
+    return mask ? maskUnexpectedError(formatted) : formatted;
+  });
+  return { ...result, errors };
+}

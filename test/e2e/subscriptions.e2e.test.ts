@@ -1,0 +1,295 @@
+import WebSocket from 'ws';
+import { batch, SEND_BATCH_SMS, serverPool, type TestServer } from '../support/server';
+import { subscribe } from '../support/subscriber';
+import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
+
+// smsDeliveryUpdates over a real WebSocket (graphql-ws's own client) against the real server and the
+// fake uSpeedo: the events, completion, close codes, the refused origin, and the exact upstream GETs.
+const pool = serverPool({ API_KEYS, DELIVERY_POLL_SECONDS: '1', STATUS_CACHE_SECONDS: '0' });
+const { serve } = pool;
+
+const RECEIPTS = '/api/v1/usms/USMSSendReceipt';
+const receipt = (phone: string, result = 'Success') => ({
+  Phone: phone,
+  CostCount: 1,
+  ReceiptResult: result,
+  ReceiptCode: 'DELIVRD',
+  ReceiptDesc: 'ok',
+  ReceiptTime: 1_764_000_000,
+  CountryCode: '86',
+});
+const receiptsAre = (sessions: Record<string, ReturnType<typeof receipt>[]>) =>
+  pool.upstream.route('GET', RECEIPTS, {
+    body: { RetCode: 0, Message: 'success', Data: Object.entries(sessions).map(([SessionNo, ReceiptSet]) => ({ SessionNo, ReceiptSet })) },
+  });
+const receiptGets = () => pool.upstream.calls.filter((call) => call.path.startsWith(RECEIPTS));
+const asked = (call: { path: string }) => new URL(call.path, 'http://x').searchParams.getAll('id');
+const auth = (key = API_KEY_OPS) => ({ connectionParams: bearer(key) });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends one batch of one target as `key`; uSpeedo answers these sessions. */
+async function sendAs(server: TestServer, sessionNos: string[], key = API_KEY_OPS) {
+  pool.upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: sessionNos, FailedTargetPhones: [] } });
+  const { body } = await server.gql(SEND_BATCH_SMS, batch([{ phone: '13800138000', templateParams: ['1'] }]), bearer(key));
+  expect(body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+  pool.upstream.reset();
+}
+
+const statusOf = (event: any) => event.smsDeliveryUpdates;
+
+describe('smsDeliveryUpdates: the events', () => {
+  it('answers the status at once, then each change, and completes when every known session is final', async () => {
+    const server = await serve();
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const sub = subscribe(server.url, { sessionNos: ['s-1', 's-not-mine'] }, auth());
+    const [first] = await sub.eventsAt(1);
+    expect(statusOf(first)).toEqual({
+      __typename: 'SmsDeliveryStatus',
+      requestUuid: 'fake-request-uuid-0001',
+      sessions: [
+        { sessionNo: 's-1', known: true, expectedReceipts: 1, final: false, receipts: [] },
+        { sessionNo: 's-not-mine', known: false, expectedReceipts: null, final: false, receipts: [] },
+      ],
+    });
+    receiptsAre({ 's-1': [receipt('(86)13800138000', 'Unknow')] });
+    await sub.eventsAt(2);
+    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    expect(await sub.ended).toBe('complete');
+    expect(sub.events.map((event) => statusOf(event).sessions[0].receipts.map((r: any) => r.status))).toEqual([
+      [],
+      ['UNKNOWN'],
+      ['DELIVERED'],
+    ]);
+    expect(statusOf(sub.events[2]).sessions[0]).toMatchObject({ final: true, expectedReceipts: 1 });
+    // Only the caller's own session was ever asked of uSpeedo, one id a GET.
+    expect(receiptGets().map(asked).flat()).toEqual(expect.arrayContaining(['s-1']));
+    expect(receiptGets().every((call) => asked(call).join() === 's-1')).toBe(true);
+    expect(receiptGets().every((call) => call.method === 'GET')).toBe(true);
+    await sub.dispose();
+  });
+
+  it('completes after the first answer when no session is known, and never asks uSpeedo', async () => {
+    const server = await serve();
+    const sub = subscribe(server.url, { sessionNos: ['s-else'] }, auth());
+    expect(await sub.ended).toBe('complete');
+    expect(sub.events.map(statusOf)).toEqual([
+      expect.objectContaining({ sessions: [{ sessionNo: 's-else', known: false, expectedReceipts: null, final: false, receipts: [] }] }),
+    ]);
+    expect(receiptGets()).toEqual([]);
+  });
+
+  it('answers the query’s INVALID_INPUT for bad ids, and completes', async () => {
+    const server = await serve();
+    const sub = subscribe(server.url, { sessionNos: [] }, auth());
+    expect(await sub.ended).toBe('complete');
+    expect(statusOf(sub.events[0])).toMatchObject({
+      __typename: 'SmsQueryError',
+      code: 'INVALID_INPUT',
+      fieldErrors: [{ path: ['sessionNos'] }],
+    });
+  });
+});
+
+describe('smsDeliveryUpdates: one poll for everyone', () => {
+  it('makes one GET a tick for fifty subscribers of one session, and tells each of them', async () => {
+    const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '50' });
+    await sendAs(server, ['s-shared']);
+    receiptsAre({ 's-shared': [] });
+    const subs = Array.from({ length: 50 }, () => subscribe(server.url, { sessionNos: ['s-shared'] }, auth()));
+    await Promise.all(subs.map((sub) => sub.eventsAt(1)));
+    const before = receiptGets().length;
+    // Nothing changes: polls at 1 s, then 2 s (backing off) — two ticks in 3.5 s, whoever listens.
+    await sleep(3_500);
+    const ticks = receiptGets().slice(before);
+    expect(ticks.length).toBeGreaterThanOrEqual(1);
+    expect(ticks.length).toBeLessThanOrEqual(3);
+    expect(ticks.every((call) => asked(call).join() === 's-shared')).toBe(true);
+    receiptsAre({ 's-shared': [receipt('(86)13800138000')] });
+    const ends = await Promise.all(subs.map((sub) => sub.ended));
+    expect(ends.every((end) => end === 'complete')).toBe(true);
+    expect(subs.every((sub) => statusOf(sub.events.at(-1)).sessions[0].final)).toBe(true);
+    // The change was seen by one GET, shared by all fifty.
+    expect(receiptGets().length - before - ticks.length).toBeLessThanOrEqual(2);
+    await Promise.all(subs.map((sub) => sub.dispose()));
+  });
+
+  it('asks every followed session in one GET, and stops asking a final one', async () => {
+    const server = await serve();
+    await sendAs(server, ['s-a']);
+    await sendAs(server, ['s-b']);
+    receiptsAre({ 's-a': [], 's-b': [] });
+    const one = subscribe(server.url, { sessionNos: ['s-a'] }, auth());
+    const two = subscribe(server.url, { sessionNos: ['s-b'] }, auth());
+    await Promise.all([one.eventsAt(1), two.eventsAt(1)]);
+    const before = receiptGets().length;
+    receiptsAre({ 's-a': [receipt('(86)13800138000')], 's-b': [] });
+    expect(await one.ended).toBe('complete');
+    const both = receiptGets().slice(before);
+    expect(both.map((call) => asked(call).sort().join())).toContain('s-a,s-b');
+    const after = receiptGets().length;
+    await sleep(2_200);
+    expect(
+      receiptGets()
+        .slice(after)
+        .every((call) => asked(call).join() === 's-b'),
+    ).toBe(true);
+    await two.dispose();
+  });
+});
+
+describe('smsDeliveryUpdates: failures and limits', () => {
+  it('tells subscribers only after DELIVERY_POLL_FAILURES failed polls in a row, stays open, and answers again once uSpeedo does', async () => {
+    const server = await serve({ DELIVERY_POLL_FAILURES: '2', USPEEDO_TIMEOUT_MS: '500' });
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const sub = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    await sub.eventsAt(1);
+    pool.upstream.route('GET', RECEIPTS, { status: 500, body: { RetCode: 500, Message: 'down' } });
+    const [, failed] = await sub.eventsAt(2);
+    expect(statusOf(failed)).toMatchObject({ __typename: 'SmsQueryError', retryable: true });
+    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    expect(await sub.ended).toBe('complete');
+    expect(statusOf(sub.events.at(-1)).sessions[0]).toMatchObject({ final: true });
+  });
+
+  it('refuses the subscription past SUBSCRIPTIONS_PER_CALLER with RATE_LIMITED, per caller', async () => {
+    const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '2' });
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const held = [subscribe(server.url, { sessionNos: ['s-1'] }, auth()), subscribe(server.url, { sessionNos: ['s-1'] }, auth())];
+    await Promise.all(held.map((sub) => sub.eventsAt(1)));
+    const third = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    expect(await third.ended).toBe('complete');
+    expect(statusOf(third.events[0])).toMatchObject({ __typename: 'SmsQueryError', code: 'RATE_LIMITED', retryable: true });
+    // Another caller has slots of its own.
+    const other = subscribe(server.url, { sessionNos: ['s-1'] }, auth(API_KEY_WEB));
+    expect(statusOf((await other.eventsAt(1))[0]).sessions[0].known).toBe(false);
+    // A slot freed is a slot again.
+    await held[0].dispose();
+    await sleep(100);
+    const again = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    expect(statusOf((await again.eventsAt(1))[0]).__typename).toBe('SmsDeliveryStatus');
+    await Promise.all([held[1], third, other, again].map((sub) => sub.dispose()));
+  });
+
+  it('counts a subscription once against RATE_LIMIT_STATUS_PER_MINUTE, and not its polls', async () => {
+    const server = await serve({ RATE_LIMIT_STATUS_PER_MINUTE: '1' });
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const sub = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    await sub.eventsAt(1);
+    await sleep(1_500);
+    expect(receiptGets().length).toBeGreaterThanOrEqual(2);
+    expect(sub.events).toHaveLength(1);
+    const next = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    expect(statusOf((await next.eventsAt(1))[0])).toMatchObject({ code: 'RATE_LIMITED' });
+    await Promise.all([sub.dispose(), next.dispose()]);
+  });
+});
+
+describe('smsDeliveryUpdates: the socket', () => {
+  it('closes a socket without valid credentials with 4401, and one without a scope with 4403, running nothing', async () => {
+    const server = await serve({ JWT_SECRET: JWT_TEST_SECRET });
+    await sendAs(server, ['s-1']);
+    const none = subscribe(server.url, { sessionNos: ['s-1'] });
+    const wrong = subscribe(server.url, { sessionNos: ['s-1'] }, { connectionParams: { authorization: 'Bearer not-a-key' } });
+    const noScope = subscribe(server.url, { sessionNos: ['s-1'] }, { connectionParams: bearer(await hsToken({ scope: 'profile' })) });
+    expect(await Promise.all([none.closed, wrong.closed, noScope.closed])).toEqual([4401, 4401, 4403]);
+    expect([...none.events, ...wrong.events, ...noScope.events]).toEqual([]);
+    expect(receiptGets()).toEqual([]);
+    expect(server.logs.text).not.toContain('not-a-key');
+  });
+
+  it('takes the credentials from the upgrade’s Authorization header too, and a read-only token', async () => {
+    const server = await serve({ JWT_SECRET: JWT_TEST_SECRET });
+    receiptsAre({});
+    const byHeader = subscribe(server.url, { sessionNos: ['s-x'] }, { headers: bearer(API_KEY_OPS) });
+    const reader = subscribe(server.url, { sessionNos: ['s-x'] }, { connectionParams: bearer(await hsToken({ scope: 'sms:read' })) });
+    expect(await Promise.all([byHeader.ended, reader.ended])).toEqual(['complete', 'complete']);
+    expect(statusOf(byHeader.events[0]).__typename).toBe('SmsDeliveryStatus');
+    expect(statusOf(reader.events[0]).__typename).toBe('SmsDeliveryStatus');
+  });
+
+  it("refuses the upgrade from an origin CORS refuses (no socket), and lets a local page's through", async () => {
+    // On the simulator (development), pages on this machine may call, as over HTTP.
+    const server = await serve({ USPEEDO_SIMULATOR: 'true' });
+    const refused = await upgrade(server, { origin: 'https://evil.example' });
+    expect(refused).toBe(403);
+    expect(await upgrade(server, { origin: 'http://localhost:5173' })).toBe(101);
+    expect(await upgrade(server, {})).toBe(101);
+    expect(server.logs.text).toContain('CORS: refused browser origin https://evil.example');
+    const hardened = await serve({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example' });
+    expect(await upgrade(hardened, { origin: 'http://localhost:5173' })).toBe(403);
+    expect(await upgrade(hardened, { origin: 'https://app.example' })).toBe(101);
+  });
+
+  it('serves only subscriptions: a mutation or query over the socket is refused and sends nothing', async () => {
+    const server = await serve();
+    const mutation = subscribe(server.url, batch([{ phone: '13800138000', templateParams: ['1'] }]), { ...auth(), query: SEND_BATCH_SMS });
+    const ended = (await mutation.ended) as { message: string }[];
+    expect(ended[0].message).toMatch(/Only subscriptions/);
+    expect(pool.upstream.calls).toEqual([]);
+  });
+
+  it('closes a socket that sends no connection_init within 3 s (4408), and one that sends over 64 KB (1009)', async () => {
+    const server = await serve();
+    const silent = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const started = Date.now();
+    const code = await new Promise<number>((resolve) => silent.on('close', (c) => resolve(c)));
+    expect(code).toBe(4408);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+    const big = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => big.on('open', resolve));
+    big.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'x'.repeat(70_000) } }));
+    expect(await new Promise<number>((resolve) => big.on('close', (c) => resolve(c)))).toBe(1009);
+  });
+
+  it('closes subscriptions with 1001 on shutdown, after the send in flight has answered', async () => {
+    const server = await serve();
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const sub = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    await sub.eventsAt(1);
+    pool.upstream.reply({ delayMs: 500, body: { RetCode: 0, Message: 'success', SessionNo: ['s-2'], FailedTargetPhones: [] } });
+    const inFlight = server.gql(SEND_BATCH_SMS, batch([{ phone: '13800138000', templateParams: ['1'] }]), bearer(API_KEY_OPS));
+    await sleep(100);
+    const closing = server.close();
+    expect(await sub.closed).toBe(1001);
+    expect((await inFlight).body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+    await closing;
+  });
+});
+
+/** The status an upgrade to /graphql gets with these headers: 101 when a socket is made. */
+function upgrade(server: TestServer, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { headers });
+    socket.on('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('smsDeliveryUpdates over HTTP', () => {
+  it('is refused as a validation error that says where subscriptions are served, running nothing', async () => {
+    const server = await serve();
+    const { status, body } = await server.gql(
+      'subscription { smsDeliveryUpdates(sessionNos: ["s-1"]) { __typename } }',
+      {},
+      bearer(API_KEY_OPS),
+    );
+    expect(status).toBe(400);
+    expect(body.errors[0]).toMatchObject({
+      message: expect.stringMatching(/WebSocket/),
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+    expect(pool.upstream.calls).toEqual([]);
+  });
+});
