@@ -1,5 +1,10 @@
-import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, InMemoryCache } from '@apollo/client';
-import { Client, fetchExchange } from '@urql/core';
+import { ApolloClient, ApolloLink, CombinedGraphQLErrors, gql, HttpLink, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getMainDefinition } from '@apollo/client/utilities';
+import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { OperationTypeNode } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import possibleTypesFile from '../../schema/possible-types.json';
 import { batch, serverPool, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
@@ -56,6 +61,54 @@ const expectedSuccess = {
   requestUuid: 'fake-request-uuid-0001',
 };
 
+// Followed through the subscription: the fake uSpeedo answers the session's receipts, none and then one.
+const FOLLOW = gql`
+  subscription Follow($sessionNos: [String!]!) {
+    smsDeliveryUpdates(sessionNos: $sessionNos) {
+      __typename
+      ... on SmsDeliveryStatus {
+        sessions {
+          sessionNo
+          final
+          receipts {
+            status
+          }
+        }
+      }
+      ... on SmsQueryError {
+        code
+      }
+    }
+  }
+`;
+const RECEIPTS = '/api/v1/usms/USMSSendReceipt';
+const receiptsAre = (count: number) =>
+  pool.upstream.route('GET', RECEIPTS, {
+    body: {
+      RetCode: 0,
+      Data: [
+        { SessionNo: 's-9', ReceiptSet: Array.from({ length: count }, () => ({ Phone: '(86)13800138000', ReceiptResult: 'Success' })) },
+      ],
+    },
+  });
+
+/** graphql-ws's client as the README sets it up; in Node, `ws` stands in for the browser's WebSocket. */
+const wsClient = (server: TestServer, authorization: string) =>
+  createClient({
+    url: `${server.url.replace('http', 'ws')}/graphql`,
+    connectionParams: { authorization },
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+  });
+
+/** Sends the batch (uSpeedo answers session s-9, one target failed), then receipts: none yet. */
+async function sentAndWaiting(server: TestServer) {
+  pool.upstream.reply(upstreamAnswer);
+  const { status } = await server.gql(SEND.loc!.source.body, variables, bearer(API_KEY_OPS));
+  expect(status).toBe(200);
+  receiptsAre(0);
+}
+
 const apollo = (server: TestServer, headers: Record<string, string>, cache = new InMemoryCache({ possibleTypes })) =>
   new ApolloClient({ link: new HttpLink({ uri: `${server.url}/graphql`, headers }), cache });
 
@@ -92,6 +145,75 @@ describe('Apollo Client 4', () => {
     const server = await pool.serve();
     const { data } = await apollo(server, bearer(API_KEY_OPS)).query({ query: LIMITS });
     expect(data).toEqual({ smsLimits: { __typename: 'SmsLimits', maxTargetsPerRequest: 1000 } });
+  });
+});
+
+describe('Apollo Client 4 with GraphQLWsLink', () => {
+  it('follows a session over the subscription, split from HTTP as the README sets it, until it completes', async () => {
+    const server = await pool.serve({ DELIVERY_POLL_SECONDS: '1' });
+    await sentAndWaiting(server);
+    const ws = wsClient(server, bearer(API_KEY_OPS).authorization);
+    const link = ApolloLink.split(
+      ({ query }) => {
+        const definition = getMainDefinition(query);
+        return definition.kind === 'OperationDefinition' && definition.operation === OperationTypeNode.SUBSCRIPTION;
+      },
+      new GraphQLWsLink(ws),
+      new HttpLink({ uri: `${server.url}/graphql`, headers: bearer(API_KEY_OPS) }),
+    );
+    const client = new ApolloClient({ link, cache: new InMemoryCache({ possibleTypes }) });
+    const seen: unknown[] = [];
+    await new Promise<void>((resolve, reject) => {
+      client.subscribe({ query: FOLLOW, variables: { sessionNos: ['s-9'] } }).subscribe({
+        next: ({ data }) => {
+          seen.push(data);
+          if (seen.length === 1) receiptsAre(1);
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    const sessions = (seen as { smsDeliveryUpdates: { sessions: unknown[] } }[]).map((data) => data.smsDeliveryUpdates.sessions);
+    expect(sessions).toEqual([
+      [{ __typename: 'SmsSessionStatus', sessionNo: 's-9', final: false, receipts: [] }],
+      [{ __typename: 'SmsSessionStatus', sessionNo: 's-9', final: true, receipts: [{ __typename: 'SmsReceipt', status: 'DELIVERED' }] }],
+    ]);
+    await ws.dispose();
+  });
+});
+
+describe('urql 6 with subscriptionExchange', () => {
+  it('follows a session over graphql-ws until it completes', async () => {
+    const server = await pool.serve({ DELIVERY_POLL_SECONDS: '1' });
+    await sentAndWaiting(server);
+    const ws = wsClient(server, bearer(API_KEY_OPS).authorization);
+    const client = new Client({
+      url: `${server.url}/graphql`,
+      exchanges: [
+        fetchExchange,
+        subscriptionExchange({
+          forwardSubscription(request) {
+            const input = { ...request, query: request.query ?? '' };
+            return { subscribe: (sink) => ({ unsubscribe: ws.subscribe(input, sink) }) };
+          },
+        }),
+      ],
+    });
+    const finals: boolean[] = [];
+    await new Promise<void>((resolve) => {
+      const { unsubscribe } = client.subscription(FOLLOW, { sessionNos: ['s-9'] }).subscribe((result) => {
+        expect(result.error).toBeUndefined();
+        const final = (result.data as { smsDeliveryUpdates: { sessions: { final: boolean }[] } }).smsDeliveryUpdates.sessions[0].final;
+        finals.push(final);
+        if (finals.length === 1) receiptsAre(1);
+        if (final) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+    expect(finals).toEqual([false, true]);
+    await ws.dispose();
   });
 });
 

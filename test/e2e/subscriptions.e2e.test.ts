@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { batch, SEND_BATCH_SMS, serverPool, type TestServer } from '../support/server';
 import { subscribe } from '../support/subscriber';
@@ -291,5 +294,54 @@ describe('smsDeliveryUpdates over HTTP', () => {
       extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
     });
     expect(pool.upstream.calls).toEqual([]);
+  });
+});
+
+describe('smsDeliveryUpdates: operating it', () => {
+  const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+
+  it('reports active subscriptions, followed sessions and polls in /metrics', async () => {
+    const server = await serve();
+    await sendAs(server, ['s-1']);
+    receiptsAre({ 's-1': [] });
+    const sub = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    await sub.eventsAt(1);
+    await sleep(1_300);
+    const during = (await server.fetch('/metrics')).text;
+    expect(metric(during, 'sms_subscriptions_active')).toBe(1);
+    expect(metric(during, 'sms_followed_sessions')).toBe(1);
+    expect(metric(during, 'sms_delivery_polls_total\\{result="unchanged"\\}')).toBeGreaterThanOrEqual(1);
+    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    await sub.ended;
+    await sleep(50);
+    const after = (await server.fetch('/metrics')).text;
+    expect(metric(after, 'sms_subscriptions_active')).toBe(0);
+    expect(metric(after, 'sms_followed_sessions')).toBe(0);
+    expect(metric(after, 'sms_delivery_polls_total\\{result="changed"\\}')).toBe(1);
+  });
+
+  it('follows on another instance a session sent through this one (ownership from the shared store)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sms-follow-')), 'state.db');
+    const sender = await serve({ STATE_DB_PATH: file });
+    const other = await serve({ STATE_DB_PATH: file });
+    await sendAs(sender, ['s-shared']);
+    receiptsAre({ 's-shared': [receipt('(86)13800138000')] });
+    const sub = subscribe(other.url, { sessionNos: ['s-shared'] }, auth());
+    expect(await sub.ended).toBe('complete');
+    expect(statusOf(sub.events[0]).sessions[0]).toMatchObject({ known: true, expectedReceipts: 1, final: true });
+    const stranger = subscribe(other.url, { sessionNos: ['s-shared'] }, auth(API_KEY_WEB));
+    expect(await stranger.ended).toBe('complete');
+    expect(statusOf(stranger.events[0]).sessions[0]).toMatchObject({ known: false });
+  });
+
+  it('never writes a credential or a connection_init payload to its log', async () => {
+    const server = await serve();
+    const sub = subscribe(server.url, { sessionNos: ['s-x'] }, auth());
+    await sub.ended;
+    const refused = subscribe(server.url, { sessionNos: ['s-x'] }, { connectionParams: { authorization: 'Bearer wrong-secret-key' } });
+    await refused.closed;
+    expect(server.logs.text).not.toContain(API_KEY_OPS);
+    expect(server.logs.text).not.toContain('wrong-secret-key');
+    expect(server.logs.text).toContain('"ws":true');
   });
 });
