@@ -345,3 +345,21 @@ describe('smsDeliveryUpdates: operating it', () => {
     expect(server.logs.text).toContain('"ws":true');
   });
 });
+
+describe('smsDeliveryUpdates on the simulator', () => {
+  it('shows the empty status, then the receipts SIMULATOR_RECEIPT_DELAY_SECONDS after the send, then completes', async () => {
+    const server = await serve({ USPEEDO_SIMULATOR: 'true', SIMULATOR_RECEIPT_DELAY_SECONDS: '2' });
+    const targets = [
+      { phone: '13800138000', templateParams: ['1'] },
+      { phone: '13800138009', templateParams: ['2'] },
+    ];
+    const { body } = await server.gql(SEND_BATCH_SMS, batch(targets), bearer(API_KEY_OPS));
+    const [sessionNo] = body.data.sendBatchSms.sessionNos as string[];
+    const sub = subscribe(server.url, { sessionNos: [sessionNo] }, auth());
+    expect(await sub.ended).toBe('complete');
+    const sessions = sub.events.map((event) => statusOf(event).sessions[0]);
+    expect(sessions[0]).toMatchObject({ known: true, expectedReceipts: 2, final: false, receipts: [] });
+    expect(sessions.at(-1)).toMatchObject({ final: true, receipts: [{ status: 'DELIVERED' }, { status: 'DELIVERED' }] });
+    expect(pool.upstream.calls).toEqual([]);
+  });
+});
