@@ -25,7 +25,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
 
   beforeAll(async () => {
     // Codegen runs once for the whole suite (jest globalSetup); the page is built from its output.
-    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.ts', '--logLevel', 'error'], {
+    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.mts', '--logLevel', 'error'], {
       cwd: root,
       stdio: 'pipe',
     });
@@ -48,6 +48,8 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
       API_KEYS,
       CORS_ORIGINS: `${page$.origin},${signedOut.origin}`,
       STATUS_CACHE_SECONDS: '1',
+      // The subscription's polls, every second while receipts change.
+      DELIVERY_POLL_SECONDS: '1',
     });
     graphqlUrl = `${server.url}/graphql`;
     browser = await launchChromium();
@@ -80,17 +82,18 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     }
   }
 
-  async function submit(screenshot: string) {
+  /** Sends and waits for the answer; `screenshot` names the picture the README shows (null: one that would differ each run). */
+  async function submit(screenshot: string | null) {
     await page.click('#send');
     await page.waitForSelector('body[data-state]:not([data-state=pending])');
-    await page.screenshot({ path: join(screenshots, `${screenshot}.png`), fullPage: true });
+    if (screenshot) await page.screenshot({ path: join(screenshots, `${screenshot}.png`), fullPage: true });
   }
 
   const rowError = (row: number, field: 'phone' | 'templateParams') =>
     page.textContent(`#targets tr:nth-child(${row + 1}) [data-error-for=${field}]`);
 
-  it("shows a success with its session numbers, then polls each recipient's delivery status until it is final", async () => {
-    upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
+  /** Receipts of session-a: the first GET finds one, later ones both. */
+  function receiptsArriving() {
     let polls = 0;
     upstream.route('GET', '/api/v1/usms/USMSSendReceipt', () => ({
       body: {
@@ -116,6 +119,22 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
         ],
       },
     }));
+  }
+
+  /** The GraphQL operations the page sent over HTTP, by name. */
+  function httpOperations(): string[] {
+    const names: string[] = [];
+    page.on('request', (request) => {
+      const body = request.url().endsWith('/graphql') ? request.postData() : null;
+      if (body) names.push(/(query|mutation) (\w+)/.exec(body)?.[2] ?? '?');
+    });
+    return names;
+  }
+
+  it("shows a success with its session numbers, then each recipient's delivery status pushed by the subscription until it is final", async () => {
+    upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
+    receiptsArriving();
+    const operations = httpOperations();
     await open(page$.origin);
     await fill('template_id_1', [
       ['13800138000', '123456'],
@@ -123,6 +142,9 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     ]);
     await page.click('#send');
     await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+    // The receipts came over the WebSocket: no status query was sent.
+    expect(await page.getAttribute('#delivery', 'data-via')).toBe('subscription');
+    expect(operations).toEqual(['SendBatchSms']);
     await page.screenshot({ path: join(screenshots, 'success.png'), fullPage: true });
     expect(await page.getAttribute('#result', 'class')).toBe('success');
     expect(await page.textContent('#result h2')).toBe('Sent');
@@ -149,6 +171,49 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
       ],
     });
     expect(server.logs.text).toContain('"caller":"web"');
+  });
+
+  it('polls the delivery status instead where WebSocket is refused', async () => {
+    upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
+    receiptsArriving();
+    // As a proxy that refuses the upgrade: every socket errs and closes (1006) before it opens.
+    await page.addInitScript(() => {
+      class RefusedSocket extends EventTarget {
+        static readonly CONNECTING = 0;
+        static readonly OPEN = 1;
+        static readonly CLOSING = 2;
+        static readonly CLOSED = 3;
+        readyState = 0;
+        protocol = '';
+        onerror: ((event: Event) => void) | null = null;
+        onclose: ((event: CloseEvent) => void) | null = null;
+        onopen: (() => void) | null = null;
+        onmessage: (() => void) | null = null;
+        constructor() {
+          super();
+          setTimeout(() => {
+            this.readyState = 3;
+            this.onerror?.(new Event('error'));
+            this.onclose?.(new CloseEvent('close', { code: 1006, reason: '' }));
+          }, 10);
+        }
+        send() {}
+        close() {}
+      }
+      window.WebSocket = RefusedSocket as unknown as typeof WebSocket;
+    });
+    const operations = httpOperations();
+    await open(page$.origin);
+    await fill('template_id_1', [
+      ['13800138000', '123456'],
+      ['+85255311111', '654321'],
+    ]);
+    await page.click('#send');
+    await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+    expect(await page.getAttribute('#delivery', 'data-via')).toBe('polling');
+    expect(operations[0]).toBe('SendBatchSms');
+    expect(operations.slice(1).every((name) => name === 'SmsDeliveryStatus')).toBe(true);
+    expect(operations.length).toBeGreaterThanOrEqual(2);
   });
 
   it('shows a partial failure with each failed phone and its reason', async () => {
@@ -257,7 +322,8 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     upstream.reply({ status: 429, headers: { 'retry-after': '1330' }, body: { RetCode: 215999, Message: 'too many requests' } });
     await open(page$.origin);
     await fill('template_id_1', [['13800138000', '1']]);
-    await submit('long-wait');
+    // Its text holds a time of day: committed once, not rewritten by every run.
+    await submit(null);
     expect(await page.textContent('#result h2')).toBe('Not sent: UPSTREAM_HTTP_ERROR');
     expect(await page.textContent('#result .retry')).toMatch(
       /^Safe to send again after \d{1,2}:\d{2}( [AP]M)?\. Nothing was sent; come back then\.$/,

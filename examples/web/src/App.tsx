@@ -250,9 +250,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
       )}
       <section id="result" className={state ?? ''} aria-live="polite">
         {loading && <p>Sending…</p>}
-        {!loading && result?.__typename === 'SendBatchSmsSuccess' && (
-          <Success result={result} recipients={rows.length} statusPollMs={statusPollMs} />
-        )}
+        {!loading && result?.__typename === 'SendBatchSmsSuccess' && <Success result={result} statusPollMs={statusPollMs} />}
         {!loading && result?.__typename === 'SendBatchSmsError' && (
           <Failure result={result} elsewhere={elsewhere} onRetry={() => void send()} />
         )}
@@ -275,15 +273,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
   );
 }
 
-function Success({
-  result,
-  recipients,
-  statusPollMs,
-}: {
-  result: Narrowed<'SendBatchSmsSuccess'>;
-  recipients: number;
-  statusPollMs: number;
-}) {
+function Success({ result, statusPollMs }: { result: Narrowed<'SendBatchSmsSuccess'>; statusPollMs: number }) {
   const failed = result.failedTargetPhones;
   return (
     <>
@@ -310,9 +300,7 @@ function Success({
         </table>
       )}
       {result.requestUuid && <p className="muted">uSpeedo request id: {result.requestUuid}</p>}
-      {result.sessionNos.length > 0 && (
-        <DeliveryStatus sessionNos={result.sessionNos} recipients={recipients - failed.length} firstWaitMs={statusPollMs} />
-      )}
+      {result.sessionNos.length > 0 && <DeliveryStatus sessionNos={result.sessionNos} firstWaitMs={statusPollMs} />}
     </>
   );
 }

@@ -1,7 +1,10 @@
 // The example frontend: React on Apollo Client 4, typed by the documents GraphQL Code Generator wrote
 // from the committed schema. No hand-written result type anywhere.
-import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { ApolloProvider } from '@apollo/client/react';
+import { getMainDefinition } from '@apollo/client/utilities';
+import { createClient } from 'graphql-ws';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 // The union members, so the cache keeps the fields of a named fragment on a union (without them, a
@@ -15,16 +18,34 @@ export interface PageConfig {
   graphqlUrl: string;
   /** An API key or a JWT with the sms:send scope; empty when the server runs without callers. */
   token: string;
-  /** The first wait between delivery-status polls, doubled each time (default 5 s). */
+  /** Where WebSocket is refused: the first wait between delivery-status polls, doubled each time (default 5 s). */
   statusPollMs?: number;
 }
 
 async function start(): Promise<void> {
   const config = (await (await fetch('./config.json', { cache: 'no-store' })).json()) as PageConfig;
-  const client = new ApolloClient({
-    link: new HttpLink({ uri: config.graphqlUrl, headers: config.token ? { authorization: `Bearer ${config.token}` } : {} }),
-    cache: new InMemoryCache({ possibleTypes }),
-  });
+  const authorization: Record<string, string> = config.token ? { authorization: `Bearer ${config.token}` } : {};
+  // Subscriptions go over WebSocket to the same /graphql, their credentials in connection_init;
+  // everything else over HTTP.
+  const socketUrl = new URL(config.graphqlUrl, location.href);
+  socketUrl.protocol = socketUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  const link = ApolloLink.split(
+    ({ query }) => {
+      const definition = getMainDefinition(query);
+      return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
+    },
+    new GraphQLWsLink(
+      createClient({
+        url: socketUrl.href,
+        connectionParams: authorization,
+        // Reconnects twice, quickly (a 1001 from a server shutting down): then the page polls instead.
+        retryAttempts: 2,
+        retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, 500 * 2 ** retries)),
+      }),
+    ),
+    new HttpLink({ uri: config.graphqlUrl, headers: authorization }),
+  );
+  const client = new ApolloClient({ link, cache: new InMemoryCache({ possibleTypes }) });
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <ApolloProvider client={client}>
