@@ -2,7 +2,7 @@ import { ApolloClient, ApolloLink, CombinedGraphQLErrors, gql, HttpLink, InMemor
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
-import { OperationTypeNode } from 'graphql';
+import { Kind, OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import possibleTypesFile from '../../schema/possible-types.json';
@@ -156,7 +156,7 @@ describe('Apollo Client 4 with GraphQLWsLink', () => {
     const link = ApolloLink.split(
       ({ query }) => {
         const definition = getMainDefinition(query);
-        return definition.kind === 'OperationDefinition' && definition.operation === OperationTypeNode.SUBSCRIPTION;
+        return definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION;
       },
       new GraphQLWsLink(ws),
       new HttpLink({ uri: `${server.url}/graphql`, headers: bearer(API_KEY_OPS) }),
