@@ -37,7 +37,7 @@ export class SmsMetrics {
   /** Delivery-status and template lookups by answer. */
   readonly lookups = new Counter({
     name: 'sms_lookups_total',
-    help: 'smsDeliveryStatus (operation status), smsTemplates (operation templates) and smsSendPreview (operation preview) answers: OK or the error code.',
+    help: 'smsDeliveryStatus (operation status), smsTemplates (operation templates), smsSendPreview (operation preview) answers, and smsDeliveryUpdates refusals and failed polls (operation follow): OK or the error code.',
     labelNames: ['operation', 'result'] as const,
     registers: [this.registry],
   });
