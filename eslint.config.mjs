@@ -50,7 +50,18 @@ const boundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'examples/generated/', 'examples/web/dist/', 'bench/results/', 'bench/mesh/', 'node_modules/'] },
+  {
+    ignores: [
+      'dist/',
+      'coverage/',
+      'examples/generated/',
+      'examples/app/src/generated/',
+      'examples/web/dist/',
+      'bench/results/',
+      'bench/mesh/',
+      'node_modules/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

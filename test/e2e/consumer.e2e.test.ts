@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { startServer, type TestServer } from '../support/server';
@@ -63,4 +63,31 @@ describe('a consumer of the generated types', () => {
     ).toMatch(/^INVALID_INPUT: .*\[taskContent\.0\.target\.0\.phone: must be written as/);
     expect(upstream.calls).toHaveLength(1);
   });
+});
+
+describe("the README's codegen set-up for your own app (examples/app)", () => {
+  const app = join(root, 'examples/app');
+
+  it('is the codegen.ts the README shows, and generates types that compile with its named fragment', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toContain('```ts\n' + readFileSync(join(app, 'codegen.ts'), 'utf8') + '```');
+    // As an app would: the committed schema copied beside its codegen.ts.
+    copyFileSync(join(root, 'schema/schema.graphql'), join(app, 'schema.graphql'));
+    rmSync(join(app, 'src/generated'), { recursive: true, force: true });
+    execFileSync(bin('graphql-codegen'), ['--config', 'codegen.ts'], { cwd: app, encoding: 'utf8', stdio: 'pipe' });
+    expect(() =>
+      execFileSync(bin('tsc'), ['-p', 'examples/app/tsconfig.json'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }),
+    ).not.toThrow();
+    // The possibleTypes import the README shows, in plain Node ESM.
+    const printed = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const { possibleTypes } = await import('./src/possible-types.mjs'); console.log(JSON.stringify(possibleTypes.SendBatchSmsResult));",
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
+    expect(JSON.parse(printed)).toEqual(['SendBatchSmsError', 'SendBatchSmsSuccess']);
+  }, 90_000);
 });

@@ -1,0 +1,19 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+// Types for your app's operations, from this server's committed schema (schema/schema.graphql, copied
+// into your repository). Fragment masking is off, so a named fragment's fields are read where used.
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['src/**/*.graphql'],
+  ignoreNoDocuments: false,
+  generates: {
+    'src/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, enumsAsTypes: true, avoidOptionals: true, nonOptionalTypename: true },
+    },
+    // Apollo Client's possibleTypes: without them InMemoryCache drops a union fragment's fields.
+    'src/generated/possible-types.json': { plugins: ['fragment-matcher'] },
+  },
+};
+export default config;
