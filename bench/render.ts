@@ -1,5 +1,6 @@
 // Turns benchmark results into a Markdown table and an SVG chart (vega-lite compiled, rendered by vega).
 import type { TopLevelSpec } from 'vega-lite';
+import type { SubscriptionCell } from './subscription-cell';
 
 /** One variant at one batch size: medians of the repeats. */
 export interface Cell {
@@ -47,6 +48,8 @@ export interface BenchResults {
   cells: Cell[];
   /** The delivery-status cell, beside the send. */
   status?: StatusCell[];
+  /** The subscription cell (BENCH_SUBSCRIPTIONS open at once). */
+  subscriptions?: SubscriptionCell | null;
   summary: Summary;
 }
 
@@ -61,6 +64,7 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
       `| ${c.variant} | ${c.queriesPerSec} | ${c.p99Ms} | ${c.cpuMicrosPerQuery ?? '–'} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
   );
   const context = results.summary.context.map((c) => `| ${c.what} | ${c.value ?? '–'} |`);
+  const follow = results.subscriptions;
   const { options: o, machine: m } = results;
   const markdown = [
     `Run ${results.date} on ${m.cpus} × ${m.model}, Node ${m.node}${m.pinned ? ', server pinned to core 0, load and fake on core 1' : ''}.`,
@@ -79,6 +83,14 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
           '| delivery status (100 known sessions a query) | queries/s | p99 ms | server CPU µs/query | checks |',
           '|---|---|---|---|---|',
           ...status,
+          '',
+        ]
+      : []),
+    ...(follow
+      ? [
+          '| smsDeliveryUpdates, one session each | GETs a poll | server RSS KB a subscription | change → last event ms | poll → last event ms | checks |',
+          '|---|---|---|---|---|---|',
+          `| ${follow.subscriptions} subscriptions | ${follow.getsPerPoll} | ${follow.rssKbPerSubscription} | ${follow.changeToLastEventMs} | ${follow.pollToLastEventMs} | ${follow.checks.length ? follow.checks.join('; ') : 'ok'} |`,
           '',
         ]
       : []),

@@ -12,6 +12,7 @@ import { autocannon, measure, median, samples, type Samples } from './measure';
 import { freePort, launch, MULTICORE, peakRssMb, root, startFlags, tsx, waitFor } from './processes';
 import { renderResults, type BenchResults, type Cell, type StatusCell } from './render';
 import { SEED_SESSIONS } from './seed-sessions';
+import { subscriptionCell } from './subscription-cell';
 import { summarize } from './summary';
 import {
   bodyFor,
@@ -43,6 +44,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const bodies = await prepareBodies(running, options, stateDir);
     const cells = await sendCells(running, bodies, fakeUrl, options, log);
     const status = await statusCells(running, fakeUrl, options, stateDir, log);
+    const subscriptions = options.subscriptions ? await subscriptionCell(options.subscriptions, fakeUrl, options, stateDir) : null;
+    if (subscriptions) {
+      log(
+        `subscriptions/${subscriptions.subscriptions}: ${subscriptions.getsPerPoll} GETs a poll, ${subscriptions.rssKbPerSubscription} KB each, last event ${subscriptions.pollToLastEventMs} ms after the poll`,
+      );
+    }
     const results: BenchResults = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, pinned: MULTICORE },
@@ -56,7 +63,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       },
       cells,
       status,
-      summary: summarize(cells, status),
+      subscriptions,
+      summary: summarize(cells, status, subscriptions),
     };
     await writeResults(results, options.outDir);
     return results;
@@ -206,6 +214,7 @@ if (require.main === module) {
           redisSentinel: started?.sentinel,
           redisCluster: started?.cluster,
           serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
+          subscriptions: started ? 0 : Math.min(1000, Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000)),
         });
       } finally {
         await started?.stop();

@@ -49,6 +49,8 @@ export interface BenchOptions {
   redisCluster?: Record<string, string>;
   /** Node flags for this server's variants (d, e): `npm start`'s own, then any from BENCH_SERVER_NODE_FLAGS. */
   serverNodeFlags: string[];
+  /** Subscriptions the subscription cell opens (BENCH_SUBSCRIPTIONS, at most 1000); 0 leaves the cell out. */
+  subscriptions?: number;
   log?: (line: string) => void;
 }
 

@@ -22,6 +22,7 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
       BENCH_OUT: out,
       // Without the Mesh peer: it installs about 500 MB on first use (bench/mesh), too much for every test run.
       BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,e-guarded',
+      BENCH_SUBSCRIPTIONS: '150',
     },
   });
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
@@ -43,5 +44,9 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
     expect(cell.queriesPerSec).toBeGreaterThan(0);
   }
   expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| delivery status (100 known sessions a query) |');
+  // The subscription cell: 150 sessions followed, two GETs a poll (100 ids each at most), every page told.
+  expect(results.subscriptions).toMatchObject({ subscriptions: 150, getsPerPoll: 2, checks: [] });
+  expect(results.subscriptions.pollToLastEventMs).toBeGreaterThanOrEqual(0);
+  expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| smsDeliveryUpdates, one session each |');
   expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*recipients\/s/);
 }, 120_000);
