@@ -27,6 +27,8 @@ import { operationProtection } from './operation-limits';
 
 /** Largest message a client may send: a subscription with 100 session numbers is a few KB. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Largest message before the caller is known: `connection_init` with a token (at most 8 KB) fits. */
+const MAX_UNAUTHENTICATED_BYTES = 16 * 1024;
 /** A socket that has not sent `connection_init` by then is closed (4408). */
 const CONNECTION_INIT_WAIT_MS = 3000;
 /** Between pings on an open socket; one without a pong by the next is dropped. Proxies drop idle sockets at 30 to 60 s. */
@@ -141,6 +143,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         clearTimeout(pongWait);
         pongWait = undefined;
       });
+      const extra: SocketExtra = { socket, request, log, requestId };
       const closed = server.opened(
         {
           protocol: socket.protocol,
@@ -152,6 +155,8 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
           close: (code, reason) => socket.close(code, reason),
           onMessage: (handle) =>
             socket.on('message', (data: Buffer, isBinary: boolean) => {
+              // Nothing much is read for a caller not yet known: a token fits in far less.
+              if (!extra.caller && data.length > MAX_UNAUTHENTICATED_BYTES) return socket.close(1009, 'Message too big');
               // graphql-ws speaks text frames; a binary one is read as the same UTF-8.
               void handle(data.toString('utf8')).catch((error: unknown) => {
                 log.error({ err: error, binary: isBinary }, 'subscription message failed unexpectedly');
@@ -159,7 +164,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
               });
             }),
         },
-        { socket, request, log, requestId },
+        extra,
       );
       socket.once('close', (code, reason) => {
         clearInterval(keepAlive);

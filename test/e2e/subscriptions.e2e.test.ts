@@ -235,7 +235,7 @@ describe('smsDeliveryUpdates: the socket', () => {
     expect(pool.upstream.calls).toEqual([]);
   });
 
-  it('closes a socket that sends no connection_init within 3 s (4408), and one that sends over 64 KB (1009)', async () => {
+  it('closes a socket that sends no connection_init within 3 s (4408), one that sends over 64 KB, and one that sends over 16 KB before it is authenticated (1009)', async () => {
     const server = await serve();
     const silent = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     const started = Date.now();
@@ -246,6 +246,11 @@ describe('smsDeliveryUpdates: the socket', () => {
     await new Promise((resolve) => big.on('open', resolve));
     big.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'x'.repeat(70_000) } }));
     expect(await new Promise<number>((resolve) => big.on('close', (c) => resolve(c)))).toBe(1009);
+    // Before the caller is known, far less is read: a token fits in 16 KB.
+    const early = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => early.on('open', resolve));
+    early.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'x'.repeat(20_000) } }));
+    expect(await new Promise<number>((resolve) => early.on('close', (c) => resolve(c)))).toBe(1009);
   });
 
   it('closes subscriptions with 1001 on shutdown, after the send in flight has answered', async () => {
