@@ -134,7 +134,13 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const schema = buildGraphQLSchema(services);
   const authenticator = new Authenticator(config.auth);
   await app.register(graphqlPlugin, { schema, authenticator, introspection: config.introspection, maskErrors: config.hardened });
-  await app.register(subscriptionsPlugin, { schema, authenticator, introspection: config.introspection, maskErrors: config.hardened });
+  await app.register(subscriptionsPlugin, {
+    schema,
+    authenticator,
+    introspection: config.introspection,
+    maskErrors: config.hardened,
+    socketsPerCaller: config.follow.perCaller,
+  });
 
   warnAtStart(config, app.log);
   return app;

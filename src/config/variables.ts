@@ -257,7 +257,8 @@ export const VARIABLES = {
     config: 'follow.perCaller',
     parse: wholeNumber(1, 10_000),
     default: '20',
-    description: 'smsDeliveryUpdates subscriptions one caller may hold open at once, on each instance; the next answers RATE_LIMITED.',
+    description:
+      'smsDeliveryUpdates subscriptions, and sockets, one caller may hold open at once on each instance: the next subscription answers RATE_LIMITED, the next socket is closed (4429).',
   },
   RATE_LIMIT_TEMPLATES_PER_MINUTE: {
     section: 'limits',

@@ -20,7 +20,7 @@ import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from '../auth/auth.error';
 import type { Authenticator } from '../auth/authenticator';
-import type { Caller } from '../auth/caller';
+import { callerKey, type Caller } from '../auth/caller';
 import type { GraphQLContext } from './context';
 import { maskUnexpectedError } from './errors';
 import { operationProtection } from './operation-limits';
@@ -29,6 +29,10 @@ import { operationProtection } from './operation-limits';
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Largest message before the caller is known: `connection_init` with a token (at most 8 KB) fits. */
 const MAX_UNAUTHENTICATED_BYTES = 16 * 1024;
+/** Sockets whose caller is not known yet, at most, on this instance: past it an upgrade gets 503. */
+const MAX_UNAUTHENTICATED_SOCKETS = 1000;
+/** Closes a socket whose caller already holds its most (one socket can carry every subscription it may hold). */
+const TOO_MANY_SOCKETS = 4429;
 /** A socket that has not sent `connection_init` by then is closed (4408). */
 const CONNECTION_INIT_WAIT_MS = 3000;
 /** Between pings on an open socket; one without a pong by the next is dropped. Proxies drop idle sockets at 30 to 60 s. */
@@ -41,6 +45,8 @@ export interface SubscriptionsOptions {
   introspection: boolean;
   /** Unexpected errors reach clients as a generic message. */
   maskErrors: boolean;
+  /** Sockets one caller may hold open at once (SUBSCRIPTIONS_PER_CALLER: each can carry them all). */
+  socketsPerCaller: number;
 }
 
 /** What graphql-ws keeps per socket: the upgrade, its logger, and the caller once authenticated. */
@@ -81,7 +87,10 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
  * operation gets the HTTP endpoint's parse and validation limits.
  */
 export const subscriptionsPlugin = fp<SubscriptionsOptions>(
-  async (app, { schema, authenticator, introspection, maskErrors }) => {
+  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller }) => {
+    /** Open sockets by caller, and those whose caller is not known yet: one caller cannot hold the instance's sockets. */
+    const perCaller = new Map<string, number>();
+    let unauthenticated = 0;
     const protection = operationProtection();
     const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
     const refuse = (errors: readonly GraphQLError[]) => (introspection ? errors : errors.map(withoutSuggestions));
@@ -92,7 +101,17 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
       onConnect: async (ctx) => {
         const { extra } = ctx;
         try {
-          extra.caller = await authenticator.authenticate(credentialsOf(ctx.connectionParams, extra.request));
+          const caller = await authenticator.authenticate(credentialsOf(ctx.connectionParams, extra.request));
+          const key = callerKey(caller);
+          const open = perCaller.get(key) ?? 0;
+          if (open >= socketsPerCaller) {
+            extra.log.info({ ws: { refused: 'sockets-per-caller', open } }, 'socket refused');
+            extra.socket.close(TOO_MANY_SOCKETS, `This caller already holds ${open} sockets (SUBSCRIPTIONS_PER_CALLER).`);
+            return false;
+          }
+          perCaller.set(key, open + 1);
+          extra.caller = caller;
+          unauthenticated -= 1;
           return true;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
@@ -129,6 +148,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
     let closing = false;
 
     sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+      unauthenticated += 1;
       const requestId = randomUUID();
       const log = app.log.child({ reqId: requestId, ws: true });
       // ws closes a socket that breaks the protocol (1002) or sends too much (1009) itself; it is logged, not thrown.
@@ -167,6 +187,13 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         extra,
       );
       socket.once('close', (code, reason) => {
+        if (!extra.caller) unauthenticated -= 1;
+        else {
+          const key = callerKey(extra.caller);
+          const open = (perCaller.get(key) ?? 1) - 1;
+          if (open > 0) perCaller.set(key, open);
+          else perCaller.delete(key);
+        }
         clearInterval(keepAlive);
         clearTimeout(pongWait);
         log.info({ ws: { code } }, 'socket closed');
@@ -177,7 +204,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
     app.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const log = app.log.child({ ws: true });
       if (new URL(request.url ?? '/', 'http://x').pathname !== '/graphql') return refuseUpgrade(socket, 404, 'Not Found');
-      if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+      if (closing || unauthenticated >= MAX_UNAUTHENTICATED_SOCKETS) return refuseUpgrade(socket, 503, 'Service Unavailable');
       // A page on another site must not follow anyone's sessions from a visitor's browser.
       const origin = request.headers.origin;
       if (origin !== undefined && !app.originAllowed(origin, request.headers.host, log)) return refuseUpgrade(socket, 403, 'Forbidden');

@@ -160,11 +160,21 @@ describe('smsDeliveryUpdates: failures and limits', () => {
     const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '2' });
     await sendAs(server, ['s-1']);
     receiptsAre({ 's-1': [] });
-    const held = [subscribe(server.url, { sessionNos: ['s-1'] }, auth()), subscribe(server.url, { sessionNos: ['s-1'] }, auth())];
+    // Three subscriptions on one socket: the third is refused as data, the socket stays.
+    const first = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    const held = [first, subscribe(server.url, { sessionNos: ['s-1'] }, { client: first.client })];
     await Promise.all(held.map((sub) => sub.eventsAt(1)));
-    const third = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    const third = subscribe(server.url, { sessionNos: ['s-1'] }, { client: first.client });
     expect(await third.ended).toBe('complete');
     expect(statusOf(third.events[0])).toMatchObject({ __typename: 'SmsQueryError', code: 'RATE_LIMITED', retryable: true });
+    // A caller holds no more sockets than it may hold subscriptions: the third socket is closed (4429).
+    const second = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => second.on('open', resolve));
+    second.send(JSON.stringify({ type: 'connection_init', payload: bearer(API_KEY_OPS) }));
+    await new Promise((resolve) => second.once('message', resolve));
+    const thirdSocket = subscribe(server.url, { sessionNos: ['s-x'] }, auth());
+    expect(await thirdSocket.closed).toBe(4429);
+    second.close();
     // Another caller has slots of its own.
     const other = subscribe(server.url, { sessionNos: ['s-1'] }, auth(API_KEY_WEB));
     expect(statusOf((await other.eventsAt(1))[0]).sessions[0].known).toBe(false);
@@ -173,7 +183,7 @@ describe('smsDeliveryUpdates: failures and limits', () => {
     await sleep(100);
     const again = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
     expect(statusOf((await again.eventsAt(1))[0]).__typename).toBe('SmsDeliveryStatus');
-    await Promise.all([held[1], third, other, again].map((sub) => sub.dispose()));
+    await Promise.all([other, again].map((sub) => sub.dispose()));
   });
 
   it('counts a subscription once against RATE_LIMIT_STATUS_PER_MINUTE, and not its polls', async () => {

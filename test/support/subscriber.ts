@@ -23,11 +23,11 @@ export const DELIVERY_UPDATES = `subscription Follow($sessionNos: [String!]!) {
   }
 }`;
 
-/** Subscribes over a real socket, with `connectionParams` in `connection_init` and `headers` (Origin, Authorization) on the upgrade. */
+/** Subscribes over a real socket (another subscription's, with `client`), with `connectionParams` in `connection_init` and `headers` (Origin, Authorization) on the upgrade. */
 export function subscribe(
   url: string,
   variables: Record<string, unknown>,
-  options: { connectionParams?: Record<string, unknown>; headers?: Record<string, string>; query?: string } = {},
+  options: { connectionParams?: Record<string, unknown>; headers?: Record<string, string>; query?: string; client?: Client } = {},
 ): Subscribed {
   const headers = options.headers ?? {};
   class HeaderedWebSocket extends WebSocket {
@@ -37,14 +37,16 @@ export function subscribe(
   }
   let closeCode: (code: number) => void = () => {};
   const closed = new Promise<number>((resolve) => (closeCode = resolve));
-  const client = createClient({
-    url: url.replace(/^http/, 'ws') + '/graphql',
-    webSocketImpl: HeaderedWebSocket,
-    connectionParams: options.connectionParams,
-    retryAttempts: 0,
-    lazy: true,
-    on: { closed: (event) => closeCode((event as { code: number }).code) },
-  });
+  const client =
+    options.client ??
+    createClient({
+      url: url.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: HeaderedWebSocket,
+      connectionParams: options.connectionParams,
+      retryAttempts: 0,
+      lazy: true,
+      on: { closed: (event) => closeCode((event as { code: number }).code) },
+    });
   const events: any[] = [];
   const waiters: { count: number; resolve: (events: any[]) => void }[] = [];
   const ended = new Promise<unknown>((resolve) => {
