@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uspeedoTemplate } from '../support/fake-uspeedo';
+import { uspeedoReceipt, uspeedoTemplate } from '../support/fake-uspeedo';
 import { EXPECTED_AUTHORIZATION, batch, SEND_BATCH_SMS, serverPool, startServer, type TestServer } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
@@ -30,17 +30,6 @@ const TEMPLATE_QUERY = `query Templates($templateIds: [String!]!) {
 }`;
 
 const receiptsBody = (data: unknown) => ({ RetCode: 0, Message: 'success', Data: data });
-const receipt = (phone: string, result = 'Success') => ({
-  Phone: phone,
-  CostCount: 1,
-  ReceiptResult: result,
-  ReceiptCode: 'DELIVRD',
-  ReceiptDesc: 'ok',
-  ReceiptTime: 1_764_000_000,
-  CountryCode: '86',
-  BrevityCode: 'CN',
-  UserId: 'u',
-});
 
 /** Sends one batch as `key`; the fake answers with these session numbers. */
 async function sendAs(server: TestServer, sessionNos: string[], key = API_KEY_OPS) {
@@ -110,8 +99,8 @@ describe('smsDeliveryStatus: expectedReceipts and final', () => {
 
     const answers = [
       [],
-      [receipt('(86)13800138000'), receipt('(86)13800138001', 'Unknow')],
-      [receipt('(86)13800138000'), receipt('(86)13800138001', 'Fail')],
+      [uspeedoReceipt('(86)13800138000'), uspeedoReceipt('(86)13800138001', 'Unknow')],
+      [uspeedoReceipt('(86)13800138000'), uspeedoReceipt('(86)13800138001', 'Fail')],
     ];
     const seen = [];
     for (const set of answers) {
@@ -137,7 +126,7 @@ describe('smsDeliveryStatus', () => {
   it("asks uSpeedo only for the caller's own sessions, once, and answers every session in the order asked", async () => {
     const server = await serve();
     await sendAs(server, ['s-1', 's-2']);
-    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([{ SessionNo: 's-2', ReceiptSet: [receipt('(86)13800138000')] }]) });
+    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([{ SessionNo: 's-2', ReceiptSet: [uspeedoReceipt('(86)13800138000')] }]) });
     const answer = await status(server, ['s-other', 's-2', 's-1']);
     expect(answer).toEqual({
       __typename: 'SmsDeliveryStatus',
@@ -184,7 +173,7 @@ describe('smsDeliveryStatus', () => {
   it('answers the same sessions from the cache within STATUS_CACHE_SECONDS, and asks again with the cache off', async () => {
     const cached = await serve({ STATUS_CACHE_SECONDS: '60' });
     await sendAs(cached, ['s-c']);
-    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([{ SessionNo: 's-c', ReceiptSet: [receipt('13800138000')] }]) });
+    pool.upstream.route('GET', RECEIPTS, { body: receiptsBody([{ SessionNo: 's-c', ReceiptSet: [uspeedoReceipt('13800138000')] }]) });
     const first = await status(cached, ['s-c']);
     const second = await status(cached, ['s-c']);
     expect(second.sessions).toEqual(first.sessions);

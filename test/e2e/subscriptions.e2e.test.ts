@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { uspeedoReceipt } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, serverPool, type TestServer } from '../support/server';
 import { subscribe } from '../support/subscriber';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
@@ -12,16 +13,7 @@ const pool = serverPool({ API_KEYS, DELIVERY_POLL_SECONDS: '1', STATUS_CACHE_SEC
 const { serve } = pool;
 
 const RECEIPTS = '/api/v1/usms/USMSSendReceipt';
-const receipt = (phone: string, result = 'Success') => ({
-  Phone: phone,
-  CostCount: 1,
-  ReceiptResult: result,
-  ReceiptCode: 'DELIVRD',
-  ReceiptDesc: 'ok',
-  ReceiptTime: 1_764_000_000,
-  CountryCode: '86',
-});
-const receiptsAre = (sessions: Record<string, ReturnType<typeof receipt>[]>) =>
+const receiptsAre = (sessions: Record<string, ReturnType<typeof uspeedoReceipt>[]>) =>
   pool.upstream.route('GET', RECEIPTS, {
     body: { RetCode: 0, Message: 'success', Data: Object.entries(sessions).map(([SessionNo, ReceiptSet]) => ({ SessionNo, ReceiptSet })) },
   });
@@ -55,9 +47,9 @@ describe('smsDeliveryUpdates: the events', () => {
         { sessionNo: 's-not-mine', known: false, expectedReceipts: null, final: false, receipts: [] },
       ],
     });
-    receiptsAre({ 's-1': [receipt('(86)13800138000', 'Unknow')] });
+    receiptsAre({ 's-1': [uspeedoReceipt('(86)13800138000', 'Unknow')] });
     await sub.eventsAt(2);
-    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    receiptsAre({ 's-1': [uspeedoReceipt('(86)13800138000')] });
     expect(await sub.ended).toBe('complete');
     expect(sub.events.map((event) => statusOf(event).sessions[0].receipts.map((r: any) => r.status))).toEqual([
       [],
@@ -108,7 +100,7 @@ describe('smsDeliveryUpdates: one poll for everyone', () => {
     expect(ticks.length).toBeGreaterThanOrEqual(1);
     expect(ticks.length).toBeLessThanOrEqual(3);
     expect(ticks.every((call) => asked(call).join() === 's-shared')).toBe(true);
-    receiptsAre({ 's-shared': [receipt('(86)13800138000')] });
+    receiptsAre({ 's-shared': [uspeedoReceipt('(86)13800138000')] });
     const ends = await Promise.all(subs.map((sub) => sub.ended));
     expect(ends.every((end) => end === 'complete')).toBe(true);
     expect(subs.every((sub) => statusOf(sub.events.at(-1)).sessions[0].final)).toBe(true);
@@ -126,7 +118,7 @@ describe('smsDeliveryUpdates: one poll for everyone', () => {
     const two = subscribe(server.url, { sessionNos: ['s-b'] }, auth());
     await Promise.all([one.eventsAt(1), two.eventsAt(1)]);
     const before = receiptGets().length;
-    receiptsAre({ 's-a': [receipt('(86)13800138000')], 's-b': [] });
+    receiptsAre({ 's-a': [uspeedoReceipt('(86)13800138000')], 's-b': [] });
     expect(await one.ended).toBe('complete');
     const both = receiptGets().slice(before);
     expect(both.map((call) => asked(call).sort().join())).toContain('s-a,s-b');
@@ -151,7 +143,7 @@ describe('smsDeliveryUpdates: failures and limits', () => {
     pool.upstream.route('GET', RECEIPTS, { status: 500, body: { RetCode: 500, Message: 'down' } });
     const [, failed] = await sub.eventsAt(2);
     expect(statusOf(failed)).toMatchObject({ __typename: 'SmsQueryError', retryable: true });
-    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    receiptsAre({ 's-1': [uspeedoReceipt('(86)13800138000')] });
     expect(await sub.ended).toBe('complete');
     expect(statusOf(sub.events.at(-1)).sessions[0]).toMatchObject({ final: true });
   });
@@ -326,7 +318,7 @@ describe('smsDeliveryUpdates: operating it', () => {
     expect(metric(during, 'sms_subscriptions_active')).toBe(1);
     expect(metric(during, 'sms_followed_sessions')).toBe(1);
     expect(metric(during, 'sms_delivery_polls_total\\{result="unchanged"\\}')).toBeGreaterThanOrEqual(1);
-    receiptsAre({ 's-1': [receipt('(86)13800138000')] });
+    receiptsAre({ 's-1': [uspeedoReceipt('(86)13800138000')] });
     await sub.ended;
     await sleep(50);
     const after = (await server.fetch('/metrics')).text;
@@ -340,7 +332,7 @@ describe('smsDeliveryUpdates: operating it', () => {
     const sender = await serve({ STATE_DB_PATH: file });
     const other = await serve({ STATE_DB_PATH: file });
     await sendAs(sender, ['s-shared']);
-    receiptsAre({ 's-shared': [receipt('(86)13800138000')] });
+    receiptsAre({ 's-shared': [uspeedoReceipt('(86)13800138000')] });
     const sub = subscribe(other.url, { sessionNos: ['s-shared'] }, auth());
     expect(await sub.ended).toBe('complete');
     expect(statusOf(sub.events[0]).sessions[0]).toMatchObject({ known: true, expectedReceipts: 1, final: true });

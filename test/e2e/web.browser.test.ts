@@ -121,6 +121,17 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     }));
   }
 
+  /** Sends a batch of two recipients from the page and waits until it says every receipt is final. */
+  async function sendTwoUntilSettled() {
+    await open(page$.origin);
+    await fill('template_id_1', [
+      ['13800138000', '123456'],
+      ['+85255311111', '654321'],
+    ]);
+    await page.click('#send');
+    await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+  }
+
   /** The GraphQL operations the page sent over HTTP, by name. */
   function httpOperations(): string[] {
     const names: string[] = [];
@@ -135,13 +146,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     upstream.reply({ body: { RetCode: 0, Message: 'success', SessionNo: ['session-a'], FailedTargetPhones: [] } });
     receiptsArriving();
     const operations = httpOperations();
-    await open(page$.origin);
-    await fill('template_id_1', [
-      ['13800138000', '123456'],
-      ['+85255311111', '654321'],
-    ]);
-    await page.click('#send');
-    await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+    await sendTwoUntilSettled();
     // The receipts came over the WebSocket: no status query was sent.
     expect(await page.getAttribute('#delivery', 'data-via')).toBe('subscription');
     expect(operations).toEqual(['SendBatchSms']);
@@ -203,13 +208,7 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
       window.WebSocket = RefusedSocket as unknown as typeof WebSocket;
     });
     const operations = httpOperations();
-    await open(page$.origin);
-    await fill('template_id_1', [
-      ['13800138000', '123456'],
-      ['+85255311111', '654321'],
-    ]);
-    await page.click('#send');
-    await page.waitForSelector('#delivery[data-settled=true]', { timeout: 10_000 });
+    await sendTwoUntilSettled();
     expect(await page.getAttribute('#delivery', 'data-via')).toBe('polling');
     expect(operations[0]).toBe('SendBatchSms');
     expect(operations.slice(1).every((name) => name === 'SmsDeliveryStatus')).toBe(true);

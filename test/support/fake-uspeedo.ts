@@ -44,6 +44,19 @@ export const uspeedoTemplate = (TemplateId: string, Template: string, Status = 2
   CreateTime: 1,
 });
 
+/** One delivery receipt as uSpeedo's receipt lookup answers it; `ReceiptResult` Success, Fail, Unknow or SubmitFail. */
+export const uspeedoReceipt = (Phone: string, ReceiptResult = 'Success') => ({
+  Phone,
+  CostCount: 1,
+  ReceiptResult,
+  ReceiptCode: 'DELIVRD',
+  ReceiptDesc: 'ok',
+  ReceiptTime: 1_764_000_000,
+  CountryCode: '86',
+  BrevityCode: 'CN',
+  UserId: 'u',
+});
+
 // Unref'd: a delayed reply still pending when the tests end must not keep Jest's process alive.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
