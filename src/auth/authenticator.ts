@@ -123,7 +123,8 @@ export class Authenticator {
           'missing scope',
         );
       }
-      return { id: payload.sub, kind: 'jwt', canSend: scopes.has(SEND_SCOPE) };
+      // exp is required (requiredClaims), so every JWT caller has an end.
+      return { id: payload.sub, kind: 'jwt', canSend: scopes.has(SEND_SCOPE), expiresAt: payload.exp! * 1000 };
     }
 
     const callerId = this.config.apiKeys.get(hashApiKey(token));

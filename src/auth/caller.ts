@@ -4,6 +4,8 @@ export interface Caller {
   kind: 'api-key' | 'jwt' | 'anonymous';
   /** May send (API keys, anonymous, a JWT with sms:send); otherwise only look up (a JWT with sms:read). */
   canSend: boolean;
+  /** When a JWT caller's token expires (ms since the epoch): a connection that outlives it must end then. */
+  expiresAt?: number;
 }
 
 /** The caller every request runs as when no callers are configured. */

@@ -33,6 +33,8 @@ const MAX_UNAUTHENTICATED_BYTES = 16 * 1024;
 const MAX_UNAUTHENTICATED_SOCKETS = 1000;
 /** Closes a socket whose caller already holds its most (one socket can carry every subscription it may hold). */
 const TOO_MANY_SOCKETS = 4429;
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A socket that has not sent `connection_init` by then is closed (4408). */
 const CONNECTION_INIT_WAIT_MS = 3000;
 /** Between pings on an open socket; one without a pong by the next is dropped. Proxies drop idle sockets at 30 to 60 s. */
@@ -56,6 +58,8 @@ interface SocketExtra extends Record<PropertyKey, unknown> {
   log: FastifyBaseLogger;
   requestId: string;
   caller?: Caller;
+  /** Closes the socket when its caller's token expires. */
+  expiry?: NodeJS.Timeout;
 }
 
 /** The close code for a refused caller: 4401 without valid credentials, 4403 without the scope, 1013 (try again later) when they cannot be checked. */
@@ -111,6 +115,12 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
           }
           perCaller.set(key, open + 1);
           extra.caller = caller;
+          // A token's end is the socket's: an expired or short-lived token keeps following nothing.
+          if (caller.expiresAt !== undefined) {
+            // setTimeout takes at most 2^31 - 1 ms (about 24 days); a longer token's socket is closed then.
+            const ms = Math.min(caller.expiresAt - Date.now(), MAX_TIMER_MS);
+            extra.expiry = setTimeout(() => extra.socket.close(CloseCode.Unauthorized, 'The token expired.'), ms).unref();
+          }
           unauthenticated -= 1;
           return true;
         } catch (error) {
@@ -187,6 +197,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         extra,
       );
       socket.once('close', (code, reason) => {
+        clearTimeout(extra.expiry);
         if (!extra.caller) unauthenticated -= 1;
         else {
           const key = callerKey(extra.caller);

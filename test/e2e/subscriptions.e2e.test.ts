@@ -206,6 +206,21 @@ describe('smsDeliveryUpdates: the socket', () => {
     expect(server.logs.text).not.toContain('not-a-key');
   });
 
+  it("closes the socket with 4401 when the caller's token expires, ending its subscriptions", async () => {
+    const server = await serve({ JWT_SECRET: JWT_TEST_SECRET });
+    const token = await hsToken({ scope: 'sms:read', exp: 2 });
+    const sub = subscribe(server.url, { sessionNos: ['s-x'] }, { connectionParams: bearer(token) });
+    await sub.ended;
+    // A socket that stays open (lazy: false would too): connection_init alone, then the token's end.
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.on('open', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: bearer(token) }));
+    const started = Date.now();
+    const code = await new Promise<number>((resolve) => socket.on('close', (c) => resolve(c)));
+    expect(code).toBe(4401);
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
   it('takes the credentials from the upgrade’s Authorization header too, and a read-only token', async () => {
     const server = await serve({ JWT_SECRET: JWT_TEST_SECRET });
     receiptsAre({});

@@ -48,6 +48,7 @@ describe('Authenticator', () => {
       id: 'user-42',
       kind: 'jwt',
       canSend: true,
+      expiresAt: expect.any(Number),
     });
     expect(await withJwt.authenticate(`Bearer ${API_KEY_OPS}`)).toEqual({ id: 'ops', kind: 'api-key', canSend: true });
   });
@@ -70,6 +71,7 @@ describe('Authenticator', () => {
       id: 'reader',
       kind: 'jwt',
       canSend: false,
+      expiresAt: expect.any(Number),
     });
   });
 
