@@ -37,7 +37,17 @@ export class RedisServer {
     port?: number,
     { volatile = false, dir = mkdtempSync(join(tmpdir(), 'sms-redis-')), args = [] as string[] } = {},
   ): Promise<RedisServer> {
-    const chosen = port ?? (await freePort());
+    if (port === undefined) {
+      // A port free a moment ago may be taken by the time redis-server binds it: try fresh ones.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await RedisServer.start(await freePort(), { volatile, dir, args });
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
+    }
+    const chosen = port;
     const persistence = volatile ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'everysec'];
     const options = ['--port', String(chosen), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, ...args];
     const child = spawn(REDIS_SERVER!, options, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -51,7 +61,9 @@ export class RedisServer {
           resolve();
         }
       });
-      child.on('exit', () => reject(new Error(`redis-server exited:\n${output}`)));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      // After the output it wrote: its reason (an address in use) is in it.
+      child.on('close', () => reject(new Error(`redis-server exited:\n${output}`)));
     });
     child.stdout.resume();
     return new RedisServer(child, chosen, dir, args);

@@ -227,10 +227,13 @@ export class RedisClusterSet {
   }
 
   static async start(): Promise<RedisClusterSet> {
-    const servers = await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        const busPort = await freePort();
-        return RedisServer.start(undefined, {
+    // A port free a moment ago may be taken by the time redis-server binds it (six nodes start at once,
+    // each with two ports, beside tests holding hundreds of client sockets): such a node is started
+    // again on fresh ports.
+    const startNode = async (attempt = 1): Promise<RedisServer> => {
+      const busPort = await freePort();
+      try {
+        return await RedisServer.start(undefined, {
           args: [
             '--cluster-enabled',
             'yes',
@@ -242,8 +245,19 @@ export class RedisClusterSet {
             String(busPort),
           ],
         });
-      }),
-    );
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        return startNode(attempt + 1);
+      }
+    };
+    // Six at once; if one cannot start, the others are stopped, or their processes would keep Jest alive.
+    const started = await Promise.allSettled(Array.from({ length: 6 }, () => startNode()));
+    const servers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) {
+      await Promise.all(servers.map((server) => server.stop()));
+      throw failed.reason;
+    }
     const created = spawnSync(
       REDIS_CLI!,
       ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '1', '--cluster-yes'],
