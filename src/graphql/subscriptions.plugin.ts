@@ -21,6 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from '../auth/auth.error';
 import type { Authenticator } from '../auth/authenticator';
 import { callerKey, type Caller } from '../auth/caller';
+import { OpenCounts } from '../guard/open-counts';
 import type { GraphQLContext } from './context';
 import { maskUnexpectedError } from './errors';
 import { operationProtection } from './operation-limits';
@@ -93,7 +94,7 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 export const subscriptionsPlugin = fp<SubscriptionsOptions>(
   async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller }) => {
     /** Open sockets by caller, and those whose caller is not known yet: one caller cannot hold the instance's sockets. */
-    const perCaller = new Map<string, number>();
+    const perCaller = new OpenCounts();
     let unauthenticated = 0;
     const protection = operationProtection();
     const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
@@ -107,13 +108,12 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         try {
           const caller = await authenticator.authenticate(credentialsOf(ctx.connectionParams, extra.request));
           const key = callerKey(caller);
-          const open = perCaller.get(key) ?? 0;
-          if (open >= socketsPerCaller) {
+          if (!perCaller.take(key, socketsPerCaller)) {
+            const open = perCaller.held(key);
             extra.log.info({ ws: { refused: 'sockets-per-caller', open } }, 'socket refused');
             extra.socket.close(TOO_MANY_SOCKETS, `This caller already holds ${open} sockets (SUBSCRIPTIONS_PER_CALLER).`);
             return false;
           }
-          perCaller.set(key, open + 1);
           extra.caller = caller;
           // A token's end is the socket's: an expired or short-lived token keeps following nothing.
           if (caller.expiresAt !== undefined) {
@@ -198,13 +198,8 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
       );
       socket.once('close', (code, reason) => {
         clearTimeout(extra.expiry);
-        if (!extra.caller) unauthenticated -= 1;
-        else {
-          const key = callerKey(extra.caller);
-          const open = (perCaller.get(key) ?? 1) - 1;
-          if (open > 0) perCaller.set(key, open);
-          else perCaller.delete(key);
-        }
+        if (extra.caller) perCaller.giveBack(callerKey(extra.caller));
+        else unauthenticated -= 1;
         clearInterval(keepAlive);
         clearTimeout(pongWait);
         log.info({ ws: { code } }, 'socket closed');

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../../auth/caller';
+import { OpenCounts } from '../../guard/open-counts';
 import type { DeliveryStatusService } from '../lookups/delivery-status.service';
 import type { LookupRefusals } from '../lookups/lookup-refusals';
 import { SmsQueryErrorCode } from '../lookups/sms-query-error-code.enum';
@@ -36,6 +37,9 @@ const DONE: Next = { done: true, value: undefined };
 /** What a session's receipts say, as a string: equal when nothing a subscriber sees has changed. */
 const receiptsSeen = (status: SmsSessionStatus) => JSON.stringify(status.receipts);
 
+/** Nothing left to follow: every session asked is unknown or final. */
+const settled = (sessions: readonly SmsSessionStatus[]) => sessions.every((session) => !session.known || session.final);
+
 /**
  * Follows sessions for `smsDeliveryUpdates`: one poll of uSpeedo for every session any subscription
  * on this instance follows (at most 100 ids a GET, through the status cache), every `pollSeconds`
@@ -45,10 +49,12 @@ const receiptsSeen = (status: SmsSessionStatus) => JSON.stringify(status.receipt
  */
 export class DeliveryFollower {
   private readonly followed = new Map<string, Followed>();
-  private readonly perCaller = new Map<string, number>();
+  private readonly perCaller = new OpenCounts();
   private readonly follows = new Set<Follow>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** The wait while something changes (DELIVERY_POLL_SECONDS), and the wait now, doubled while nothing does. */
+  private readonly briskMs: number;
   private waitMs: number;
   private failures = 0;
   private closed = false;
@@ -61,7 +67,8 @@ export class DeliveryFollower {
     private readonly metrics: SmsMetrics,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.waitMs = settings.pollSeconds * 1000;
+    this.briskMs = settings.pollSeconds * 1000;
+    this.waitMs = this.briskMs;
   }
 
   /**
@@ -88,8 +95,8 @@ export class DeliveryFollower {
 
   /** @internal A subscription's start: its slot under the caller's limit, or the refusal. */
   admit(follow: Follow, scope: string, log: FastifyBaseLogger): SmsQueryError | null {
-    const open = this.perCaller.get(scope) ?? 0;
-    if (this.closed || open >= this.settings.perCaller) {
+    if (this.closed || !this.perCaller.take(scope, this.settings.perCaller)) {
+      const open = this.perCaller.held(scope);
       log.info({ sms: { operation: 'follow', result: 'RATE_LIMITED', open } }, 'smsDeliveryUpdates refused');
       this.metrics.lookups.inc({ operation: 'follow', result: SmsQueryErrorCode.RATE_LIMITED });
       return queryError({
@@ -100,7 +107,6 @@ export class DeliveryFollower {
         retryable: true,
       });
     }
-    this.perCaller.set(scope, open + 1);
     this.follows.add(follow);
     this.metrics.subscriptions.inc();
     return null;
@@ -110,9 +116,7 @@ export class DeliveryFollower {
   release(follow: Follow, scope: string, sessionNos: readonly string[]): void {
     if (!this.follows.delete(follow)) return;
     this.metrics.subscriptions.dec();
-    const open = (this.perCaller.get(scope) ?? 1) - 1;
-    if (open > 0) this.perCaller.set(scope, open);
-    else this.perCaller.delete(scope);
+    this.perCaller.giveBack(scope);
     this.unfollow(follow, sessionNos);
   }
 
@@ -126,7 +130,7 @@ export class DeliveryFollower {
     }
     this.metrics.followedSessions.set(this.followed.size);
     // Someone new is following: poll at the brisk pace again.
-    this.waitMs = this.settings.pollSeconds * 1000;
+    this.waitMs = this.briskMs;
     this.schedule();
   }
 
@@ -189,7 +193,7 @@ export class DeliveryFollower {
       this.metrics.deliveryPolls.inc({ result: changed.size > 0 ? 'changed' : 'unchanged' });
       this.metrics.followedSessions.set(this.followed.size);
       for (const follow of changed) follow.changed(read.requestUuid);
-      this.waitMs = changed.size > 0 ? this.settings.pollSeconds * 1000 : Math.min(this.waitMs * 2, MAX_POLL_MS);
+      this.waitMs = changed.size > 0 ? this.briskMs : Math.min(this.waitMs * 2, MAX_POLL_MS);
     } catch (error) {
       // Not a refusal but a fault; it must not stop the polls.
       this.log.error({ err: error }, 'smsDeliveryUpdates poll failed unexpectedly');
@@ -204,7 +208,7 @@ export class DeliveryFollower {
     this.metrics.deliveryPolls.inc({ result: 'failed' });
     this.failures += 1;
     // Retried at the next tick, at the brisk pace; subscribers hear of it once the failures pile up.
-    this.waitMs = this.settings.pollSeconds * 1000;
+    this.waitMs = this.briskMs;
     if (this.failures !== this.settings.pollFailures) return;
     const told = new Set<Follow>();
     for (const followed of this.followed.values()) for (const follow of followed.followers) told.add(follow);
@@ -257,7 +261,7 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
     if (this.done || !pending) return DONE;
     if (pending instanceof SmsQueryError) return { done: false, value: pending };
     const answer = this.answer(pending.requestUuid);
-    if (answer.sessions.every((session) => !session.known || session.final)) this.finish('final');
+    if (settled(answer.sessions)) this.finish('final');
     return { done: false, value: answer };
   }
 
@@ -298,7 +302,7 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
     this.admitted = true;
     const first = await this.follower.firstAnswer(this.sessionNos, this.caller, this.log, this.listsCut);
     if (this.done) return DONE;
-    if (first instanceof SmsQueryError || first.sessions.every((session) => !session.known || session.final)) {
+    if (first instanceof SmsQueryError || settled(first.sessions)) {
       this.finish(first instanceof SmsQueryError ? first.code : 'final');
       return { done: false, value: first };
     }
