@@ -17,10 +17,9 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import type { Recipient } from '../../src/guard/rate-limits';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget } from '../../src/uspeedo/uspeedo.types';
 import { readPhoneWithLibrary as readPhone } from '../../src/sms/shared/phone';
-import { capFieldErrors, type PreparedBatch } from '../../src/sms/send/prepare-batch';
+import { capFieldErrors, type BatchRecipient, type PreparedBatch } from '../../src/sms/send/prepare-batch';
 import { printableTextProblem } from '../../src/sms/shared/printable-text';
 import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input';
 import { SendBatchSmsErrorCode } from '../../src/sms/send/send-batch-sms-error-code.enum';
@@ -102,7 +101,7 @@ export function prepareBatchReference(
 ): PreparedBatch {
   const errors: FieldError[] = [];
   const destinationErrors: FieldError[] = [];
-  const recipients: Recipient[] = [];
+  const recipients: BatchRecipient[] = [];
   const allowed = allowedCountryCodes.length > 0 ? new Set(allowedCountryCodes) : undefined;
   // The size ceilings first, and alone: an oversized batch is not looked at further.
   const tasks = input.taskContent;
@@ -158,7 +157,7 @@ export function prepareBatchReference(
               message: `is in country code +${reading.phone.countryCode}, which this server does not send to`,
             });
           }
-          recipients.push({ e164: reading.phone.e164, task: t, target: i });
+          recipients.push({ e164: reading.phone.e164, task: t, target: i, countryCode: reading.phone.countryCode });
         }
         const params = entry.templateParams ?? [];
         if (params.length > limits.maxTemplateParamsPerTarget) {

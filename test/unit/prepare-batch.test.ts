@@ -29,10 +29,10 @@ describe('prepareBatch', () => {
     expect(prepared.ok).toBe(true);
     if (!prepared.ok) return;
     expect(prepared.recipients).toEqual([
-      { e164: '+8613800138000', task: 0, target: 0 },
-      { e164: '+85255311111', task: 0, target: 1 },
-      { e164: '+85255311112', task: 1, target: 0 },
-      { e164: '+8613900139000', task: 1, target: 1 },
+      { e164: '+8613800138000', task: 0, target: 0, countryCode: '86' },
+      { e164: '+85255311111', task: 0, target: 1, countryCode: '852' },
+      { e164: '+85255311112', task: 1, target: 0, countryCode: '852' },
+      { e164: '+8613900139000', task: 1, target: 1, countryCode: '86' },
     ]);
     expect(JSON.stringify(prepared.request)).toBe(
       '{"TaskContent":[{"TemplateId":"template_id_1","SenderId":"USpeedo","Target":[{"Phone":"13800138000","TemplateParams":["123456"]},{"Phone":"(852)55311111"}]},' +

@@ -1,7 +1,6 @@
 import type { BatchReading } from '../send/batch-check';
 import type { SendBatchSmsInput } from '../send/send-batch-sms.input';
 import type { SendBatchSmsError } from '../send/send-batch-sms.result';
-import { readPhone } from '../shared/phone';
 import { messageSize, type MessageSize } from './sms-segments';
 import { SmsCountryPreview, SmsMessagePreview, SmsSendPreview } from './sms-send-preview.result';
 
@@ -20,14 +19,12 @@ export function previewOf(
   const sizes = new Map<string, MessageSize>();
   const countries = new Map<string, { recipients: number; segments: number | null }>();
   let total: number | null = 0;
-  const messages = recipients.map(({ e164, task, target }) => {
+  const messages = recipients.map(({ e164, task, target, countryCode }) => {
     const { templateId, target: targets } = input.taskContent[task];
     const template = templates?.get(templateId);
     const text = template ? fill(template.content, targets[target].templateParams ?? []) : null;
     let size = text === null ? undefined : sizes.get(text);
     if (text !== null && !size) sizes.set(text, (size = messageSize(text)));
-    const reading = readPhone(e164);
-    const countryCode = reading.ok ? reading.phone.countryCode : '';
     const country = countries.get(countryCode) ?? { recipients: 0, segments: 0 };
     country.recipients++;
     country.segments = size && country.segments !== null ? country.segments + size.segments : null;

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Recipient } from '../../guard/rate-limits';
 import type { SendBatchUSMSMessageRequest } from '../../uspeedo/uspeedo.types';
 import type { SmsTemplate } from '../lookups/sms-templates.result';
 import type { FieldError } from '../shared/field-error.result';
 import type { SmsLimitValues } from '../shared/sms-limits';
-import { capFieldErrors, prepareBatch } from './prepare-batch';
+import { capFieldErrors, prepareBatch, type BatchRecipient } from './prepare-batch';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { failure, type SendBatchSmsError } from './send-batch-sms.result';
@@ -15,7 +14,7 @@ export type BatchReading =
   | {
       ok: true;
       request: SendBatchUSMSMessageRequest;
-      recipients: Recipient[];
+      recipients: BatchRecipient[];
       /** The templates looked up, by id; null when there was no template check, or its lookup failed. */
       templates: ReadonlyMap<string, SmsTemplate | null> | null;
     }

@@ -8,9 +8,14 @@ import { SendBatchSmsErrorCode } from './send-batch-sms-error-code.enum';
 import type { FieldError } from '../shared/field-error.result';
 import { IDEMPOTENCY_KEY_MAX_LENGTH, TEMPLATE_ID_MAX_LENGTH, type SmsLimitValues } from '../shared/sms-limits';
 
+/** A recipient as the limits charge it, with its calling code ("86") from the same reading of its phone. */
+export interface BatchRecipient extends Recipient {
+  countryCode: string;
+}
+
 /** A batch checked against every rule: the upstream body to send, or every rule it broke. */
 export type PreparedBatch =
-  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: Recipient[] }
+  | { ok: true; request: SendBatchUSMSMessageRequest; recipients: BatchRecipient[] }
   | {
       ok: false;
       code: typeof SendBatchSmsErrorCode.INVALID_INPUT | typeof SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED;
@@ -147,7 +152,7 @@ export function prepareBatch(
 
   const tasks = input.taskContent;
 
-  const recipients: Recipient[] = [];
+  const recipients: BatchRecipient[] = [];
   const taskContent: UspeedoTask[] = [];
   for (let t = 0; t < tasks.length; t++) {
     const task = tasks[t];
@@ -180,7 +185,7 @@ export function prepareBatch(
             message: `is in country code +${countryCode}, which this server does not send to`,
           });
         }
-        recipients.push({ e164, task: t, target: i });
+        recipients.push({ e164, task: t, target: i, countryCode });
       }
       const params = entry.templateParams;
       if (params && params.length > 0) {
