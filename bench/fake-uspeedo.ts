@@ -3,8 +3,8 @@
 // counts them. GET / reports the counts. A batch whose template is `bench_seed_sessions` is answered
 // with the 100 session numbers the status cell asks for, and one whose template is
 // `bench_follow_sessions` with the subscription cell's (`follow-…`): those have no receipt until
-// `POST /__deliver`, then one each; GET / also reports the GETs that asked for them (with when) and
-// when the first answered delivered. Runs in its own process.
+// `POST /__deliver`, then one each; GET / also reports the GETs that asked for them (when, and how
+// many sessions each) and when the first answered delivered. Runs in its own process.
 import { createServer } from 'node:http';
 import { RetCode, USPEEDO_PATHS } from '../src/uspeedo/uspeedo.types';
 import { FOLLOW_SESSIONS, SEED_SESSIONS } from './seed-sessions';
@@ -14,9 +14,9 @@ const SEEDED = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', Se
 const FOLLOWED = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', SessionNo: FOLLOW_SESSIONS, FailedTargetPhones: [] });
 let received = 0;
 let lookups = 0;
-/** The subscription cell: whether its sessions have their receipts, the times of the GETs asking for them, and when one first answered them. */
+/** The subscription cell: whether its sessions have their receipts, the GETs asking for them (when, how many sessions), and when one first answered them. */
 let delivered = false;
-const followGets: number[] = [];
+const followGets: { at: number; sessions: number }[] = [];
 let firstDeliveredAt: number | null = null;
 
 const receipts = (ids: string[]) =>
@@ -51,7 +51,7 @@ const server = createServer((req, res) => {
     lookups++;
     const ids = url.searchParams.getAll('id');
     if (ids[0]?.startsWith('follow-')) {
-      followGets.push(Date.now());
+      followGets.push({ at: Date.now(), sessions: ids.length });
       if (delivered) firstDeliveredAt ??= Date.now();
     }
     const body = receipts(ids);

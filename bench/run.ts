@@ -224,6 +224,16 @@ if (require.main === module) {
       (results) => {
         for (const goal of results.summary.goals) process.stdout.write(`${goal.met ? 'met ' : 'MISS'}  ${goal.goal}: ${goal.value}\n`);
         for (const line of results.summary.context) process.stdout.write(`      ${line.what}: ${line.value}\n`);
+        // On stderr, so that a caller that keeps only stderr (the smoke test's error) says which check failed.
+        const cells = [
+          ...results.cells,
+          ...(results.status ?? []),
+          ...(results.subscriptions ? [{ variant: 'subscriptions', ...results.subscriptions }] : []),
+        ];
+        for (const cell of cells) {
+          for (const check of cell.checks)
+            process.stderr.write(`check failed: ${cell.variant}${'size' in cell ? ` at ${String(cell.size)}` : ''}: ${check}\n`);
+        }
         process.exit(results.summary.allChecksPassed ? 0 : 1);
       },
       (error: unknown) => {
