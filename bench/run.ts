@@ -231,8 +231,9 @@ if (require.main === module) {
           ...(results.subscriptions ? [{ variant: 'subscriptions', ...results.subscriptions }] : []),
         ];
         for (const cell of cells) {
-          for (const check of cell.checks)
+          for (const check of cell.checks) {
             process.stderr.write(`check failed: ${cell.variant}${'size' in cell ? ` at ${String(cell.size)}` : ''}: ${check}\n`);
+          }
         }
         process.exit(results.summary.allChecksPassed ? 0 : 1);
       },
