@@ -207,5 +207,48 @@ export function loadConfig(env: Env) {
     metricsToken: e.METRICS_TOKEN ?? null,
     /** `/metrics` open to anyone without a token: outside a hardened posture, or with METRICS_PUBLIC=true. */
     metricsPublic: e.METRICS_PUBLIC ?? !hardened,
+    tracing: tracingConfig(e),
   };
 }
+
+/** The `service.name` traces carry by default: this package's name. */
+export const SERVICE_NAME = 'uspeedo-sms-graphql';
+
+/** Where OpenTelemetry's standard endpoint variable sends traces when neither endpoint is set. */
+const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+
+/**
+ * OpenTelemetry tracing as the standard OTEL_* variables describe it, or null when it is off: no
+ * endpoint and no OTEL_TRACES_EXPORTER=otlp, or OTEL_TRACES_EXPORTER=none, or OTEL_SDK_DISABLED=true.
+ */
+function tracingConfig(e: Variables) {
+  const exporter = e.OTEL_TRACES_EXPORTER ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT || e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? 'otlp' : 'none');
+  if (exporter === 'none' || e.OTEL_SDK_DISABLED) return null;
+  const sampler = e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on';
+  return {
+    /** Where spans are posted. */
+    url: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${e.OTEL_EXPORTER_OTLP_ENDPOINT ?? DEFAULT_OTLP_ENDPOINT}/v1/traces`,
+    protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf',
+    /** Sent with every export; a backend's API key among them, so never logged. */
+    headers: { ...e.OTEL_EXPORTER_OTLP_HEADERS, ...e.OTEL_EXPORTER_OTLP_TRACES_HEADERS },
+    timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000,
+    resource: {
+      ...e.OTEL_RESOURCE_ATTRIBUTES,
+      'service.name': e.OTEL_SERVICE_NAME ?? e.OTEL_RESOURCE_ATTRIBUTES['service.name'] ?? SERVICE_NAME,
+    },
+    /** Whether a caller's sampled flag decides, and the share kept where none does. */
+    sampler: {
+      parentBased: sampler.startsWith('parentbased_'),
+      ratio: sampler.endsWith('always_off') ? 0 : sampler.endsWith('traceidratio') ? (e.OTEL_TRACES_SAMPLER_ARG ?? 1) : 1,
+    },
+    batch: {
+      maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxExportBatchSize: Math.min(e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, e.OTEL_BSP_MAX_QUEUE_SIZE),
+      scheduledDelayMillis: e.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMillis: e.OTEL_BSP_EXPORT_TIMEOUT,
+    },
+  };
+}
+
+/** Tracing as configured, when it is on. */
+export type TracingConfig = NonNullable<ReturnType<typeof tracingConfig>>;

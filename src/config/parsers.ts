@@ -206,3 +206,39 @@ export const duration = text.transform((value, ctx) => {
   }
   return value;
 });
+
+/**
+ * OpenTelemetry's `key=value,key2=value2` list (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES),
+ * each part percent-decoded; empty when unset. Problems name the entry by position: a header is often
+ * a collector's API key.
+ */
+export const keyValueList = z.string().transform((value, ctx) => {
+  const pairs: Record<string, string> = {};
+  if (value === '') return pairs;
+  eachStrictEntry(value, ctx, (raw, index) => {
+    const equals = raw.indexOf('=');
+    const decoded = (part: string) => {
+      try {
+        return decodeURIComponent(part.trim());
+      } catch {
+        return undefined;
+      }
+    };
+    const key = equals < 1 ? undefined : decoded(raw.slice(0, equals));
+    const item = decoded(raw.slice(equals + 1));
+    if (!key || item === undefined) ctx.addIssue({ code: 'custom', message: `entry ${index + 1} must be key=value (percent-encoded)` });
+    else pairs[key] = item;
+  });
+  return pairs;
+});
+
+/** A number from 0 to 1 (a sampling ratio); undefined when unset. */
+export const ratio = text.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const parsed = /^\d*\.?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(parsed >= 0 && parsed <= 1)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a number from 0 to 1' });
+    return z.NEVER;
+  }
+  return parsed;
+});

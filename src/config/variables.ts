@@ -7,10 +7,12 @@ import {
   duration,
   flag,
   httpUrl,
+  keyValueList,
   oneOf,
   optional,
   originList,
   publicKeyPem,
+  ratio,
   redisNodeList,
   required,
   text,
@@ -51,6 +53,8 @@ export const SECTIONS = {
   lookups: 'Delivery status and templates: ownership, caching and the optional pre-send template check.',
   state: 'Where limits, idempotency records and sent sessions live: a SQLite file, or Redis (shared by several instances).',
   operations: 'Operating it.',
+  tracing:
+    'OpenTelemetry traces, by the standard OTEL_* variables: off (no tracing SDK loaded) unless an OTLP endpoint is set or OTEL_TRACES_EXPORTER=otlp.',
 } as const;
 
 export type Section = keyof typeof SECTIONS;
@@ -428,6 +432,119 @@ export const VARIABLES = {
     parse: wholeNumber(100, 600_000),
     default: '30000',
     description: 'Time a client has to send a whole request (headers and body), 100 to 600000 ms; then 408.',
+  },
+  OTEL_SDK_DISABLED: {
+    section: 'tracing',
+    parse: flag,
+    default: '',
+    shownDefault: 'false',
+    description: 'true turns tracing off whatever else is set.',
+  },
+  OTEL_TRACES_EXPORTER: {
+    section: 'tracing',
+    parse: optional(oneOf(['otlp', 'none'])),
+    default: '',
+    shownDefault: 'otlp when an endpoint is set',
+    description: 'otlp exports traces (to http://localhost:4318 when no endpoint is set); none turns tracing off.',
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    section: 'tracing',
+    parse: optional(httpUrl),
+    default: '',
+    description: 'The OTLP/HTTP collector, like http://otel-collector:4318: traces go to its /v1/traces. Setting it turns tracing on.',
+  },
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
+    section: 'tracing',
+    parse: optional(httpUrl),
+    default: '',
+    description: 'The full URL traces are posted to, used as is; wins over OTEL_EXPORTER_OTLP_ENDPOINT. Setting it turns tracing on.',
+  },
+  OTEL_EXPORTER_OTLP_PROTOCOL: {
+    section: 'tracing',
+    parse: optional(oneOf(['http/protobuf', 'http/json'])),
+    default: '',
+    shownDefault: 'http/protobuf',
+    description: 'http/protobuf or http/json (grpc is not offered).',
+  },
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: {
+    section: 'tracing',
+    parse: optional(oneOf(['http/protobuf', 'http/json'])),
+    default: '',
+    shownDefault: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    description: "The traces' protocol, when it differs from OTEL_EXPORTER_OTLP_PROTOCOL.",
+  },
+  OTEL_EXPORTER_OTLP_HEADERS: {
+    section: 'tracing',
+    parse: keyValueList,
+    default: '',
+    description: "Headers on every export, key=value comma-separated, percent-encoded (a backend's API key, say); never logged.",
+  },
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: {
+    section: 'tracing',
+    parse: keyValueList,
+    default: '',
+    description: 'Headers for the traces export, added to (and winning over) OTEL_EXPORTER_OTLP_HEADERS.',
+  },
+  OTEL_EXPORTER_OTLP_TIMEOUT: {
+    section: 'tracing',
+    parse: optional(wholeNumber(1, 600_000)),
+    default: '',
+    shownDefault: '10000',
+    description: 'How long one export may take, in ms.',
+  },
+  OTEL_SERVICE_NAME: {
+    section: 'tracing',
+    parse: text,
+    default: '',
+    shownDefault: 'uspeedo-sms-graphql',
+    description: "The service.name traces carry; wins over OTEL_RESOURCE_ATTRIBUTES' service.name.",
+  },
+  OTEL_RESOURCE_ATTRIBUTES: {
+    section: 'tracing',
+    parse: keyValueList,
+    default: '',
+    description: 'More resource attributes, key=value comma-separated (deployment.environment.name=prod,service.version=1.4).',
+  },
+  OTEL_TRACES_SAMPLER: {
+    section: 'tracing',
+    parse: optional(
+      oneOf(['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio']),
+    ),
+    default: '',
+    shownDefault: 'parentbased_always_on',
+    description: "Which requests are traced; the parentbased_ ones follow a caller's traceparent when it has one.",
+  },
+  OTEL_TRACES_SAMPLER_ARG: {
+    section: 'tracing',
+    parse: ratio,
+    default: '',
+    shownDefault: '1',
+    description: 'The ratio (0 to 1) the traceidratio samplers keep.',
+  },
+  OTEL_BSP_MAX_QUEUE_SIZE: {
+    section: 'tracing',
+    parse: wholeNumber(1, 1_000_000),
+    default: '2048',
+    description:
+      'Spans waiting for export at most; past it a span is dropped (counted in sms_trace_spans_dropped_total), never waited for.',
+  },
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: {
+    section: 'tracing',
+    parse: wholeNumber(1, 1_000_000),
+    default: '512',
+    description: 'Spans in one export at most.',
+  },
+  OTEL_BSP_SCHEDULE_DELAY: {
+    section: 'tracing',
+    parse: wholeNumber(0, 600_000),
+    default: '5000',
+    description: 'The wait between exports, in ms.',
+  },
+  OTEL_BSP_EXPORT_TIMEOUT: {
+    section: 'tracing',
+    parse: wholeNumber(1, 600_000),
+    default: '30000',
+    description: 'How long an export (with its retries) may take before its spans are given up, in ms.',
   },
 } as const satisfies Record<string, Variable>;
 

@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../src/config/load-config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, SERVICE_NAME } from '../../src/config/load-config';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       metricsPublic: true,
       shutdownGraceMs: 15000,
       requestTimeoutMs: 30000,
+      tracing: null,
     });
   });
 
@@ -189,6 +192,76 @@ describe('loadConfig', () => {
       'AUTH_DISABLED: cannot be true while API_KEYS or a JWT_* key is set',
     ]);
     expect(problemsOf({ JWT_AUDIENCE: 'sms' })).toEqual(['JWT_AUDIENCE: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET']);
+  });
+
+  it('turns tracing on with an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, reading the standard OTEL_* variables', () => {
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
+      headers: {},
+      timeoutMs: 10000,
+      resource: { 'service.name': 'uspeedo-sms-graphql' },
+      sampler: { parentBased: true, ratio: 1 },
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 },
+    });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }).tracing?.url).toBe('http://localhost:4318/v1/traces');
+    // The default service.name is this package's name.
+    expect(SERVICE_NAME).toBe(JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')).name);
+    const tracing = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://api.honeycomb.io/v1/traces',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-team=a,x-key=one',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-team=k%3D1',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attributes,deployment.environment.name=prod',
+      OTEL_TRACES_SAMPLER: 'traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
+    }).tracing;
+    expect(tracing).toMatchObject({
+      url: 'https://api.honeycomb.io/v1/traces',
+      protocol: 'http/json',
+      headers: { 'x-team': 'a', 'x-key': 'one', 'x-honeycomb-team': 'k=1' },
+      timeoutMs: 2500,
+      resource: { 'service.name': 'from-attributes', 'deployment.environment.name': 'prod' },
+      sampler: { parentBased: false, ratio: 0.25 },
+      batch: { maxQueueSize: 100, maxExportBatchSize: 100 },
+    });
+    expect(
+      loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SERVICE_NAME: 'edge', OTEL_RESOURCE_ATTRIBUTES: 'service.name=x' }).tracing?.resource,
+    ).toEqual({
+      'service.name': 'edge',
+    });
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'parentbased_always_off' }).tracing?.sampler).toEqual({
+      parentBased: true,
+      ratio: 0,
+    });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing).toBeNull();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }).tracing).toBeNull();
+  });
+
+  it('reports every bad OTEL_* variable at once, repeating no header', () => {
+    const problems = problemsOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-key=secret-value-1,no-equals-secret-2',
+      OTEL_TRACES_SAMPLER: 'sometimes',
+      OTEL_TRACES_SAMPLER_ARG: '1.5',
+      OTEL_TRACES_EXPORTER: 'zipkin',
+    });
+    expect(problems.map((problem) => problem.split(':')[0])).toEqual([
+      'OTEL_TRACES_EXPORTER',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_PROTOCOL',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ]);
+    expect(problems).toContain('OTEL_EXPORTER_OTLP_HEADERS: entry 2 must be key=value (percent-encoded)');
+    expect(problems.join('\n')).not.toMatch(/secret-value|no-equals/);
   });
 
   it('treats any NODE_ENV but production as outside production', () => {
