@@ -32,6 +32,10 @@ import { UpstreamReads } from './uspeedo/upstream-reads';
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from './uspeedo/simulator';
 import { UspeedoApi } from './uspeedo/uspeedo.api';
 import { UspeedoClient } from './uspeedo/uspeedo.client';
+import { activeTracer } from './telemetry/spans';
+import { tracedStore } from './telemetry/traced-store';
+import { tracingPlugin } from './telemetry/tracing.plugin';
+import { startTracing } from './telemetry/tracing';
 
 /** What tests (and only tests) swap out. */
 export interface AppDependencies {
@@ -48,22 +52,29 @@ export const SIMULATOR_WARNING =
 
 /** Builds the whole server from a validated config: the parts, then the plugins that serve them. */
 export async function buildApp(config: Config, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const app = Fastify(serverOptions({ ...config, logDestination: deps.logDestination }));
+  const metrics = new SmsMetrics();
+  // Before anything that makes spans; without an exporter configured, no tracing SDK is loaded.
+  const tracing = config.tracing ? await startTracing(config.tracing, metrics.registry) : null;
+  const tracer = activeTracer();
+  const app = Fastify(serverOptions({ ...config, logDestination: deps.logDestination, traced: tracing !== null }));
+  // First, so that its final export comes after everything else has closed.
+  if (tracing) await app.register(tracingPlugin, { tracing, shutdownGraceMs: config.shutdownGraceMs });
 
   const { credentials, baseUrl, timeoutMs } = config.uspeedo;
   const client = new UspeedoClient(
     credentials
-      ? { baseUrl, timeoutMs, credentials }
+      ? { baseUrl, timeoutMs, credentials, tracer }
       : {
           baseUrl: SIMULATOR_BASE_URL,
           timeoutMs,
           credentials: SIMULATOR_CREDENTIALS,
           fetch: createSimulatorFetch({ receiptDelaySeconds: config.lookups.simulatorReceiptDelaySeconds }),
+          tracer,
         },
   );
-  const metrics = new SmsMetrics();
   const uspeedo = new UspeedoApi(client, new UpstreamReads(client, timeoutMs, config.uspeedo.lookupsInFlight, metrics));
-  const store = await openStateStore(config, app.log, metrics);
+  const openedStore = await openStateStore(config, app.log, metrics);
+  const store = tracer ? tracedStore(openedStore, tracer) : openedStore;
   // Registered before the plugins: onClose hooks run last-registered first, so these close after
   // Apollo has stopped and every send in flight has answered.
   app.addHook('onClose', async () => {

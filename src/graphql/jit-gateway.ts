@@ -1,6 +1,7 @@
 import type { GatewayExecutor, GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
 import { BREAK, execute, printSchema, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { activeTracer, failSpan, inSpan } from '../telemetry/spans';
 import { capVariableLists } from './list-ceiling';
 
 /**
@@ -64,7 +65,7 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
     return compiledQuery;
   };
 
-  const executor: GatewayExecutor = async (request) => {
+  const run: GatewayExecutor = async (request) => {
     const { document, operationName, context: contextValue } = request;
     const { variables, cut } = capVariableLists(request.request.variables ?? {});
     // The resolvers answer a batch or a list that was cut as too large, without counting it again.
@@ -76,6 +77,24 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
       if (result.data !== undefined) return result;
     }
     return execute({ schema, document, operationName, contextValue, variableValues: variables });
+  };
+
+  // One span for the operation (its type and name, never the document), none per field.
+  const executor: GatewayExecutor = (request) => {
+    if (!activeTracer()) return run(request);
+    const type = request.operation.operation;
+    const name = request.operationName ?? undefined;
+    return inSpan(
+      name ? `${type} ${name}` : type,
+      name ? { 'graphql.operation.type': type, 'graphql.operation.name': name } : { 'graphql.operation.type': type },
+      () => run(request),
+      (span, result) => {
+        const code = result.errors?.[0]?.extensions?.code;
+        if (!result.errors?.length) return;
+        span.setAttribute('error.type', typeof code === 'string' ? code : 'GraphQLError');
+        failSpan(span, typeof code === 'string' ? code : 'GraphQLError');
+      },
+    );
   };
 
   return {

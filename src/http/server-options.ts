@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { FastifyHttpOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { tracedServerFactory } from '../telemetry/server-spans';
+import { traceIds } from '../telemetry/spans';
 
 /** The request body limit: a 1000-target batch with short params fits many times over. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -25,13 +27,17 @@ export interface ServerOptionsInput {
   requestTimeoutMs: number;
   /** Where log lines go; stdout by default. */
   logDestination?: DestinationStream;
+  /** Tracing is on: each request in a server span, and each log line with its trace_id and span_id. */
+  traced?: boolean;
 }
 
 /** Fastify's options: JSON logs without secrets or query strings, request ids, the body limit and time limits. */
-export function serverOptions({ logLevel, requestTimeoutMs, logDestination }: ServerOptionsInput): FastifyHttpOptions<Server> {
+export function serverOptions({ logLevel, requestTimeoutMs, logDestination, traced }: ServerOptionsInput): FastifyHttpOptions<Server> {
   return {
+    ...(traced ? { serverFactory: tracedServerFactory } : {}),
     logger: {
       level: logLevel,
+      ...(traced ? { mixin: traceIds } : {}),
       redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
       serializers: {
         // The path only: a GET's query string can carry variables, phone numbers among them.

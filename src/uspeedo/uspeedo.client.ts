@@ -1,3 +1,4 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
@@ -16,6 +17,8 @@ export interface UspeedoClientOptions {
   credentials: UspeedoCredentials;
   /** A Fetch API implementation; the built-in simulator is one. Defaults to one on undici.request. */
   fetch?: typeof globalThis.fetch;
+  /** Makes each call an HTTP client span carrying its `traceparent` to uSpeedo; without one, no tracing is done at all. */
+  tracer?: Tracer;
 }
 
 /** What happened on the wire, before any reading of uSpeedo's answer. */
@@ -204,6 +207,34 @@ function secretsPattern(accessKeyId: string, accessKeySecret: string): RegExp {
   return new RegExp(alternatives.join('|'), 'g');
 }
 
+/** uSpeedo's RetCode in an answer's body, if it has one: for the client span only; the answer is classified elsewhere, once. */
+function retCodeOf(body: string): number | undefined {
+  try {
+    const code = (JSON.parse(body) as { RetCode?: unknown } | null)?.RetCode;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads an exchange onto its client span: status, request id, RetCode; anything but RetCode 0 fails the span. */
+function settleClientSpan(span: Span, exchange: UspeedoExchange): void {
+  const status = 'status' in exchange ? exchange.status : null;
+  if (status !== null) span.setAttribute('http.response.status_code', status);
+  if ('requestUuid' in exchange && exchange.requestUuid) span.setAttribute('uspeedo.request_uuid', exchange.requestUuid);
+  let failure: string = exchange.kind;
+  if (exchange.kind === 'answered') {
+    const retCode = retCodeOf(exchange.body);
+    if (retCode !== undefined) span.setAttribute('uspeedo.ret_code', retCode);
+    failure =
+      exchange.status >= 400 ? String(exchange.status) : retCode === 0 ? '' : retCode === undefined ? 'unreadable' : `RetCode ${retCode}`;
+  }
+  if (failure) {
+    span.setAttribute('error.type', failure);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+  }
+}
+
 /** uSpeedo's API over HTTP: one exchange per call, exactly one attempt each; a caller that may retry (a read) does so itself. */
 export class UspeedoClient {
   readonly #http: KyInstance;
@@ -211,12 +242,17 @@ export class UspeedoClient {
   readonly #agent: Agent | undefined;
   /** Everything of ours an answer must not echo back to a caller, in every form it might come back in. */
   readonly #secrets: RegExp;
+  readonly #tracer: Tracer | undefined;
+  /** uSpeedo's host, port and base path, for the client spans. */
+  readonly #base: URL;
 
   constructor(options: UspeedoClientOptions) {
     const { accessKeyId, accessKeySecret } = options.credentials;
     const basic = Buffer.from(`${accessKeyId}:${accessKeySecret}`).toString('base64');
     this.#secrets = secretsPattern(accessKeyId, accessKeySecret);
     this.#timeoutMs = options.timeoutMs;
+    this.#tracer = options.tracer;
+    this.#base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
     this.#agent = options.fetch ? undefined : new Agent({ keepAliveTimeout: 4_000 });
     this.#http = ky.create({
       prefixUrl: options.baseUrl,
@@ -258,7 +294,36 @@ export class UspeedoClient {
    * the answer's size, the failure's kind and uSpeedo's request id are the same for every call.
    * Never throws, never retries.
    */
-  async exchange(call: UspeedoCall): Promise<UspeedoExchange> {
+  exchange(call: UspeedoCall): Promise<UspeedoExchange> {
+    return this.#tracer ? this.#tracedExchange(this.#tracer, call) : this.#exchange(call);
+  }
+
+  /**
+   * `exchange` inside an HTTP client span (a child of the active span; a read's retries are one each),
+   * whose `traceparent` uSpeedo receives. The span carries the method, host, path (never the query:
+   * it names sessions and templates), status, `uspeedo.ret_code` and `uspeedo.request_uuid`; anything
+   * but an answer with RetCode 0 fails it.
+   */
+  async #tracedExchange(tracer: Tracer, call: UspeedoCall): Promise<UspeedoExchange> {
+    const path = new URL(call.path, this.#base).pathname;
+    const span = tracer.startSpan(`${call.method} ${path}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': call.method,
+        'server.address': this.#base.hostname,
+        'server.port': Number(this.#base.port) || (this.#base.protocol === 'https:' ? 443 : 80),
+        'url.path': path,
+      },
+    });
+    const headers: Record<string, string> = {};
+    propagation.inject(trace.setSpan(context.active(), span), headers);
+    const exchange = await this.#exchange(call, headers);
+    settleClientSpan(span, exchange);
+    span.end();
+    return exchange;
+  }
+
+  async #exchange(call: UspeedoCall, traceHeaders?: Record<string, string>): Promise<UspeedoExchange> {
     // ky's timeout ends at the response headers; what is left of it then bounds reading the body.
     // Our own transport takes the body and this abort beside the Request (see RawBodyInit): given to
     // ky as `signal`, ky would join it to its own with AbortSignal.any on every call (see
@@ -274,7 +339,7 @@ export class UspeedoClient {
       const options: Options & RawBodyInit = {
         method,
         timeout,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? { ...traceHeaders } : { 'content-type': 'application/json', ...traceHeaders },
       };
       if (query) options.searchParams = toSearchParams(query);
       if (this.#agent) Object.assign(options, { rawBody: body, abort: controller.signal });

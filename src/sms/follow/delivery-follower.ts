@@ -6,7 +6,9 @@ import type { LookupRefusals } from '../lookups/lookup-refusals';
 import { SmsQueryErrorCode } from '../lookups/sms-query-error-code.enum';
 import { queryError, SmsQueryError } from '../lookups/sms-query-error.result';
 import { sessionStatus, SmsDeliveryStatus, type SmsSessionStatus } from '../lookups/sms-delivery-status.result';
+import { settleResultSpan } from '../shared/result-span';
 import type { SmsMetrics } from '../shared/sms.metrics';
+import { inRootSpan } from '../../telemetry/spans';
 
 /** The longest wait between polls while nothing changes. */
 const MAX_POLL_MS = 60_000;
@@ -167,7 +169,12 @@ export class DeliveryFollower {
     this.polling = true;
     try {
       const sessionNos = [...this.followed.keys()];
-      const read = await this.status.receipts(sessionNos, this.log, this.pollRefusals, true);
+      const read = await inRootSpan(
+        'sms.follow.poll',
+        { 'sms.sessions': sessionNos.length },
+        () => this.status.receipts(sessionNos, this.log, this.pollRefusals, true),
+        (span, answer) => answer instanceof SmsQueryError && settleResultSpan(span, answer),
+      );
       if (read instanceof SmsQueryError) {
         this.failed(read);
         return;

@@ -1,5 +1,7 @@
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context';
+import { inSpan } from '../../telemetry/spans';
+import { settleResultSpan } from '../shared/result-span';
 import { DeliveryStatusService } from './delivery-status.service';
 import { SmsDeliveryStatusResult, type SmsDeliveryStatus } from './sms-delivery-status.result';
 import type { SmsQueryError } from './sms-query-error.result';
@@ -23,7 +25,12 @@ export class SmsLookupsResolver {
     @Arg('sessionNos', () => [String]) sessionNos: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsDeliveryStatus | SmsQueryError> {
-    return this.status.deliveryStatus(sessionNos, context.caller, context.log, context.listsCut);
+    return inSpan(
+      'sms.delivery_status',
+      { 'sms.sessions': sessionNos.length },
+      () => this.status.deliveryStatus(sessionNos, context.caller, context.log, context.listsCut),
+      settleResultSpan,
+    );
   }
 
   @Query(() => SmsTemplatesResult, {
@@ -33,6 +40,11 @@ export class SmsLookupsResolver {
     @Arg('templateIds', () => [String]) templateIds: string[],
     @Ctx() context: GraphQLContext,
   ): Promise<SmsTemplateList | SmsQueryError> {
-    return this.templateLookups.templates(templateIds, context.caller, context.log, context.listsCut);
+    return inSpan(
+      'sms.templates',
+      { 'sms.templates': templateIds.length },
+      () => this.templateLookups.templates(templateIds, context.caller, context.log, context.listsCut),
+      settleResultSpan,
+    );
   }
 }

@@ -1,5 +1,7 @@
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context';
+import { inSpan } from '../../telemetry/spans';
+import { settleResultSpan } from '../shared/result-span';
 import { SendBatchSmsInput } from '../send/send-batch-sms.input';
 import type { SendBatchSmsError } from '../send/send-batch-sms.result';
 import { SendPreviewService } from './send-preview.service';
@@ -19,6 +21,6 @@ export class SmsSendPreviewResolver {
     @Arg('input', () => SendBatchSmsInput) input: SendBatchSmsInput,
     @Ctx() context: GraphQLContext,
   ): Promise<SmsSendPreview | SendBatchSmsError> {
-    return this.previews.preview(input, context.caller, context.log, context.listsCut);
+    return inSpan('sms.preview', {}, () => this.previews.preview(input, context.caller, context.log, context.listsCut), settleResultSpan);
   }
 }

@@ -2,6 +2,8 @@ import { GraphQLError } from 'graphql';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { READ_SCOPE, SEND_SCOPE } from '../../auth/caller';
 import type { GraphQLContext } from '../../graphql/context';
+import { inSpan } from '../../telemetry/spans';
+import { settleResultSpan } from '../shared/result-span';
 import { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsResult, type SendBatchSmsError, type SendBatchSmsSuccess } from './send-batch-sms.result';
 import { SendBatchService } from './send-batch.service';
@@ -24,6 +26,11 @@ export class SendBatchSmsResolver {
         extensions: { code: 'FORBIDDEN', http: { status: 403 } },
       });
     }
-    return this.send.sendBatch(input, context.caller, context.log, context.requestId, context.listsCut);
+    return inSpan(
+      'sms.send',
+      {},
+      () => this.send.sendBatch(input, context.caller, context.log, context.requestId, context.listsCut),
+      settleResultSpan,
+    );
   }
 }

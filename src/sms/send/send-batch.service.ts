@@ -3,6 +3,7 @@ import { callerKey, type Caller } from '../../auth/caller';
 import type { Idempotency, IdempotencyDecision } from '../../guard/idempotency';
 import { chargesNothing, type Charged, type RateLimiter, type Recipient } from '../../guard/rate-limits';
 import { ReplicationTimeoutError, StateStoreUnavailableError, type ReplicatedWrites } from '../../guard/state-store';
+import { annotate, currentSpan } from '../../telemetry/spans';
 import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
@@ -64,6 +65,15 @@ const notReplicated = () =>
     retryable: true,
   });
 
+/** The send span's `sms.idempotency`, by what the key's claim found. */
+const IDEMPOTENCY_OUTCOME: Record<IdempotencyDecision['kind'], string> = {
+  proceed: 'new',
+  replay: 'replayed',
+  'in-progress': 'in_progress',
+  conflict: 'conflict',
+  'outcome-unknown': 'unknown',
+};
+
 /** What a key already taken answers, instead of a send. */
 function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>): Result {
   switch (claim.kind) {
@@ -113,10 +123,15 @@ export class SendBatchService {
   async sendBatch(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, requestId: string, listsCut = false): Promise<Result> {
     const who: Who = { caller: caller.id, callerKind: caller.kind, tasks: input.taskContent.length };
     const scope = callerKey(caller);
+    currentSpan()?.setAttributes({
+      'sms.tasks': who.tasks,
+      'sms.targets': input.taskContent.reduce((n, task) => n + task.target.length, 0),
+    });
     const checked = await this.check(input, log, listsCut);
     if (!checked.ok) return this.refuseBreaks(checked, log, who);
     const { body, charges } = checked;
     const recipients = charges.length;
+    annotate({ 'sms.recipients': recipients });
 
     const claimed = await this.claim(input.idempotencyKey, scope, body, requestId, log, who, recipients);
     if (claimed.answer) return placeFailedTargets(claimed.answer, charges);
@@ -184,6 +199,7 @@ export class SendBatchService {
     } catch (error) {
       return { answer: this.refuse(log, who, error) };
     }
+    annotate({ 'sms.idempotency': IDEMPOTENCY_OUTCOME[claim.kind] });
     if (claim.kind === 'proceed') return { held: claim };
     const answer = answerFromKey(claim);
     const label = claim.kind === 'replay' ? 'REPLAYED' : (answer as SendBatchSmsError).code;
@@ -203,6 +219,7 @@ export class SendBatchService {
     const recipients = charges.length;
     try {
       const charge = await this.rateLimiter.charge(scope, charges);
+      annotate({ 'sms.rate_limited': !charge.ok });
       if (charge.ok) return { charged: charge.charged };
       await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
       log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
