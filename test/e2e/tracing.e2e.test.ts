@@ -93,6 +93,7 @@ function expectNothingPrivate(extra: string[] = []): void {
     API_KEY_OPS,
     'Bearer',
     'collector-secret-0042',
+    'template_id_1',
     ...extra,
   ]) {
     expect(everything).not.toContain(secret);
