@@ -40,18 +40,31 @@ export function inSpan<T>(
 ): Promise<T> {
   if (!tracer) return work();
   const span = tracer.startSpan(name, { kind, attributes });
-  return context.with(trace.setSpan(context.active(), span), async () => {
-    try {
-      const answer = await work();
+  // Plain promise callbacks, not an async wrapper: this runs several times a request.
+  let pending: Promise<T>;
+  try {
+    pending = context.with(trace.setSpan(context.active(), span), work);
+  } catch (error) {
+    endFailed(span, error);
+    throw error;
+  }
+  return pending.then(
+    (answer) => {
       settle?.(span, answer);
-      return answer;
-    } catch (error) {
-      failSpan(span, error instanceof Error ? error.name : 'thrown');
-      throw error;
-    } finally {
       span.end();
-    }
-  });
+      return answer;
+    },
+    (error: unknown) => {
+      endFailed(span, error);
+      throw error;
+    },
+  );
+}
+
+/** Ends a span whose work threw, failed by the error's class name alone. */
+export function endFailed(span: Span, error: unknown): void {
+  failSpan(span, error instanceof Error ? error.name : 'thrown');
+  span.end();
 }
 
 /** `inSpan`, as the root of a trace of its own: for work no request asked for (a poll on a timer). */

@@ -1,6 +1,6 @@
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import type { StateStore } from '../guard/state-store';
-import { failSpan } from './spans';
+import { endFailed } from './spans';
 
 /** The calls that touch the store, each a span; `kind` and the rest pass through untraced. */
 const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
@@ -17,36 +17,51 @@ const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
 ]);
 
 /**
- * `store` with each call a child span of the active one, `state_store <call>`, with the store's kind
+ * `store` with each call (but SQLite's no-op replicate) a child span of the active one, `state_store <call>`, with the store's kind
  * (`db.system.name`: sqlite or redis) and the call (`db.operation.name`); never its arguments (keys
  * carry callers and phone numbers). A throw fails the span by the error's class name.
  */
 export function tracedStore(store: StateStore, tracer: Tracer): StateStore {
   const system = store.kind.startsWith('redis') ? 'redis' : 'sqlite';
+  // SQLite has no replicas: its replicate returns at once, and a span of it would cost more than it tells.
+  const traced = system === 'sqlite' ? new Set([...TRACED].filter((call) => call !== 'replicate')) : TRACED;
+  const wrappers = new Map<string | symbol, unknown>();
   return new Proxy(store, {
     get(target, property) {
       // Read from and called on the store itself: its private fields are not the proxy's.
       const value: unknown = Reflect.get(target, property);
       if (typeof value !== 'function') return value;
-      if (typeof property !== 'string' || !TRACED.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) =>
-        tracer.startActiveSpan(
-          `state_store ${property}`,
-          {
-            kind: system === 'redis' ? SpanKind.CLIENT : SpanKind.INTERNAL,
-            attributes: { 'db.system.name': system, 'db.operation.name': property },
-          },
-          async (span) => {
-            try {
-              return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-            } catch (error) {
-              failSpan(span, error instanceof Error ? error.name : 'thrown');
-              throw error;
-            } finally {
-              span.end();
-            }
-          },
-        );
+      let wrapper = wrappers.get(property);
+      if (wrapper === undefined) wrappers.set(property, (wrapper = wrap(target, property, value as (...a: unknown[]) => Promise<unknown>)));
+      return wrapper;
     },
   });
+
+  function wrap(target: StateStore, property: string | symbol, value: (...a: unknown[]) => Promise<unknown>) {
+    if (typeof property !== 'string' || !traced.has(property)) return value.bind(target);
+    // A leaf: started under the active span, never made active itself (nothing runs below it).
+    return (...args: unknown[]) => {
+      const span = tracer.startSpan(`state_store ${property}`, {
+        kind: system === 'redis' ? SpanKind.CLIENT : SpanKind.INTERNAL,
+        attributes: { 'db.system.name': system, 'db.operation.name': property },
+      });
+      let pending: Promise<unknown>;
+      try {
+        pending = value.apply(target, args);
+      } catch (error) {
+        endFailed(span, error);
+        throw error;
+      }
+      return pending.then(
+        (answer) => {
+          span.end();
+          return answer;
+        },
+        (error: unknown) => {
+          endFailed(span, error);
+          throw error;
+        },
+      );
+    };
+  }
 }

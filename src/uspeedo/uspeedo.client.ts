@@ -245,6 +245,8 @@ export class UspeedoClient {
   readonly #tracer: Tracer | undefined;
   /** uSpeedo's host, port and base path, for the client spans. */
   readonly #base: URL;
+  /** Each call's path below the base, as its client span names it (a handful of fixed paths). */
+  readonly #spanPaths = new Map<string, string>();
 
   constructor(options: UspeedoClientOptions) {
     const { accessKeyId, accessKeySecret } = options.credentials;
@@ -305,7 +307,8 @@ export class UspeedoClient {
    * but an answer with RetCode 0 fails it.
    */
   async #tracedExchange(tracer: Tracer, call: UspeedoCall): Promise<UspeedoExchange> {
-    const path = new URL(call.path, this.#base).pathname;
+    let path = this.#spanPaths.get(call.path);
+    if (path === undefined) this.#spanPaths.set(call.path, (path = new URL(call.path, this.#base).pathname));
     const span = tracer.startSpan(`${call.method} ${path}`, {
       kind: SpanKind.CLIENT,
       attributes: {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { closedPortUrl, uspeedoReceipt, useFakeUspeedo } from '../support/fake-uspeedo';
 import { start, until } from '../support/main-process';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { RedisServer, redisAvailable } from '../support/redis-server';
+import { subscribe } from '../support/subscriber';
 import { batch, EXPECTED_AUTHORIZATION, SEND_BATCH_SMS, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 import { API_KEY_OPS, API_KEYS } from '../support/tokens';
 
@@ -140,14 +142,12 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(below.map((span) => span.name)).toEqual([
       'state_store claim',
       'state_store charge',
-      'state_store replicate',
       'POST /api/v1/usms/SendBatchUSMSMessage',
       'state_store complete',
-      'state_store replicate',
       'state_store recordSessions',
     ]);
     expect(below[0].attributes).toEqual({ 'db.system.name': 'sqlite', 'db.operation.name': 'claim' });
-    const client = below[3];
+    const client = below[2];
     expect(client.kind).toBe(3);
     expect(client.attributes).toEqual({
       'http.request.method': 'POST',
@@ -232,6 +232,28 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expectNothingPrivate(['bad ']);
   });
 
+  (redisAvailable() ? it : it.skip)('makes each Redis call a client span of kind redis, the wait for replicas among them', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const { gql } = await serve({ REDIS_URL: redis.url, REDIS_ALLOW_VOLATILE: 'true' });
+      await gql(SEND_BATCH_SMS, sendVariables('trace-key-redis'), traceparent());
+      const spans = await spansOf('sms.send', CALLER_TRACE);
+      const stores = childrenOf(spans, one(spans, 'sms.send')).filter((span) => span.name.startsWith('state_store '));
+      expect(stores.map((span) => span.name)).toEqual([
+        'state_store claim',
+        'state_store charge',
+        'state_store replicate',
+        'state_store complete',
+        'state_store replicate',
+        'state_store recordSessions',
+      ]);
+      expect(stores.every((span) => span.kind === 3 && span.attributes['db.system.name'] === 'redis')).toBe(true);
+      expectNothingPrivate();
+    } finally {
+      await redis.stop();
+    }
+  });
+
   it('traces lookups with each read retry a span of its own, and previews', async () => {
     const { gql } = await serve();
     await gql(SEND_BATCH_SMS, sendVariables());
@@ -272,6 +294,23 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     expect(one(await spansOf('sms.preview', CALLER_TRACE), 'sms.preview').attributes['sms.result']).toBe(
       preview.body.data.smsSendPreview.__typename,
     );
+    expectNothingPrivate(['session_no_1']);
+  });
+
+  it("makes each of the subscription's polls a trace of its own, its lookup below it", async () => {
+    const { gql, base } = await serve({ DELIVERY_POLL_SECONDS: '1', STATUS_CACHE_SECONDS: '0' });
+    await gql(SEND_BATCH_SMS, sendVariables());
+    upstream.route('GET', '/api/v1/usms/USMSSendReceipt', {
+      body: { RetCode: 0, Message: 'success', Data: [{ SessionNo: 'session_no_1', ReceiptSet: [] }] },
+    });
+    const sub = subscribe(base, { sessionNos: ['session_no_1'] }, { connectionParams: { authorization: `Bearer ${API_KEY_OPS}` } });
+    await sub.eventsAt(1);
+    const spans = await spansOf('sms.follow.poll');
+    const poll = named(spans, 'sms.follow.poll')[0];
+    expect(poll.parentSpanId).toBe('');
+    expect(poll.attributes).toEqual({ 'sms.sessions': 1 });
+    expect(childrenOf(receiver.trace(poll.traceId), poll).map((span) => span.name)).toEqual(['GET /api/v1/usms/USMSSendReceipt']);
+    await sub.dispose();
     expectNothingPrivate(['session_no_1']);
   });
 
