@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
  * knows nothing of SMS, HTTP, GraphQL or callers; auth/ nothing of SMS, the stores or GraphQL. Inside
  * sms/, shared/ imports no feature, the features import shared/ and nothing of each other but what the
  * send needs (the sessions it records, the template lookup its check uses) and the subscription its
- * lookup (follow/ reads through lookups/).
+ * lookup (follow/ reads through lookups/). telemetry/ knows spans, not SMS, GraphQL, HTTP or callers.
  */
 const boundaries = [
   { target: './src/uspeedo', from: './src', except: ['./uspeedo'], message: 'src/uspeedo imports nothing from the rest of src.' },
@@ -47,6 +47,10 @@ const boundaries = [
   { target: './src/sms/lookups', from: './src/sms/follow', message: 'The lookups do not know who follows them.' },
   { target: './src/sms/send', from: './src/sms/limits', message: 'The send does not import the limits query.' },
   { target: './src/sms/send', from: './src/sms/preview', message: 'The preview builds on the send, not the other way.' },
+  { target: './src/telemetry', from: './src/sms', message: 'src/telemetry knows spans, not what they are of.' },
+  { target: './src/telemetry', from: './src/graphql' },
+  { target: './src/telemetry', from: './src/http' },
+  { target: './src/telemetry', from: './src/auth' },
 ];
 
 export default tseslint.config(
