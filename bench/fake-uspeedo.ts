@@ -14,6 +14,8 @@ const SEEDED = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', Se
 const FOLLOWED = JSON.stringify({ RetCode: RetCode.SUCCESS, Message: 'success', SessionNo: FOLLOW_SESSIONS, FailedTargetPhones: [] });
 let received = 0;
 let lookups = 0;
+/** OTLP trace exports taken (POST /v1/traces), from the traced variant. */
+let traceExports = 0;
 /** The subscription cell: whether its sessions have their receipts, the GETs asking for them (when, how many sessions), and when one first answered them. */
 let delivered = false;
 const followGets: { at: number; sessions: number }[] = [];
@@ -65,7 +67,18 @@ const server = createServer((req, res) => {
     return;
   }
   if (req.method === 'GET') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ received, lookups, followGets, firstDeliveredAt }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ received, lookups, traceExports, followGets, firstDeliveredAt }));
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/v1/traces') {
+    // The traced variant's collector: takes every export, counts it, and is not a send.
+    req.resume();
+    req.on('end', () => {
+      traceExports++;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': 0 }).end();
+    });
     return;
   }
   if (req.method === 'POST' && url.pathname === '/__deliver') {

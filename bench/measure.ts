@@ -4,8 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { cpuMicros, MULTICORE, once, pinned, sleep } from './processes';
 import { headersFor, isPreview, type BenchOptions, type Running, type Variant } from './variants';
 
-export async function counts(fakeUrl: string): Promise<{ received: number; lookups: number }> {
-  return JSON.parse((await once(fakeUrl)).text) as { received: number; lookups: number };
+/** What the fake has counted: sends received, lookups asked, and trace exports taken. */
+export async function counts(fakeUrl: string): Promise<{ received: number; lookups: number; traceExports: number }> {
+  return JSON.parse((await once(fakeUrl)).text) as { received: number; lookups: number; traceExports: number };
 }
 
 export function autocannon(url: string, bodyFile: string, variant: Variant, seconds: number, connections: number) {

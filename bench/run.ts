@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisServer } from '../test/support/redis-server';
 import { RedisClusterSet, RedisSentinelSet } from '../test/support/redis-topologies';
-import { autocannon, measure, median, samples, type Samples } from './measure';
+import { autocannon, counts, measure, median, samples, type Samples } from './measure';
 import { freePort, launch, MULTICORE, peakRssMb, root, startFlags, tsx, waitFor } from './processes';
 import { renderResults, type BenchResults, type Cell, type StatusCell } from './render';
 import { SEED_SESSIONS } from './seed-sessions';
@@ -113,6 +113,9 @@ async function sendCells(
       }
     }
   }
+  // The traced variant must have exported, or its cells measured tracing that was not on.
+  const tracedChecks =
+    running.some((r) => r.variant === 'd-lean-traced') && (await counts(fakeUrl)).traceExports === 0 ? ['no trace was exported'] : [];
   const cells: Cell[] = [];
   for (const r of running) {
     const rss = r.pid ? peakRssMb(r.pid) : null;
@@ -130,7 +133,7 @@ async function sendCells(
         cpuMicrosPerRequest: r.pid ? Math.round(cpu) : null,
         cpuMicrosPerRecipient: r.pid ? Math.round((cpu / size) * 100) / 100 : null,
         peakRssMb: rss,
-        checks: c.checks,
+        checks: r.variant === 'd-lean-traced' ? [...c.checks, ...tracedChecks] : c.checks,
       });
     }
   }
@@ -195,7 +198,7 @@ if (require.main === module) {
   const redisUrl = process.env.BENCH_REDIS_URL;
   const variants = list(
     'BENCH_VARIANTS',
-    'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,e-guarded,f-mesh,f-mesh-jit',
+    'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,d-lean-traced,e-guarded,f-mesh,f-mesh-jit',
   ) as Variant[];
   if (redisUrl && !variants.includes('e-guarded-redis')) variants.push('e-guarded-redis');
   const topologies = process.env.BENCH_REDIS_TOPOLOGIES === '1' ? startTopologies() : Promise.resolve(null);

@@ -47,6 +47,16 @@ export function summarize(cells: Cell[], status: StatusCell[] = [], subscription
     goal(`4. recipients/s (d) ÷ Mesh (better of f, f-jit) at ${size} ≥ 2`, ratio(rps('d-lean', size), mesh), (v) => v >= 2);
     goal(`4. recipients/s (e) ÷ Mesh (better of f, f-jit) at ${size} ≥ 2`, ratio(rps('e-guarded', size), mesh), (v) => v >= 2);
   }
+  // Tracing on, every request sampled and exported, against (d) with tracing off.
+  const tracedFloor: Record<number, number> = { 1: 1.15, 1000: 1.1 };
+  for (const size of sizes) {
+    if (tracedFloor[size] === undefined) continue;
+    goal(
+      `6. CPU a request (d, traced) ÷ (d) at ${size} ≤ ${tracedFloor[size]}`,
+      ratio(at('d-lean-traced', size)?.cpuMicrosPerRequest, at('d-lean', size)?.cpuMicrosPerRequest),
+      (v) => v <= tracedFloor[size],
+    );
+  }
   const rssD = at('d-lean', sizes[0])?.peakRssMb;
   const rssB = at('b-ky-forwarder', sizes[0])?.peakRssMb;
   if (rssD != null && rssB != null) goal(`5. peak RSS (d) ≤ (b) + 60 MB (${rssB + 60} MB)`, rssD, (v) => v <= rssB + 60);

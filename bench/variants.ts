@@ -26,6 +26,7 @@ export type Variant =
   | 'c-undici-forwarder'
   | 'd-lean'
   | 'd-lean-preview'
+  | 'd-lean-traced'
   | 'e-guarded'
   | 'e-guarded-redis'
   | 'e-guarded-sentinel'
@@ -215,9 +216,13 @@ function startServer(variant: Variant, port: number, fakeUrl: string, options: B
     STATE_DB_PATH: join(stateDir, `${variant}.db`),
     ...redisVariables(variant, options),
   };
+  // Every request traced (the default parent-based sampler, no caller's trace: always on), exported
+  // over OTLP/HTTP protobuf to the fake, which takes it as a collector would.
+  const traced: Record<string, string> = variant === 'd-lean-traced' ? { OTEL_EXPORTER_OTLP_ENDPOINT: fakeUrl } : {};
   const child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], {
     ...server,
     ...(variant.startsWith('d-lean') ? lean : guarded),
+    ...traced,
   });
   return { child, url: `http://127.0.0.1:${port}/graphql`, ready: `http://127.0.0.1:${port}/healthz` };
 }

@@ -21,16 +21,22 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
       BENCH_CONNECTIONS: '2',
       BENCH_OUT: out,
       // Without the Mesh peer: it installs about 500 MB on first use (bench/mesh), too much for every test run.
-      BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,e-guarded',
+      BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,d-lean-traced,e-guarded',
       BENCH_SUBSCRIPTIONS: '150',
     },
   });
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
   expect(results.cells.map((c: { variant: string }) => c.variant)).toEqual(
-    ['a-direct', 'b-ky-forwarder', 'b2-ky-undici-forwarder', 'c-undici-forwarder', 'd-lean', 'd-lean-preview', 'e-guarded'].flatMap((v) => [
-      v,
-      v,
-    ]),
+    [
+      'a-direct',
+      'b-ky-forwarder',
+      'b2-ky-undici-forwarder',
+      'c-undici-forwarder',
+      'd-lean',
+      'd-lean-preview',
+      'd-lean-traced',
+      'e-guarded',
+    ].flatMap((v) => [v, v]),
   );
   for (const cell of results.cells) {
     expect(cell.checks).toEqual([]);
@@ -49,4 +55,4 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
   expect(results.subscriptions.pollToLastEventMs).toBeGreaterThanOrEqual(0);
   expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| smsDeliveryUpdates, one session each |');
   expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*recipients\/s/);
-}, 120_000);
+}, 180_000);
