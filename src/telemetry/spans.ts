@@ -40,10 +40,19 @@ export function inSpan<T>(
 ): Promise<T> {
   if (!tracer) return work();
   const span = tracer.startSpan(name, { kind, attributes });
-  // Plain promise callbacks, not an async wrapper: this runs several times a request.
+  const active = trace.setSpan(context.active(), span);
+  return endWhenSettled(span, () => context.with(active, work), settle);
+}
+
+/**
+ * Runs `work` and ends `span` when its promise settles, `settle` reading the answer onto it first; a
+ * throw or rejection fails the span by the error's class name. Plain promise callbacks, not an async
+ * wrapper: this runs several times a request.
+ */
+export function endWhenSettled<T>(span: Span, work: () => Promise<T>, settle?: (span: Span, answer: T) => void): Promise<T> {
   let pending: Promise<T>;
   try {
-    pending = context.with(trace.setSpan(context.active(), span), work);
+    pending = work();
   } catch (error) {
     endFailed(span, error);
     throw error;
@@ -62,7 +71,7 @@ export function inSpan<T>(
 }
 
 /** Ends a span whose work threw, failed by the error's class name alone. */
-export function endFailed(span: Span, error: unknown): void {
+function endFailed(span: Span, error: unknown): void {
   failSpan(span, error instanceof Error ? error.name : 'thrown');
   span.end();
 }

@@ -1,6 +1,6 @@
 import { SpanKind, type Tracer } from '@opentelemetry/api';
 import type { StateStore } from '../guard/state-store';
-import { endFailed } from './spans';
+import { endWhenSettled } from './spans';
 
 /** The calls that touch the store, each a span; `kind` and the rest pass through untraced. */
 const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
@@ -45,23 +45,7 @@ export function tracedStore(store: StateStore, tracer: Tracer): StateStore {
         kind: system === 'redis' ? SpanKind.CLIENT : SpanKind.INTERNAL,
         attributes: { 'db.system.name': system, 'db.operation.name': property },
       });
-      let pending: Promise<unknown>;
-      try {
-        pending = value.apply(target, args);
-      } catch (error) {
-        endFailed(span, error);
-        throw error;
-      }
-      return pending.then(
-        (answer) => {
-          span.end();
-          return answer;
-        },
-        (error: unknown) => {
-          endFailed(span, error);
-          throw error;
-        },
-      );
+      return endWhenSettled(span, () => value.apply(target, args));
     };
   }
 }
