@@ -367,6 +367,19 @@ describe('a collector that is down, refusing or hanging', () => {
   );
 });
 
+describe('shutdown', () => {
+  it('exports what is still queued before the process exits', async () => {
+    const { run, gql } = await serve({ OTEL_BSP_SCHEDULE_DELAY: '600000', SHUTDOWN_GRACE_MS: '5000' });
+    await gql(SEND_BATCH_SMS, sendVariables(), traceparent());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nothing yet: the next scheduled export is ten minutes away.
+    expect(receiver.spans).toEqual([]);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(named(receiver.trace(CALLER_TRACE), 'sms.send')).toHaveLength(1);
+  });
+});
+
 describe('tracing off', () => {
   it('loads no tracing SDK, and the server makes no spans, when no exporter is configured', () => {
     const loaded = execFileSync(
