@@ -217,8 +217,11 @@ function startServer(variant: Variant, port: number, fakeUrl: string, options: B
     ...redisVariables(variant, options),
   };
   // Every request traced (the default parent-based sampler, no caller's trace: always on), exported
-  // over OTLP/HTTP protobuf to the fake, which takes it as a collector would.
-  const traced: Record<string, string> = variant === 'd-lean-traced' ? { OTEL_EXPORTER_OTLP_ENDPOINT: fakeUrl } : {};
+  // over OTLP/HTTP protobuf to the fake, which takes it as a collector would. Under load a batch of
+  // 512 spans goes out every few milliseconds whatever the delay; 1 s (not 5) only makes sure a slow
+  // smoke run has exported before its check.
+  const traced: Record<string, string> =
+    variant === 'd-lean-traced' ? { OTEL_EXPORTER_OTLP_ENDPOINT: fakeUrl, OTEL_BSP_SCHEDULE_DELAY: '1000' } : {};
   const child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], {
     ...server,
     ...(variant.startsWith('d-lean') ? lean : guarded),
