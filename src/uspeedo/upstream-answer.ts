@@ -1,5 +1,5 @@
-import { MAX_RESPONSE_BYTES, type UspeedoExchange } from './uspeedo.client';
-import { RetCode } from './uspeedo.types';
+import type { UspeedoExchange } from './uspeedo.client';
+import { MAX_RESPONSE_BYTES, RetCode } from './uspeedo.types';
 import { cleanUpstreamText } from './upstream-text';
 
 /**

@@ -4,7 +4,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Counter, Histogram } from 'prom-client';
 import type { UspeedoCall, UspeedoClient } from './uspeedo.client';
-import { isTransient, readUpstream, type UpstreamAnswer, type UpstreamFailure, type UspeedoJson } from './upstream-answer';
+import { isTransient, type UpstreamAnswer, type UpstreamFailure, type UspeedoJson } from './upstream-answer';
 
 /** Attempts a read makes in all: the first and at most two retries, all within the upstream timeout. */
 const ATTEMPTS = 3;
@@ -104,7 +104,7 @@ export class UpstreamReads {
     this.limit = pLimit(inFlight);
     this.breaker = new CircuitBreaker<[UspeedoCall], UpstreamAnswer>(
       async (call) => {
-        const answer = readUpstream(await this.uspeedo.exchange(call), (text) => this.uspeedo.redact(text));
+        const answer = await this.uspeedo.answer(call);
         if (!answer.ok && isTransient(answer)) throw new TransientReadFailure(answer);
         return answer;
       },

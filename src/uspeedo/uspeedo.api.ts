@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { readUpstream, type UpstreamAnswer } from './upstream-answer';
+import type { UpstreamAnswer } from './upstream-answer';
 import { chunkIds, type ReadAnswer, type UpstreamReads } from './upstream-reads';
 import { cleanUpstreamText } from './upstream-text';
 import type { UspeedoClient } from './uspeedo.client';
@@ -9,7 +9,7 @@ import { MAX_IDS_PER_LOOKUP, USPEEDO_PATHS } from './uspeedo.types';
 export type LookupKind = 'receipts' | 'templates';
 
 /**
- * uSpeedo's calls, one named method each, every answer classified the same way (`readUpstream`). A
+ * uSpeedo's calls, one named method each, every answer classified the same way (`UspeedoClient.answer`). A
  * send is one attempt, never retried; a read goes through `UpstreamReads` (in-flight limit, retry
  * budget, breaker).
  */
@@ -20,8 +20,8 @@ export class UspeedoApi {
   ) {}
 
   /** Posts one batch, its JSON body already stringified. Exactly one attempt: a retried POST is a second SMS. */
-  async sendBatch(body: string): Promise<UpstreamAnswer> {
-    return readUpstream(await this.client.sendBatch(body), this.redact);
+  sendBatch(body: string): Promise<UpstreamAnswer> {
+    return this.client.answer({ method: 'POST', path: USPEEDO_PATHS.sendBatch, body });
   }
 
   /** Receipts (USMSSendReceipt) for one chunk of session numbers (see `chunks`), retried as reads are. */

@@ -2,7 +2,8 @@ import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type 
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
-import { REQUEST_UUID_HEADER, USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
+import { readUpstream, type UpstreamAnswer } from './upstream-answer';
+import { MAX_RESPONSE_BYTES, REQUEST_UUID_HEADER } from './uspeedo.types';
 
 /** uSpeedo access key pair; sent only as HTTP Basic credentials. */
 interface UspeedoCredentials {
@@ -45,14 +46,9 @@ export interface UspeedoCall {
   body?: string;
   /** This attempt's whole time (headers and body), when shorter than the client's: a retrying caller's budget left. */
   timeoutMs?: number;
+  /** More request headers (the client span's `traceparent`). */
+  headers?: Readonly<Record<string, string>>;
 }
-
-/**
- * The most of an answer that is read. A real one is far smaller: even a full batch echoed back in
- * FailedTargetPhones stays near the 1 MB request limit. Past this, something other than uSpeedo is
- * answering, and it must not fill the memory.
- */
-export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 // Failures that happen before a single byte of the request can reach uSpeedo. Anything else that
 // breaks a connection (a reset, a close) may come after uSpeedo read the request, so is not here.
@@ -207,32 +203,26 @@ function secretsPattern(accessKeyId: string, accessKeySecret: string): RegExp {
   return new RegExp(alternatives.join('|'), 'g');
 }
 
-/** uSpeedo's RetCode in an answer's body, if it has one: for the client span only; the answer is classified elsewhere, once. */
-function retCodeOf(body: string): number | undefined {
-  try {
-    const code = (JSON.parse(body) as { RetCode?: unknown } | null)?.RetCode;
-    return typeof code === 'number' ? code : undefined;
-  } catch {
-    return undefined;
+/**
+ * Reads a classified answer onto its client span: status, request id, RetCode. Anything but RetCode 0
+ * fails it, named by the status (4xx, 5xx), the RetCode, or what happened on the wire.
+ */
+function settleClientSpan(span: Span, answer: UpstreamAnswer): void {
+  if (answer.httpStatus !== null) span.setAttribute('http.response.status_code', answer.httpStatus);
+  if (answer.requestUuid) span.setAttribute('uspeedo.request_uuid', answer.requestUuid);
+  if (answer.ok) {
+    span.setAttribute('uspeedo.ret_code', 0);
+    return;
   }
-}
-
-/** Reads an exchange onto its client span: status, request id, RetCode; anything but RetCode 0 fails the span. */
-function settleClientSpan(span: Span, exchange: UspeedoExchange): void {
-  const status = 'status' in exchange ? exchange.status : null;
-  if (status !== null) span.setAttribute('http.response.status_code', status);
-  if ('requestUuid' in exchange && exchange.requestUuid) span.setAttribute('uspeedo.request_uuid', exchange.requestUuid);
-  let failure: string = exchange.kind;
-  if (exchange.kind === 'answered') {
-    const retCode = retCodeOf(exchange.body);
-    if (retCode !== undefined) span.setAttribute('uspeedo.ret_code', retCode);
-    failure =
-      exchange.status >= 400 ? String(exchange.status) : retCode === 0 ? '' : retCode === undefined ? 'unreadable' : `RetCode ${retCode}`;
-  }
-  if (failure) {
-    span.setAttribute('error.type', failure);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
-  }
+  if (answer.retCode !== null) span.setAttribute('uspeedo.ret_code', answer.retCode);
+  const failure =
+    answer.httpStatus !== null && answer.httpStatus >= 400
+      ? String(answer.httpStatus)
+      : answer.retCode !== null
+        ? `RetCode ${answer.retCode}`
+        : answer.kind;
+  span.setAttribute('error.type', failure);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
 }
 
 /** uSpeedo's API over HTTP: one exchange per call, exactly one attempt each; a caller that may retry (a read) does so itself. */
@@ -277,36 +267,16 @@ export class UspeedoClient {
     return text.replace(this.#secrets, '[redacted]');
   }
 
-  /** Closes the kept-alive connections to uSpeedo, once no send is in flight. */
-  async close(): Promise<void> {
-    await this.#agent?.close();
-  }
-
-  /** Posts one batch (the request, or its JSON already stringified) and reports what happened. Never throws, never retries. */
-  sendBatch(request: SendBatchUSMSMessageRequest | string): Promise<UspeedoExchange> {
-    return this.exchange({
-      method: 'POST',
-      path: USPEEDO_PATHS.sendBatch,
-      body: typeof request === 'string' ? request : JSON.stringify(request),
-    });
-  }
-
   /**
-   * Makes one call and reports what happened on the wire: the timeout (headers and body), the cap on
-   * the answer's size, the failure's kind and uSpeedo's request id are the same for every call.
-   * Never throws, never retries.
+   * Makes one call (`exchange`) and classifies what came back, once (`readUpstream`). While tracing,
+   * inside an HTTP client span (a child of the active span; a read's retries are one each) whose
+   * `traceparent` uSpeedo receives; it carries the method, host, path (never the query: it names
+   * sessions and templates), status, `uspeedo.ret_code` and `uspeedo.request_uuid`.
    */
-  exchange(call: UspeedoCall): Promise<UspeedoExchange> {
-    return this.#tracer ? this.#tracedExchange(this.#tracer, call) : this.#exchange(call);
-  }
-
-  /**
-   * `exchange` inside an HTTP client span (a child of the active span; a read's retries are one each),
-   * whose `traceparent` uSpeedo receives. The span carries the method, host, path (never the query:
-   * it names sessions and templates), status, `uspeedo.ret_code` and `uspeedo.request_uuid`; anything
-   * but an answer with RetCode 0 fails it.
-   */
-  async #tracedExchange(tracer: Tracer, call: UspeedoCall): Promise<UspeedoExchange> {
+  async answer(call: UspeedoCall): Promise<UpstreamAnswer> {
+    const redact = (text: string) => this.redact(text);
+    const tracer = this.#tracer;
+    if (!tracer) return readUpstream(await this.exchange(call), redact);
     let path = this.#spanPaths.get(call.path);
     if (path === undefined) this.#spanPaths.set(call.path, (path = new URL(call.path, this.#base).pathname));
     const span = tracer.startSpan(`${call.method} ${path}`, {
@@ -318,15 +288,25 @@ export class UspeedoClient {
         'url.path': path,
       },
     });
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...call.headers };
     propagation.inject(trace.setSpan(context.active(), span), headers);
-    const exchange = await this.#exchange(call, headers);
-    settleClientSpan(span, exchange);
+    const answer = readUpstream(await this.exchange({ ...call, headers }), redact);
+    settleClientSpan(span, answer);
     span.end();
-    return exchange;
+    return answer;
   }
 
-  async #exchange(call: UspeedoCall, traceHeaders?: Record<string, string>): Promise<UspeedoExchange> {
+  /** Closes the kept-alive connections to uSpeedo, once no send is in flight. */
+  async close(): Promise<void> {
+    await this.#agent?.close();
+  }
+
+  /**
+   * Makes one call and reports what happened on the wire: the timeout (headers and body), the cap on
+   * the answer's size, the failure's kind and uSpeedo's request id are the same for every call.
+   * Never throws, never retries.
+   */
+  async exchange(call: UspeedoCall): Promise<UspeedoExchange> {
     // ky's timeout ends at the response headers; what is left of it then bounds reading the body.
     // Our own transport takes the body and this abort beside the Request (see RawBodyInit): given to
     // ky as `signal`, ky would join it to its own with AbortSignal.any on every call (see
@@ -338,11 +318,11 @@ export class UspeedoClient {
     const abort = () => controller.abort();
     let response: Response;
     try {
-      const { method, path, query, body } = call;
+      const { method, path, query, body, headers } = call;
       const options: Options & RawBodyInit = {
         method,
         timeout,
-        headers: body === undefined ? { ...traceHeaders } : { 'content-type': 'application/json', ...traceHeaders },
+        headers: body === undefined ? { ...headers } : { 'content-type': 'application/json', ...headers },
       };
       if (query) options.searchParams = toSearchParams(query);
       if (this.#agent) Object.assign(options, { rawBody: body, abort: controller.signal });

@@ -13,6 +13,13 @@ export const USPEEDO_PATHS = {
 /** The header uSpeedo names each request with, for its support. */
 export const REQUEST_UUID_HEADER = 'x-speedo-request-uuid';
 
+/**
+ * The most of an answer that is read. A real one is far smaller: even a full batch echoed back in
+ * FailedTargetPhones stays near the 1 MB request limit. Past this, something other than uSpeedo is
+ * answering, and it must not fill the memory.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
 /** Most session numbers (or template ids) one lookup may name. */
 export const MAX_IDS_PER_LOOKUP = 100;
 

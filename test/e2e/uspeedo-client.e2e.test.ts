@@ -1,4 +1,7 @@
 import { createSimulatorFetch, SIMULATOR_BASE_URL, SIMULATOR_CREDENTIALS } from '../../src/uspeedo/simulator';
+import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
+import { UpstreamReads } from '../../src/uspeedo/upstream-reads';
+import { UspeedoApi } from '../../src/uspeedo/uspeedo.api';
 import { UspeedoClient } from '../../src/uspeedo/uspeedo.client';
 import { FakeUspeedo } from '../support/fake-uspeedo';
 import { EXPECTED_AUTHORIZATION, TEST_KEY_ID, TEST_SECRET } from '../support/server';
@@ -39,9 +42,11 @@ describe('UspeedoClient.exchange', () => {
     expect(call.body.length).toBe(0);
   });
 
-  it('keeps sendBatch a single JSON POST through the same exchange', async () => {
-    const exchange = await client.sendBatch('{"TaskContent":[]}');
-    expect(exchange).toMatchObject({ kind: 'answered', status: 200 });
+  it("keeps UspeedoApi's sendBatch a single JSON POST through the same exchange", async () => {
+    const reads = new UpstreamReads(client, 1000, 1, new SmsMetrics());
+    const answer = await new UspeedoApi(client, reads).sendBatch('{"TaskContent":[]}');
+    reads.close();
+    expect(answer).toMatchObject({ ok: true, httpStatus: 200 });
     const call = fake.onlyCall();
     expect([call.method, call.path, call.headers['content-type'], call.body.toString()]).toEqual([
       'POST',
