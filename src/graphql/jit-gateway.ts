@@ -89,10 +89,10 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
       name ? { 'graphql.operation.type': type, 'graphql.operation.name': name } : { 'graphql.operation.type': type },
       () => run(request),
       (span, result) => {
-        const code = result.errors?.[0]?.extensions?.code;
         if (!result.errors?.length) return;
-        span.setAttribute('error.type', typeof code === 'string' ? code : 'GraphQLError');
-        failSpan(span, typeof code === 'string' ? code : 'GraphQLError');
+        const code = result.errors[0].extensions?.code;
+        const reason = typeof code === 'string' ? code : 'GraphQLError';
+        failSpan(span, reason, reason);
       },
     );
   };

@@ -55,8 +55,7 @@ export const tracedServerFactory: FastifyServerFactory = (handler, options) => {
       }
       span.setAttribute('http.response.status_code', res.statusCode);
       if (res.statusCode >= 500) {
-        span.setAttribute('error.type', String(res.statusCode));
-        failSpan(span, `HTTP ${res.statusCode}`);
+        failSpan(span, `HTTP ${res.statusCode}`, String(res.statusCode));
       } else if (!res.writableFinished) {
         failSpan(span, 'the connection closed before the answer was written');
       }

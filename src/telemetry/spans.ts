@@ -20,10 +20,11 @@ export function annotate(attributes: Attributes): void {
 }
 
 /**
- * Marks a span failed with a fixed description: never an error's own message, which may carry a
- * phone number or upstream text.
+ * Marks a span failed with a fixed description, never an error's own message (it may carry a phone
+ * number or upstream text); with `errorType`, also its `error.type`.
  */
-export function failSpan(span: Span, description: string): void {
+export function failSpan(span: Span, description: string, errorType?: string): void {
+  if (errorType !== undefined) span.setAttribute('error.type', errorType);
   span.setStatus({ code: SpanStatusCode.ERROR, message: description });
 }
 

@@ -21,8 +21,5 @@ export function settleResultSpan(span: Span, result: object): void {
   const code = (result as { code?: unknown }).code;
   if (typeof code !== 'string') return;
   span.setAttribute('sms.code', code);
-  if (!CALLERS_TO_MEND.has(code)) {
-    span.setAttribute('error.type', code);
-    failSpan(span, code);
-  }
+  if (!CALLERS_TO_MEND.has(code)) failSpan(span, code, code);
 }
