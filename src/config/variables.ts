@@ -172,6 +172,14 @@ export const VARIABLES = {
     default: String(SMS_LIMIT_CEILINGS.maxSenderIdLength),
     description: 'Characters in a senderId.',
   },
+  MAX_TEMPLATES_PER_REQUEST: {
+    section: 'batch',
+    config: 'limits.maxTemplatesPerRequest',
+    parse: wholeNumber(1, SMS_LIMIT_CEILINGS.maxTemplatesPerRequest),
+    default: '20',
+    description:
+      'Distinct templateIds one batch (or preview) may name: each may cost a template lookup at uSpeedo, charged to the caller. More is INVALID_INPUT.',
+  },
   API_KEYS: { section: 'callers', parse: apiKeyList, default: '', description: 'callerId:sha256hex entries, comma-separated.' },
   JWT_JWKS_URL: {
     section: 'callers',
@@ -269,7 +277,8 @@ export const VARIABLES = {
     config: 'rateLimits.templatesPerMinute',
     parse: RATE_LIMIT,
     default: '300',
-    description: 'Template ids one caller may look up in smsTemplates per minute (cached answers included).',
+    description:
+      'Template ids one caller may look up per minute: each id smsTemplates is asked (cached answers included), and each id a preview or the pre-send check asks uSpeedo, charged before the GET. Past it, smsTemplates and sends answer RATE_LIMITED; a preview leaves its templates unchecked.',
   },
   IDEMPOTENCY_TTL_SECONDS: {
     section: 'limits',

@@ -1,6 +1,6 @@
 import { uspeedoTemplate as template } from '../support/fake-uspeedo';
 import { batch, SEND_BATCH_SMS, serverPool } from '../support/server';
-import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
+import { API_KEY_OPS, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
 // smsSendPreview through the real server against the fake uSpeedo: what each recipient would receive
 // and cost, the send's own answer for a broken batch, and that nothing is spent: no POST, no charge,
@@ -175,6 +175,34 @@ describe('smsSendPreview', () => {
       fieldErrors: after.rateLimit.fieldErrors,
     });
     expect(posts()).toHaveLength(1);
+  });
+
+  it('needs sms:send: a read-only token is FORBIDDEN, and nothing is asked of uSpeedo', async () => {
+    const server = await serve({ API_KEYS: '', JWT_SECRET: JWT_TEST_SECRET });
+    upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: TEMPLATE_DATA } });
+    const input = batch([{ phone: '13800138000', templateParams: ['1', '2'] }], 'otp');
+    const reader = await server.gql(PREVIEW, input, bearer(await hsToken({ scope: 'sms:read' })));
+    expect(reader.status).toBe(403);
+    expect(reader.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(upstream.calls).toHaveLength(0);
+    const sender = await server.gql(PREVIEW, input, bearer(await hsToken({ scope: 'sms:send' })));
+    expect(sender.body.data.smsSendPreview.__typename).toBe('SmsSendPreview');
+  });
+
+  it("counts each number once in rateLimit: repeating a number cannot measure how many messages it got", async () => {
+    const server = await serve({ RATE_LIMIT_PHONE_PER_HOUR: '3' });
+    upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: TEMPLATE_DATA } });
+    const one = (templateId: string) => ({ templateId, senderId: 'S', target: [{ phone: '13800138000', templateParams: ['1', '2'] }] });
+    // The number got 2 of its 3 this hour.
+    for (let i = 0; i < 2; i++) {
+      const sent = await server.gql(SEND_BATCH_SMS, { input: { taskContent: [one('otp')] } }, bearer(API_KEY_OPS));
+      expect(sent.body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+    }
+    // Named in 2 and in 3 tasks: a count per mention would refuse, and so tell 2 sent this hour.
+    for (const k of [1, 2, 3]) {
+      const repeated = await preview(server, { input: { taskContent: Array.from({ length: k }, () => one('otp')) } });
+      expect(repeated.rateLimit).toBeNull();
+    }
   });
 
   it('counts as one lookup against RATE_LIMIT_STATUS_PER_MINUTE', async () => {

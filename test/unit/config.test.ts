@@ -30,6 +30,7 @@ describe('loadConfig', () => {
         maxTargetsPerRequest: 1000,
         maxTasksPerRequest: 100,
         maxTemplateParamsPerTarget: 20,
+        maxTemplatesPerRequest: 20,
         maxTemplateParamLength: 500,
         maxSenderIdLength: 11,
       },

@@ -21,7 +21,11 @@ function answer(status: number, body: object): ReadAnswer {
   return read.ok ? { ok: true, json: read.json, requestUuid: read.requestUuid } : { ok: false, failure: read };
 }
 
-function setup(options: { down?: number; cacheSeconds?: number } = {}) {
+/** No budget: every GET may be made. */
+const free = async () => null;
+const caller = { id: 'k1', kind: 'api-key', canSend: true } as const;
+
+function setup(options: { down?: number; cacheSeconds?: number; templatesPerMinute?: number } = {}) {
   const asked: string[][] = [];
   const uspeedo = {
     chunks: (_kind: string, ids: readonly string[]) => (ids.length > 0 ? [[...ids]] : []),
@@ -34,7 +38,7 @@ function setup(options: { down?: number; cacheSeconds?: number } = {}) {
   };
   const store = new SqliteStateStore(':memory:');
   const metrics = new SmsMetrics();
-  const refusals = new LookupRefusals({ operation: 'templates', query: 'smsTemplates' }, new RateLimiter(store, NO_LIMITS), metrics);
+  const refusals = new LookupRefusals({ operation: 'templates', query: 'smsTemplates' }, new RateLimiter(store, { ...NO_LIMITS, templatesPerMinute: options.templatesPerMinute ?? 0 }), metrics);
   const templates = new TemplatesService(uspeedo, refusals, options.cacheSeconds ?? 60);
   return { templates, refusals, check: new TemplateCheck(templates, metrics), metrics, asked, store };
 }
@@ -51,7 +55,7 @@ const batch = (...tasks: [string, number][]) =>
 describe('TemplatesService.lookup', () => {
   it('asks again id by id when uSpeedo does not know one of a lookup, and caches as missing only an id asked alone', async () => {
     const { templates, asked, store } = setup();
-    const first = await templates.lookup(['T1', 'NOPE', 'T2'], log);
+    const first = await templates.lookup(['T1', 'NOPE', 'T2'], log, free);
     expect(first.ok && Object.fromEntries([...first.templates].map(([id, t]) => [id, t?.status ?? null]))).toEqual({
       T1: 'APPROVED',
       NOPE: null,
@@ -59,7 +63,7 @@ describe('TemplatesService.lookup', () => {
     });
     expect(asked).toEqual([['T1', 'NOPE', 'T2'], ['T1'], ['NOPE'], ['T2']]);
     // All three cached now, the missing one too: it was asked alone.
-    await templates.lookup(['NOPE', 'T1'], log);
+    await templates.lookup(['NOPE', 'T1'], log, free);
     expect(asked).toHaveLength(4);
     await store.close();
   });
@@ -74,16 +78,47 @@ describe('TemplatesService.lookup', () => {
       },
     };
     const service = new TemplatesService(partial, refusals, 60);
-    const first = await service.lookup(['T1', 'T2'], log);
+    const first = await service.lookup(['T1', 'T2'], log, free);
     expect(first.ok && first.templates.get('T2')).toBeNull();
-    await service.lookup(['T2'], log);
+    await service.lookup(['T2'], log, free);
     expect(asked).toEqual([['T1', 'T2'], ['T2']]);
     await store.close();
   });
 });
 
+describe('the template budget', () => {
+  it('charges every GET before it is made, the ids asked alone after "not found" too, and makes none past the budget', async () => {
+    const { templates, asked, store } = setup({ templatesPerMinute: 5, cacheSeconds: 0 });
+    const budget = templates.budgetFor(caller);
+    // 3 ids in one GET, then (not found) each alone: 6 ids, one over the budget of 5.
+    const lookup = await templates.lookup(['T1', 'NOPE', 'T2'], log, budget);
+    expect(lookup).toMatchObject({ ok: false, failure: 'over-budget' });
+    expect(asked).toEqual([['T1', 'NOPE', 'T2'], ['T1'], ['NOPE']]);
+    await store.close();
+  });
+
+  it("does not charge again what smsTemplates paid for up front, only the GETs beyond the first for each id", async () => {
+    const { templates, asked, store } = setup({ templatesPerMinute: 6, cacheSeconds: 0 });
+    const budget = templates.budgetFor(caller, ['T1', 'NOPE', 'T2']);
+    expect((await templates.lookup(['T1', 'NOPE', 'T2'], log, budget)).ok).toBe(true);
+    expect(asked).toHaveLength(4);
+    await store.close();
+  });
+
+  it('keeps unknown ids in a cache of their own: they answer missing without a GET and push out no template', async () => {
+    const { templates, asked, store } = setup();
+    await templates.lookup(['T1'], log, free);
+    for (let i = 0; i < 6_000; i++) await templates.lookup([`NOPE${i}`], log, free);
+    asked.length = 0;
+    const again = await templates.lookup(['T1', 'NOPE5999'], log, free);
+    expect(again.ok && again.templates.get('NOPE5999')).toBeNull();
+    expect(asked).toEqual([]);
+    await store.close();
+  });
+});
+
 const problemsOf = async (check: TemplateCheck, input: SendBatchSmsInput, logger: FastifyBaseLogger) =>
-  (await check.check(input, logger)).problems;
+  (await check.check(input, caller, logger)).problems;
 
 describe('TemplateCheck.check', () => {
   it('refuses a template uSpeedo does not know, one not approved, and a target with the wrong number of params, each at its path', async () => {
@@ -110,5 +145,19 @@ describe('TemplateCheck.check', () => {
     ]);
     await down.store.close();
     await refused.store.close();
+  });
+
+  it("answers overBudget for a send's check and leaves a preview's unchecked, asking nothing past the budget", async () => {
+    const { templates, metrics, asked, store } = setup({ templatesPerMinute: 1, cacheSeconds: 0 });
+    expect(await new TemplateCheck(templates, metrics).check(batch(['T1', 1], ['T2', 0]), caller, log)).toMatchObject({
+      problems: [],
+      templates: null,
+      overBudget: expect.any(Number),
+    });
+    const preview = await new TemplateCheck(templates, metrics, false).check(batch(['T1', 1], ['T2', 0]), caller, log);
+    expect(preview).toEqual({ problems: [], templates: null });
+    expect(asked).toEqual([]);
+    expect((await metrics.templateCheckSkipped.get()).values[0].value).toBe(0);
+    await store.close();
   });
 });

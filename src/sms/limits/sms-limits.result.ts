@@ -20,6 +20,9 @@ export class SmsLimits implements SmsLimitValues {
   @Field(() => Int, { description: 'Characters in senderId.' })
   maxSenderIdLength!: number;
 
+  @Field(() => Int, { description: 'Distinct templateIds in one request.' })
+  maxTemplatesPerRequest!: number;
+
   @Field(() => Int, { description: 'Recipients one caller may send to per minute; 0 = no limit.' })
   rateLimitCallerPerMinute!: number;
 

@@ -81,7 +81,16 @@ export class LookupRefusals {
     } catch (error) {
       return this.storeFailed(log, error);
     }
-    if (retryAfter === null) return null;
+    return retryAfter === null ? null : this.overBudget(limit, retryAfter, log);
+  }
+
+  /** Charges `count` ids against a caller's per-minute limit: the seconds to wait when over it, else null. Throws when the store is down. */
+  chargeIds(limit: LookupLimit, scope: string, count: number): Promise<number | null> {
+    return this.rateLimiter.chargeLookups(limit, scope, count);
+  }
+
+  /** The RATE_LIMITED answer of a caller over its per-minute lookup limit. */
+  overBudget(limit: LookupLimit, retryAfter: number, log: FastifyBaseLogger): SmsQueryError {
     const { statusPerMinute, templatesPerMinute } = this.rateLimiter.limits;
     const what = limit === 'status' ? `${statusPerMinute} session` : `${templatesPerMinute} template`;
     return this.refused(

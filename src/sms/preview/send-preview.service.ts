@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { callerKey, type Caller } from '../../auth/caller';
 import type { RateLimiter } from '../../guard/rate-limits';
 import { StateStoreUnavailableError } from '../../guard/state-store';
-import { brokenBatch, type BatchCheck } from '../send/batch-check';
+import { brokenBatch, type BatchCheck, type BatchReading } from '../send/batch-check';
 import { SendBatchSmsErrorCode as Code } from '../send/send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from '../send/send-batch-sms.input';
 import { failure, type SendBatchSmsError } from '../send/send-batch-sms.result';
@@ -18,10 +18,21 @@ const storeUnavailable = () =>
   });
 
 /**
+ * Each number once, at its first place. A preview costs nothing, so it may be asked again and again:
+ * were a number counted as often as the batch names it, k repeats would tell whether the number has
+ * room for k more messages, and so how many it got this hour from every caller. Counted once, the
+ * preview tells only whether the number is at its limit, which a one-message send tells as well.
+ */
+function onceEach<T extends { e164: string }>(recipients: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return recipients.filter((r) => !seen.has(r.e164) && seen.add(r.e164));
+}
+
+/**
  * `smsSendPreview`: a batch checked by every rule the send checks (its templates always), and what
  * each recipient would receive and cost. It sends nothing, charges no abuse limit, claims no key and
- * records no session; it counts as one lookup against the caller's per-minute status limit, since it
- * may ask uSpeedo for templates.
+ * records no session; it counts as one lookup against the caller's per-minute status limit, and each
+ * template it asks uSpeedo for against the caller's template lookups.
  */
 export class SendPreviewService {
   constructor(
@@ -58,11 +69,16 @@ export class SendPreviewService {
         }),
       );
     }
-    const reading = await this.batch.read(input, log, listsCut);
+    let reading: BatchReading;
+    try {
+      reading = await this.batch.read(input, caller, log, listsCut);
+    } catch (error) {
+      return this.refused(log, who, this.storeFailed(log, error));
+    }
     if (!reading.ok) return this.refused(log, who, brokenBatch(reading));
     let rateLimit: SendBatchSmsError | null = null;
     try {
-      const refusal = await this.rateLimiter.peek(scope, reading.recipients);
+      const refusal = await this.rateLimiter.peek(scope, onceEach(reading.recipients));
       if (refusal) rateLimit = failure({ code: Code.RATE_LIMITED, ...refusal });
     } catch (error) {
       return this.refused(log, who, this.storeFailed(log, error));

@@ -7,7 +7,8 @@ import { capFieldErrors, prepareBatch, type BatchRecipient } from './prepare-bat
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { failure, type SendBatchSmsError } from './send-batch-sms.result';
-import type { TemplateCheck } from './template-check';
+import type { Caller } from '../../auth/caller';
+import type { TemplateCheck, TemplateCheckResult } from './template-check';
 
 /** A batch that keeps every rule; or the rules it breaks. */
 export type BatchReading =
@@ -18,7 +19,9 @@ export type BatchReading =
       /** The templates looked up, by id; null when there was no template check, or its lookup failed. */
       templates: ReadonlyMap<string, SmsTemplate | null> | null;
     }
-  | { ok: false; code: typeof Code.INVALID_INPUT | typeof Code.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[]; oversized?: true };
+  | { ok: false; code: typeof Code.INVALID_INPUT | typeof Code.DESTINATION_NOT_ALLOWED; fieldErrors: FieldError[]; oversized?: true }
+  /** The caller's template budget is spent: the templates a send must check could not be asked. */
+  | { ok: false; code: typeof Code.RATE_LIMITED; fieldErrors: []; retryAfterSeconds: number };
 
 /** Every rule of a batch, at once: its own (prepareBatch), and its templates' when there is a template check. */
 export class BatchCheck {
@@ -28,11 +31,20 @@ export class BatchCheck {
     private readonly templateCheck: Pick<TemplateCheck, 'check'> | null,
   ) {}
 
-  /** The batch read against every rule; a batch over the size ceilings is refused before its templates are looked up. */
-  async read(input: SendBatchSmsInput, log: FastifyBaseLogger, listsCut: boolean): Promise<BatchReading> {
+  /**
+   * The batch read against every rule; a batch over the size ceilings is refused before its templates
+   * are looked up, and each template GET is charged to the caller's template budget. Throws
+   * `StateStoreUnavailableError` when the budget cannot be read.
+   */
+  async read(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, listsCut: boolean): Promise<BatchReading> {
     const prepared = prepareBatch(input, this.limits, this.allowedCountryCodes, listsCut);
     if (!prepared.ok && prepared.oversized) return prepared;
-    const checked = this.templateCheck ? await this.templateCheck.check(input, log) : { problems: [], templates: null };
+    const checked: TemplateCheckResult = this.templateCheck
+      ? await this.templateCheck.check(input, caller, log)
+      : { problems: [], templates: null };
+    if (checked.overBudget !== undefined) {
+      return { ok: false, code: Code.RATE_LIMITED, fieldErrors: [], retryAfterSeconds: checked.overBudget };
+    }
     // Every rule at once: the templates' with the batch's own.
     if (checked.problems.length > 0) {
       return {
@@ -47,7 +59,17 @@ export class BatchCheck {
 }
 
 /** The answer to a batch that breaks rules, the same from the send and the preview. */
-export function brokenBatch({ code, fieldErrors }: Extract<BatchReading, { ok: false }>): SendBatchSmsError {
+export function brokenBatch(reading: Extract<BatchReading, { ok: false }>): SendBatchSmsError {
+  if (reading.code === Code.RATE_LIMITED) {
+    const after = reading.retryAfterSeconds;
+    return failure({
+      code: Code.RATE_LIMITED,
+      message: `This caller's limit of template lookups per minute is reached: the batch's templates cannot be checked. Nothing was sent; retry after ${after} s.`,
+      retryable: true,
+      retryAfterSeconds: after,
+    });
+  }
+  const { code, fieldErrors } = reading;
   const count = fieldErrors.length;
   return failure({
     code,

@@ -58,6 +58,16 @@ function sizeProblem(input: SendBatchSmsInput, limits: SmsLimitValues, found: (c
       message: `must contain at most ${limits.maxTargetsPerRequest} targets across all tasks (found ${found(targetCount)})`,
     };
   }
+  // Each distinct template may be a lookup at uSpeedo: bounded before any is asked.
+  if (tasks.length > limits.maxTemplatesPerRequest) {
+    const templates = new Set(tasks.map((task) => task.templateId)).size;
+    if (templates > limits.maxTemplatesPerRequest) {
+      return {
+        path: ['taskContent'],
+        message: `must name at most ${limits.maxTemplatesPerRequest} distinct templateIds (found ${templates})`,
+      };
+    }
+  }
   return undefined;
 }
 

@@ -127,7 +127,12 @@ export class SendBatchService {
       'sms.tasks': who.tasks,
       'sms.targets': input.taskContent.reduce((n, task) => n + task.target.length, 0),
     });
-    const checked = await this.check(input, log, listsCut);
+    let checked: Checked;
+    try {
+      checked = await this.check(input, caller, log, listsCut);
+    } catch (error) {
+      return this.refuse(log, who, error);
+    }
     if (!checked.ok) return this.refuseBreaks(checked, log, who);
     const { body, charges } = checked;
     const recipients = charges.length;
@@ -167,8 +172,8 @@ export class SendBatchService {
    * V8 keeps every local of a suspended async function, and sendBatch waits on the store and on
    * uSpeedo, so they would have stayed alive until the answer.
    */
-  private async check(input: SendBatchSmsInput, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
-    const reading = await this.batch.read(input, log, listsCut);
+  private async check(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
+    const reading = await this.batch.read(input, caller, log, listsCut);
     if (!reading.ok) return reading;
     // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
     return { ok: true, body: JSON.stringify(reading.request), charges: reading.recipients };
@@ -179,6 +184,7 @@ export class SendBatchService {
     log.info({ sms: { ...who, result: checked.code, fieldErrors: checked.fieldErrors.length } }, 'sendBatchSms refused');
     this.metrics.mutations.inc({ result: checked.code });
     if (checked.code === Code.DESTINATION_NOT_ALLOWED) this.metrics.limitRejections.inc({ limit: 'country' });
+    if (checked.code === Code.RATE_LIMITED) this.metrics.limitRejections.inc({ limit: 'templates-minute' });
     return brokenBatch(checked);
   }
 

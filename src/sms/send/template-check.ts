@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { isTransient } from '../../uspeedo/upstream-answer';
-import type { TemplatesService } from '../lookups/templates.service';
+import type { Caller } from '../../auth/caller';
+import type { TemplateLookup, TemplatesService } from '../lookups/templates.service';
 import { SmsTemplateStatus, type SmsTemplate } from '../lookups/sms-templates.result';
 import type { FieldError } from '../shared/field-error.result';
 import { identifierProblem } from '../shared/printable-text';
@@ -13,6 +14,11 @@ export interface TemplateCheckResult {
   problems: FieldError[];
   /** Null when the lookup failed and the templates went unchecked. */
   templates: ReadonlyMap<string, SmsTemplate | null> | null;
+  /**
+   * The caller's template budget is spent (the seconds until it may ask again): what was over it was
+   * not asked. A send is refused for it (RATE_LIMITED); a preview answers with its templates unchecked.
+   */
+  overBudget?: number;
 }
 
 /**
@@ -21,22 +27,31 @@ export interface TemplateCheckResult {
  * are looked up. A lookup that failed on the way (the network, a timeout, a 429, a 5xx) skips the
  * check, logged and counted: a metadata outage must not stop OTPs. Any other failure is an answer the
  * batch itself may have provoked (a 4xx, a RetCode, an unreadable body), so the batch is refused at
- * its templates; or, for a preview (`refuseWhenRefused: false`), left unchecked too.
+ * its templates; or, for a preview (`refuseWhenRefused: false`), left unchecked too. Every GET is
+ * charged to the caller's template budget first; the fail-open rule is for uSpeedo's failures only,
+ * never for a caller past its budget (`overBudget`).
  */
 export class TemplateCheck {
   constructor(
-    private readonly templates: Pick<TemplatesService, 'lookup'>,
+    private readonly templates: Pick<TemplatesService, 'lookup' | 'budgetFor'>,
     private readonly metrics: SmsMetrics,
     private readonly refuseWhenRefused = true,
   ) {}
 
   /** The rules the batch's templates break, each at its path, and the templates looked up (null when the lookup failed). */
-  async check(input: SendBatchSmsInput, log: FastifyBaseLogger): Promise<TemplateCheckResult> {
+  async check(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger): Promise<TemplateCheckResult> {
     const ids = input.taskContent
       .map((task) => task.templateId)
       .filter((id) => identifierProblem(id, TEMPLATE_ID_MAX_LENGTH) === undefined);
     if (ids.length === 0) return { problems: [], templates: new Map() };
-    const lookup = await this.templates.lookup(ids, log);
+    const lookup: TemplateLookup = await this.templates.lookup(ids, log, this.templates.budgetFor(caller));
+    if (!lookup.ok && lookup.failure === 'over-budget') {
+      log.info({ sms: { templateCheck: 'over-budget' } }, "template lookup not made: the caller's template budget is spent");
+      // A preview shows its texts unknown; a send is refused, never sent unchecked.
+      return this.refuseWhenRefused
+        ? { problems: [], templates: null, overBudget: lookup.retryAfterSeconds }
+        : { problems: [], templates: null };
+    }
     if (!lookup.ok) {
       const reason = lookup.failure === 'unreadable' ? 'INVALID_UPSTREAM_RESPONSE' : lookup.failure.code;
       if (!this.refuseWhenRefused || (lookup.failure !== 'unreadable' && isTransient(lookup.failure))) {

@@ -10,12 +10,15 @@ export interface SmsLimitValues {
   maxTemplateParamLength: number;
   /** Characters in `senderId`. */
   maxSenderIdLength: number;
+  /** Distinct `templateId`s in one request: each may cost a template lookup at uSpeedo. */
+  maxTemplatesPerRequest: number;
 }
 
 /**
  * The ceilings. uSpeedo documents 1000 numbers a batch and an 11-character sender; it caps a
- * template's body at 500 characters, so no parameter can usefully be longer than that. The 100 tasks
- * and 20 parameters a target are this server's own bounds (uSpeedo documents none). Configuration may
+ * template's body at 500 characters, so no parameter can usefully be longer than that. The 100 tasks,
+ * 20 parameters a target and 100 distinct templates (one a task) are this server's own bounds (uSpeedo
+ * documents none). Configuration may
  * lower them, never raise them.
  */
 export const SMS_LIMIT_CEILINGS: Readonly<SmsLimitValues> = Object.freeze({
@@ -24,6 +27,7 @@ export const SMS_LIMIT_CEILINGS: Readonly<SmsLimitValues> = Object.freeze({
   maxTemplateParamsPerTarget: 20,
   maxTemplateParamLength: 500,
   maxSenderIdLength: 11,
+  maxTemplatesPerRequest: 100,
 });
 
 /** `templateId` length is fixed, not configurable. */

@@ -29,7 +29,7 @@ export class SmsMetrics {
 
   readonly limitRejections = new Counter({
     name: 'sms_limit_rejections_total',
-    help: 'Batches refused by an abuse limit, by limit (caller-minute, caller-day, phone-hour, phone-day, global-day, country).',
+    help: 'Batches refused by an abuse limit, by limit (caller-minute, caller-day, phone-hour, phone-day, global-day, country, templates-minute).',
     labelNames: ['limit'] as const,
     registers: [this.registry],
   });
