@@ -151,6 +151,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     introspection: config.introspection,
     maskErrors: config.hardened,
     socketsPerCaller: config.follow.perCaller,
+    socketsGauge: metrics.sockets,
   });
 
   warnAtStart(config, app.log);

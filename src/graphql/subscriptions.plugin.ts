@@ -17,6 +17,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type Context } from 'graphql-ws';
+import type { Gauge } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AuthError } from '../auth/auth.error';
 import type { Authenticator } from '../auth/authenticator';
@@ -50,7 +51,16 @@ export interface SubscriptionsOptions {
   maskErrors: boolean;
   /** Sockets one caller may hold open at once (SUBSCRIPTIONS_PER_CALLER: each can carry them all). */
   socketsPerCaller: number;
+  /** Open sockets by state (`unauthenticated`, `authenticated`), kept equal to the counts that bound them. */
+  socketsGauge?: Gauge<'state'>;
 }
+
+/**
+ * Where a socket stands in the counts: counted among those whose caller is not known yet, counted
+ * against its caller's sockets, or counted nowhere any more (closed). Each step is taken once, so a
+ * close and a token check can finish in either order and no count drifts.
+ */
+type SocketSlot = 'unauthenticated' | 'caller' | 'released';
 
 /** What graphql-ws keeps per socket: the upgrade, its logger, and the caller once authenticated. */
 interface SocketExtra extends Record<PropertyKey, unknown> {
@@ -59,6 +69,8 @@ interface SocketExtra extends Record<PropertyKey, unknown> {
   log: FastifyBaseLogger;
   requestId: string;
   caller?: Caller;
+  /** Which count holds this socket now. */
+  slot: SocketSlot;
   /** Closes the socket when its caller's token expires. */
   expiry?: NodeJS.Timeout;
 }
@@ -92,10 +104,27 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
  * operation gets the HTTP endpoint's parse and validation limits.
  */
 export const subscriptionsPlugin = fp<SubscriptionsOptions>(
-  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller }) => {
+  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller, socketsGauge }) => {
     /** Open sockets by caller, and those whose caller is not known yet: one caller cannot hold the instance's sockets. */
     const perCaller = new OpenCounts();
     let unauthenticated = 0;
+    let authenticated = 0;
+    const report = () => {
+      socketsGauge?.set({ state: 'unauthenticated' }, unauthenticated);
+      socketsGauge?.set({ state: 'authenticated' }, authenticated);
+    };
+    report();
+    /** Moves a socket to its next slot; the only place the counts change. */
+    const move = (extra: SocketExtra, to: 'caller' | 'released') => {
+      if (extra.slot === 'unauthenticated') unauthenticated -= 1;
+      else if (extra.slot === 'caller') {
+        authenticated -= 1;
+        perCaller.giveBack(callerKey(extra.caller!));
+      }
+      if (to === 'caller') authenticated += 1;
+      extra.slot = to;
+      report();
+    };
     const protection = operationProtection();
     const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
     const refuse = (errors: readonly GraphQLError[]) => (introspection ? errors : errors.map(withoutSuggestions));
@@ -107,6 +136,8 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         const { extra } = ctx;
         try {
           const caller = await authenticator.authenticate(credentialsOf(ctx.connectionParams, extra.request));
+          // Closed while its token was being checked: its count is given back already, and nothing is taken.
+          if (extra.slot !== 'unauthenticated') return false;
           const key = callerKey(caller);
           if (!perCaller.take(key, socketsPerCaller)) {
             const open = perCaller.held(key);
@@ -115,13 +146,13 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
             return false;
           }
           extra.caller = caller;
+          move(extra, 'caller');
           // A token's end is the socket's: an expired or short-lived token keeps following nothing.
           if (caller.expiresAt !== undefined) {
             // setTimeout takes at most 2^31 - 1 ms (about 24 days); a longer token's socket is closed then.
             const ms = Math.min(caller.expiresAt - Date.now(), MAX_TIMER_MS);
             extra.expiry = setTimeout(() => extra.socket.close(CloseCode.Unauthorized, 'The token expired.'), ms).unref();
           }
-          unauthenticated -= 1;
           return true;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
@@ -159,6 +190,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
 
     sockets.on('connection', (socket: WebSocket, request: IncomingMessage) => {
       unauthenticated += 1;
+      report();
       const requestId = randomUUID();
       const log = app.log.child({ reqId: requestId, ws: true });
       // ws closes a socket that breaks the protocol (1002) or sends too much (1009) itself; it is logged, not thrown.
@@ -173,7 +205,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         clearTimeout(pongWait);
         pongWait = undefined;
       });
-      const extra: SocketExtra = { socket, request, log, requestId };
+      const extra: SocketExtra = { socket, request, log, requestId, slot: 'unauthenticated' };
       const closed = server.opened(
         {
           protocol: socket.protocol,
@@ -198,8 +230,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
       );
       socket.once('close', (code, reason) => {
         clearTimeout(extra.expiry);
-        if (extra.caller) perCaller.giveBack(callerKey(extra.caller));
-        else unauthenticated -= 1;
+        move(extra, 'released');
         clearInterval(keepAlive);
         clearTimeout(pongWait);
         log.info({ ws: { code } }, 'socket closed');

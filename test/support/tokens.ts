@@ -49,6 +49,8 @@ export class JwksServer {
   readonly publicKeyPem: string;
   private readonly privateKey;
   requests = 0;
+  /** How long the key set takes to be served: a token check that fetches it stays in flight that long. */
+  delayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -66,7 +68,7 @@ export class JwksServer {
     const server = createServer((_req, res) => {
       self!.requests++;
       res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ keys: [jwk] }));
+      setTimeout(() => res.end(JSON.stringify({ keys: [jwk] })), self!.delayMs);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;

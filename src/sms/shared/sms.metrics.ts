@@ -73,6 +73,12 @@ export class SmsMetrics {
   });
 
   /** smsDeliveryUpdates subscriptions open on this instance. */
+  readonly sockets = new Gauge({
+    name: 'sms_ws_sockets',
+    help: 'Open WebSocket connections by state: unauthenticated (no caller yet, at most 1000 an instance) or authenticated.',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
   readonly subscriptions = new Gauge({
     name: 'sms_subscriptions_active',
     help: 'smsDeliveryUpdates subscriptions open on this instance.',
