@@ -241,6 +241,8 @@ function tracingConfig(e: Variables) {
       parentBased: sampler.startsWith('parentbased_'),
       ratio: sampler.endsWith('always_off') ? 0 : sampler.endsWith('traceidratio') ? (e.OTEL_TRACES_SAMPLER_ARG ?? 1) : 1,
     },
+    /** Characters an attribute's value keeps; a caller's operation name or path is cut there. */
+    attributeValueLengthLimit: e.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? e.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? 256,
     batch: {
       maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
       maxExportBatchSize: Math.min(e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE, e.OTEL_BSP_MAX_QUEUE_SIZE),

@@ -549,6 +549,21 @@ export const VARIABLES = {
     default: '5000',
     description: 'The wait between exports, in ms.',
   },
+  OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: {
+    section: 'tracing',
+    parse: optional(wholeNumber(1, 65_536)),
+    default: '',
+    shownDefault: '256',
+    description:
+      "Characters a span attribute's value keeps at most; the rest is cut (an operation name or path a caller chose among them).",
+  },
+  OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: {
+    section: 'tracing',
+    parse: optional(wholeNumber(1, 65_536)),
+    default: '',
+    shownDefault: 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+    description: 'The same for spans alone; takes precedence over OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT.',
+  },
   OTEL_BSP_EXPORT_TIMEOUT: {
     section: 'tracing',
     parse: wholeNumber(1, 600_000),

@@ -11,6 +11,9 @@ import { capVariableLists } from './list-ceiling';
 type Compiled = Map<string | null, CompiledQuery | null | 'seen'>;
 
 /** graphql-jit's `compileQuery`, or a stand-in that counts its calls. */
+/** Longest operation name a span is named after; a longer one leaves the span named by its type alone (`mutation`). */
+const MAX_NAME_IN_SPAN = 64;
+
 export type Compile = (schema: GraphQLSchema, document: DocumentNode, operationName?: string) => CompiledQuery | ExecutionResult;
 
 /** True when the document asks for `__schema` or `__type`: introspection stays on graphql-js, the reference. */
@@ -85,7 +88,8 @@ export function jitGateway(schema: GraphQLSchema, compile: Compile = compileQuer
     const type = request.operation.operation;
     const name = request.operationName ?? undefined;
     return inSpan(
-      name ? `${type} ${name}` : type,
+      // The caller chose the name: in the span's name only when short (its attribute is cut by the SDK's limit).
+      name && name.length <= MAX_NAME_IN_SPAN ? `${type} ${name}` : type,
       name ? { 'graphql.operation.type': type, 'graphql.operation.name': name } : { 'graphql.operation.type': type },
       () => run(request),
       (span, result) => {

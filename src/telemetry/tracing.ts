@@ -9,6 +9,42 @@ const TRACER_NAME = 'uspeedo-sms-graphql';
 /** The SDK's own count of spans it finished processing; an `error.type` says it dropped them. */
 const PROCESSED_SPANS = 'otel.sdk.processor.span.processed';
 
+/**
+ * Bytes one export request carries at most (as estimated by `spanBytes`), far below what collectors
+ * take (the OpenTelemetry Collector's OTLP/HTTP receiver takes 20 MiB by default): a larger batch goes
+ * out in several requests, so no batch is ever too large for the collector and lost whole.
+ */
+export const MAX_EXPORT_BYTES = 1024 * 1024;
+
+/** A span's size in an export, over-estimated: its name, its attributes' keys and values, and room for ids, times and framing. */
+export function spanBytes(span: { name: string; attributes: Attributes }): number {
+  let bytes = 256 + span.name.length * 3;
+  for (const [key, value] of Object.entries(span.attributes)) {
+    bytes +=
+      16 + key.length + (typeof value === 'string' ? value.length * 3 : Array.isArray(value) ? JSON.stringify(value).length * 3 : 16);
+  }
+  return bytes;
+}
+
+/** Splits spans, in order, into runs whose estimated size stays within `maxBytes` (a span larger alone is a run alone). */
+export function splitByBytes<T extends { name: string; attributes: Attributes }>(spans: readonly T[], maxBytes: number): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const span of spans) {
+    const size = spanBytes(span);
+    if (run.length > 0 && bytes + size > maxBytes) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(span);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
 /** Tracing, started: what the shutdown calls. */
 export interface Tracing {
   /** Exports what is queued, within `timeoutMs`, and stops; spans made after it are not exported. */
@@ -24,7 +60,7 @@ export interface Tracing {
 export async function startTracing(config: TracingConfig, registry: Registry): Promise<Tracing> {
   const api = await import('@opentelemetry/api');
   const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+  const { ExportResultCode, W3CTraceContextPropagator } = await import('@opentelemetry/core');
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const sdk = await import('@opentelemetry/sdk-trace');
   const { OTLPTraceExporter } =
@@ -66,9 +102,22 @@ export async function startTracing(config: TracingConfig, registry: Registry): P
       : config.sampler.ratio <= 0
         ? new sdk.AlwaysOffSampler()
         : new sdk.TraceIdRatioBasedSampler(config.sampler.ratio);
-  const exporter = new OTLPTraceExporter({ url: config.url, headers: config.headers, timeoutMillis: config.timeoutMs });
+  const otlp = new OTLPTraceExporter({ url: config.url, headers: config.headers, timeoutMillis: config.timeoutMs });
+  // One export request is at most MAX_EXPORT_BYTES: a larger batch is sent in parts, one after another.
+  const exporter: typeof otlp = Object.assign(Object.create(otlp) as typeof otlp, {
+    export(spans: Parameters<typeof otlp.export>[0], done: Parameters<typeof otlp.export>[1]) {
+      const runs = splitByBytes(spans, MAX_EXPORT_BYTES);
+      const next = (i: number) => {
+        if (i >= runs.length) return done({ code: ExportResultCode.SUCCESS });
+        otlp.export(runs[i], (result) => (result.code === ExportResultCode.SUCCESS ? next(i + 1) : done(result)));
+      };
+      next(0);
+    },
+  });
   const provider = new sdk.TracerProvider({
     resource: resourceFromAttributes(config.resource),
+    // Values a caller chose (an operation name, a path) are cut here, whatever their length.
+    spanLimits: { attributeValueLengthLimit: config.attributeValueLengthLimit },
     sampler: config.sampler.parentBased ? new sdk.ParentBasedSampler({ root }) : root,
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter, ...config.batch, selfObsMeterProvider: meterProvider })],
   });

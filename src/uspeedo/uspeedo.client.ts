@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import ky, { type KyInstance, type Options } from 'ky';
 import { Agent } from 'undici';
 import { createUndiciFetch, type RawBodyInit } from './undici-fetch';
@@ -288,8 +288,13 @@ export class UspeedoClient {
         'url.path': path,
       },
     });
-    const headers: Record<string, string> = { ...call.headers };
-    propagation.inject(trace.setSpan(context.active(), span), headers);
+    // Our own traceparent, written here rather than by the propagator: it would add the caller's
+    // tracestate, which is the caller's data and has no business at a third party.
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    const headers: Record<string, string> = {
+      ...call.headers,
+      traceparent: `00-${traceId}-${spanId}-${(traceFlags & 0xff).toString(16).padStart(2, '0')}`,
+    };
     const answer = readUpstream(await this.exchange({ ...call, headers }), redact);
     settleClientSpan(span, answer);
     span.end();

@@ -324,6 +324,29 @@ describe('tracing on (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     // Not sampled, uSpeedo still gets the trace, marked not sampled.
     expect(upstream.calls.map((call) => String(call.headers.traceparent).slice(-2))).toEqual(['00', '00', '01']);
   });
+
+  it("crosses to uSpeedo with this server's traceparent alone: the caller's tracestate stays inside", async () => {
+    const { gql } = await serve();
+    const { body } = await gql(SEND_BATCH_SMS, sendVariables('trace-key-state'), { ...traceparent(), tracestate: 'caller=secret-42' });
+    expect(body.data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+    const client = one(await spansOf('sms.send', CALLER_TRACE), 'POST /api/v1/usms/SendBatchUSMSMessage');
+    expect(upstream.calls[0].headers.traceparent).toBe(`00-${CALLER_TRACE}-${client.spanId}-01`);
+    expect(upstream.calls[0].headers.tracestate).toBeUndefined();
+  });
+
+  it("bounds what a caller's names put in a span: a 950 KB operation name leaves the span named by its type, its attribute cut", async () => {
+    const { gql } = await serve();
+    const name = `Op${'x'.repeat(950_000)}`;
+    const { status } = await gql(`query ${name} { smsLimits { maxTargetsPerRequest } }`, {}, traceparent());
+    expect(status).toBe(200);
+    const spans = await spansOf('query', CALLER_TRACE);
+    const operation = one(spans, 'query');
+    expect(String(operation.attributes['graphql.operation.name'])).toHaveLength(256);
+    expect(Math.max(...receiver.bodies.map((text) => text.length))).toBeLessThan(64 * 1024);
+    // A short name is still the span's.
+    await gql('query Short { smsLimits { maxTargetsPerRequest } }', {});
+    await spansOf('query Short');
+  });
 });
 
 describe('a collector that is down, refusing or hanging', () => {
