@@ -137,7 +137,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   await app.register(errorHandlerPlugin);
   await app.register(corsPlugin, { origins: config.corsOrigins, sandbox: config.introspection, local: !config.hardened });
   await app.register(healthPlugin, {
-    pingStore: () => store.ping(),
+    storeReadiness: () => store.readiness(),
     storeKind: store.kind,
     uspeedoMode: credentials ? 'live' : 'simulator',
   });
@@ -186,6 +186,7 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
     return store;
   }
   let lastError = '';
+  let replicasShort = false;
   const store = new RedisStateStore(redis, {
     minReplicasAcks: config.state.redisMinReplicasAcks,
     requireAof: config.hardened && !config.state.redisAllowVolatile,
@@ -202,6 +203,20 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
         log.warn({ redis: 'failover' }, 'a different Redis primary answers now');
       },
       waitTimeout: () => metrics.storeWaitTimeouts.inc(),
+      replicas: (connected, needed) => {
+        metrics.storeReplicas.set(connected);
+        const short = connected < needed;
+        if (short === replicasShort) return;
+        replicasShort = short;
+        if (short) {
+          log.error(
+            { redis: 'replicas', connected, needed },
+            `fewer Redis replicas connected (${connected}) than REDIS_MIN_REPLICAS_ACKS (${needed}): every send is refused until one connects`,
+          );
+        } else {
+          log.info({ redis: 'replicas', connected, needed }, 'Redis replicas connected: sends may wait for them again');
+        }
+      },
     },
   });
   if (!(await store.ready(3000))) {
@@ -226,6 +241,15 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
     log.warn({ redis: 'volatile', appendonly: persistence.appendonly }, what);
   } else if (persistence) {
     log.info({ redis: 'persistent', appendfsync: persistence.appendfsync }, 'Redis keeps an append-only file');
+  }
+  const needed = config.state.redisMinReplicasAcks;
+  const connected = needed > 0 ? await store.replicasConnected().catch(() => undefined) : undefined;
+  if (connected !== undefined && connected < needed && !config.state.redisWaitForReplicas) {
+    await store.close();
+    throw new Error(
+      `REDIS_MIN_REPLICAS_ACKS is ${needed} but the Redis primary has ${connected} replica${connected === 1 ? '' : 's'} connected, so every send would be refused. ` +
+        'Connect the replicas, lower REDIS_MIN_REPLICAS_ACKS, or set REDIS_WAIT_FOR_REPLICAS=true to start anyway (unready until they connect).',
+    );
   }
   return store;
 }

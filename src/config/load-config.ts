@@ -102,7 +102,7 @@ function crossFieldProblems(env: Env): string[] {
     problems.push('REDIS_SENTINEL_PASSWORD: only applies with REDIS_SENTINELS');
   }
   const usesRedis = topologies.length > 0;
-  for (const name of ['REDIS_MIN_REPLICAS_ACKS', 'REDIS_ALLOW_VOLATILE']) {
+  for (const name of ['REDIS_MIN_REPLICAS_ACKS', 'REDIS_ALLOW_VOLATILE', 'REDIS_WAIT_FOR_REPLICAS']) {
     if (isSet(env[name]) && !usesRedis) problems.push(`${name}: only applies with REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES`);
   }
   for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE']) {
@@ -199,6 +199,7 @@ export function loadConfig(env: Env) {
       redis,
       /** A hardened server may use a Redis without AOF. */
       redisAllowVolatile: e.REDIS_ALLOW_VOLATILE ?? false,
+      redisWaitForReplicas: e.REDIS_WAIT_FOR_REPLICAS ?? false,
       /** Replicas that must acknowledge a send's claim and charge before uSpeedo is called. */
       // Only a deployment with replicas can have a write on one; Sentinel and Cluster exist to have them.
       redisMinReplicasAcks: e.REDIS_MIN_REPLICAS_ACKS ?? (redis && redis.kind !== 'single' ? 1 : 0),

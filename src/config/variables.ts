@@ -407,6 +407,14 @@ export const VARIABLES = {
     default: '500',
     description: 'How long a send waits for those replicas; past it the send is refused, nothing sent (10 to 1500).',
   },
+  REDIS_WAIT_FOR_REPLICAS: {
+    section: 'state',
+    parse: flag,
+    default: '',
+    shownDefault: 'false',
+    description:
+      'true starts the server even when fewer replicas are connected than REDIS_MIN_REPLICAS_ACKS (it stays unready, /readyz 503, until they are); without it such a start is refused.',
+  },
   REDIS_ALLOW_VOLATILE: {
     section: 'state',
     parse: flag,

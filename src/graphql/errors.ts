@@ -32,13 +32,42 @@ export function maskUnexpectedError(formatted: GraphQLFormattedError): GraphQLFo
     : formatted;
 }
 
+// graphql-js's coercion error: `Variable "$input" got invalid value <the value> at "input.a[0]"; <the rule>`.
+const COERCION = /^Variable "\$([^"]+)" got invalid value [\s\S]*?(?: at "([^"]+)")?$/;
+
+/**
+ * A message with nothing of the caller's values and no suggestion of the schema's names: a variable's
+ * coercion error names its path and the rule it broke, never the value (graphql-js prints it whole,
+ * phone numbers and all); a scalar's or enum's own message loses the value it quotes; "Did you mean …?"
+ * goes wherever it stands.
+ */
+export function withoutEchoes(message: string, rule?: string): string {
+  let text = message;
+  if (rule !== undefined && text.endsWith(`; ${rule}`)) {
+    const prefix = COERCION.exec(text.slice(0, -(rule.length + 2)));
+    if (prefix) text = `Variable "$${prefix[1]}" got an invalid value${prefix[2] ? ` at "${prefix[2]}"` : ''}; ${ruleWithoutValue(rule)}`;
+  }
+  return text.replace(/ ?Did you mean [\s\S]*?\?(?= |$)/g, '');
+}
+
+/** A coercion rule without the value it quotes: `Int cannot represent non-integer value: "x"` → `… value.` */
+function ruleWithoutValue(rule: string): string {
+  return rule
+    .replace(/^(.*?\b[Vv]alue\b[^:]*?): [\s\S]*$/, '$1.')
+    .replace(/^Value "[\s\S]*" does not exist in ("[^"]+") enum\./, 'Value does not exist in $1 enum.');
+}
+
 /**
  * Apollo's `formatError`: a 4xx Apollo gave no code is BAD_REQUEST, as the error table says; then, on a
- * hardened server, an unexpected error is masked.
+ * hardened server, an unexpected error is masked, and no message echoes a value or suggests a name.
  */
 export function formatErrorFor(mask: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (isCodelessClientError(formatted, error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
-    return mask ? maskUnexpectedError(formatted) : formatted;
+    if (!mask) return formatted;
+    const masked = maskUnexpectedError(formatted);
+    const rule = error instanceof GraphQLError && error.originalError instanceof GraphQLError ? error.originalError.message : undefined;
+    const message = withoutEchoes(masked.message, rule);
+    return message === masked.message ? masked : { ...masked, message };
   };
 }

@@ -24,7 +24,7 @@ import type { Authenticator } from '../auth/authenticator';
 import { callerKey, type Caller } from '../auth/caller';
 import { OpenCounts } from '../guard/open-counts';
 import type { GraphQLContext } from './context';
-import { maskUnexpectedError } from './errors';
+import { maskUnexpectedError, withoutEchoes } from './errors';
 import { operationProtection } from './operation-limits';
 
 /** Largest message a client may send: a subscription with 100 session numbers is a few KB. */
@@ -127,7 +127,12 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
     };
     const protection = operationProtection();
     const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-    const refuse = (errors: readonly GraphQLError[]) => (introspection ? errors : errors.map(withoutSuggestions));
+    const refuse = (errors: readonly GraphQLError[]) =>
+      maskErrors
+        ? errors.map((error) => new GraphQLError(withoutEchoes(error.message), { nodes: error.nodes }))
+        : introspection
+          ? errors
+          : errors.map(withoutSuggestions);
 
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
       schema,
@@ -266,7 +271,10 @@ function formatResult(ctx: Context<Record<string, unknown> | undefined, SocketEx
     const unexpected = error.originalError && !(error.originalError instanceof GraphQLError);
     if (unexpected) ctx.extra.log.error({ err: error.originalError, path: error.path }, 'unexpected error in a subscription');
     const formatted = unexpected ? { ...error.toJSON(), extensions: { code: 'INTERNAL_SERVER_ERROR' } } : error.toJSON();
-    return mask ? maskUnexpectedError(formatted) : formatted;
+    if (!mask) return formatted;
+    const masked = maskUnexpectedError(formatted);
+    const rule = error.originalError instanceof GraphQLError ? error.originalError.message : undefined;
+    return { ...masked, message: withoutEchoes(masked.message, rule) };
   });
   return { ...result, errors };
 }

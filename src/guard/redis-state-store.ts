@@ -54,6 +54,16 @@ export interface RedisPersistence {
   appendfsync: string;
 }
 
+/** How often persistence and replicas are checked again while connected: a CONFIG SET or a lost replica is seen within this. */
+const WATCH_MS = 10_000;
+/** A readiness answer is reused this long: a load balancer's probes never become Redis's load. */
+const READINESS_REUSE_MS = 1000;
+
+/** Replicas `INFO replication` lists as online. */
+export function onlineReplicas(info: string): number {
+  return info.split('\n').filter((line) => /^slave\d+:.*\bstate=online\b/.test(line)).length;
+}
+
 /** What ioredis's error says went wrong, for the metrics. */
 function errorKind(error: unknown): StoreErrorKind {
   const message = error instanceof Error ? error.message : String(error);
@@ -108,6 +118,10 @@ export class RedisStateStore implements StateStore {
   private readonly onError: (error: Error) => void;
   /** Why claims and charges are refused, while the Redis answering keeps no append-only file. */
   private volatile: Error | null = null;
+  /** Persistence and replicas checked again every WATCH_MS. */
+  private readonly watch: NodeJS.Timeout;
+  /** The last readiness answer, and when it was asked. */
+  private lastReadiness: { at: number; answer: Promise<string | null> } | null = null;
 
   /** Connects in the background; until Redis answers, every call fails with `StateStoreUnavailableError`. */
   constructor(
@@ -129,6 +143,15 @@ export class RedisStateStore implements StateStore {
     this.waiter?.on('error', () => {});
     if (this.waiter) this.keepConnecting(this.waiter);
     this.barrier = this.waiter ? new ReplicaBarrier(this.waiter, minReplicasAcks, waitTimeoutMs) : null;
+    this.watch = setInterval(() => void this.recheck(), WATCH_MS).unref();
+  }
+
+  // Not only at connection: AOF can be switched off with CONFIG SET, and a replica can go (or be
+  // promoted, leaving none) while the connection to the primary stays.
+  private async recheck(): Promise<void> {
+    if (this.closed || this.redis.status !== 'ready') return;
+    if (this.requireAof) await this.checkPersistence(false);
+    if (this.replicas > 0) await this.replicasConnected().catch(() => {});
   }
 
   private closed = false;
@@ -166,7 +189,7 @@ export class RedisStateStore implements StateStore {
 
   private async onReady(): Promise<void> {
     this.notePrimaries();
-    if (this.requireAof) void this.checkPersistence();
+    if (this.requireAof) void this.checkPersistence(true);
     try {
       const sent = Date.now();
       const [seconds, micros] = await (this.redis instanceof Cluster ? this.redis.nodes('master')[0] : this.redis).time();
@@ -178,13 +201,14 @@ export class RedisStateStore implements StateStore {
   }
 
   // At every connection, not only at start: a Redis unreachable at start, or restarted or replaced
-  // since, is checked before it holds a claim.
-  private async checkPersistence(): Promise<void> {
-    // Until the answer comes, this connection's Redis is not trusted with a claim.
-    this.volatile = new Error("the Redis primary's persistence is being checked");
+  // since, is checked before it holds a claim; then every WATCH_MS while connected.
+  private async checkPersistence(connecting: boolean): Promise<void> {
+    // Until the answer comes, a new connection's Redis is not trusted with a claim.
+    if (connecting) this.volatile = new Error("the Redis primary's persistence is being checked");
     try {
       const settings = await this.persistence();
       if (settings && settings.appendonly !== 'yes') {
+        if (this.volatile && !connecting) return;
         this.volatile = new Error(
           'the Redis primary keeps no append-only file (appendonly no), and REDIS_ALLOW_VOLATILE is not set: sends are refused until it does',
         );
@@ -194,8 +218,9 @@ export class RedisStateStore implements StateStore {
       }
     } catch {
       // Not answering: every command fails anyway. Asked again shortly, in case the connection stays.
+      if (!connecting) return;
       setTimeout(() => {
-        if (!this.closed && this.redis.status === 'ready') void this.checkPersistence();
+        if (!this.closed && this.redis.status === 'ready') void this.checkPersistence(true);
       }, 1000).unref();
     }
   }
@@ -364,8 +389,49 @@ export class RedisStateStore implements StateStore {
     return found.find((settings) => settings.appendonly !== 'yes') ?? found[0] ?? null;
   }
 
-  async ping(): Promise<void> {
-    this.refuseIfVolatile();
+  /**
+   * The replicas connected to the primary, online (with a Cluster: the fewest of any primary), as
+   * `INFO replication` lists them; reported to the observer. Throws when a primary does not answer.
+   */
+  async replicasConnected(): Promise<number> {
+    const primaries = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    const counts = await this.run(() => Promise.all(primaries.map(async (node) => onlineReplicas(await node.info('replication')))));
+    const fewest = counts.length > 0 ? Math.min(...counts) : 0;
+    this.observer.replicas?.(fewest, this.replicas);
+    return fewest;
+  }
+
+  /** Checked at most once a second: probes in between share the last answer. */
+  readiness(): Promise<string | null> {
+    const now = performance.now();
+    if (this.lastReadiness && now - this.lastReadiness.at < READINESS_REUSE_MS) return this.lastReadiness.answer;
+    const answer = this.checkReadiness();
+    this.lastReadiness = { at: now, answer };
+    return answer;
+  }
+
+  private async checkReadiness(): Promise<string | null> {
+    const unreachable = `state store (${this.kind}) unreachable`;
+    try {
+      await this.ping();
+    } catch {
+      return unreachable;
+    }
+    if (this.volatile) return this.volatile.message;
+    if (this.replicas === 0) return null;
+    let connected: number;
+    try {
+      connected = await this.replicasConnected();
+    } catch {
+      return unreachable;
+    }
+    return connected < this.replicas
+      ? `fewer Redis replicas connected (${connected}) than REDIS_MIN_REPLICAS_ACKS (${this.replicas}): sends are refused until one is`
+      : null;
+  }
+
+  /** Resolves when the store answers (with a Cluster: every primary, and every slot served). */
+  private async ping(): Promise<void> {
     await this.run(async () => {
       if (!(this.redis instanceof Cluster)) {
         await this.redis.ping();
@@ -392,6 +458,7 @@ export class RedisStateStore implements StateStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watch);
     this.redis.disconnect();
     this.waiter?.disconnect();
   }

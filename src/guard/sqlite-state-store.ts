@@ -463,10 +463,15 @@ export class SqliteStateStore implements StateStore {
   /** One file has no replicas: a committed write is all there is. */
   async replicate(): Promise<void> {}
 
-  ping(): Promise<void> {
-    return this.run(() => {
-      this.statements.ping.get();
-    });
+  async readiness(): Promise<string | null> {
+    try {
+      await this.run(() => {
+        this.statements.ping.get();
+      });
+      return null;
+    } catch {
+      return 'state store (sqlite) unreachable';
+    }
   }
 
   async close(): Promise<void> {

@@ -114,8 +114,12 @@ export interface StateStore {
    * store without replicas resolves at once.
    */
   replicate(writes: ReplicatedWrites): Promise<void>;
-  /** Resolves when the store answers (with a Cluster: every primary, and every slot served). */
-  ping(): Promise<void>;
+  /**
+   * Why sends would be refused for the store's sake now, in a sentence, or null when they would not:
+   * the store does not answer (with a Cluster: every primary, and every slot served), keeps no
+   * append-only file where one is required, or has fewer replicas than a send must wait for.
+   */
+  readiness(): Promise<string | null>;
   close(): Promise<void>;
   /** `sqlite` or `redis`, for logs and readiness. */
   readonly kind: string;
@@ -138,6 +142,8 @@ export interface StoreObserver {
   /** A different primary answers than before (Sentinel's promotion, or a Cluster's slot moving to another primary). */
   failover?(): void;
   waitTimeout?(): void;
+  /** The replicas connected (the fewest of any primary), each time they are counted, and how many a send needs. */
+  replicas?(connected: number, needed: number): void;
 }
 
 /** The state store could not be reached or failed; nothing may be sent. */

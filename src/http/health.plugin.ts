@@ -2,8 +2,8 @@ import fp from 'fastify-plugin';
 
 /** What readiness checks. */
 export interface HealthOptions {
-  /** Resolves when the state store answers. */
-  pingStore: () => Promise<void>;
+  /** Why sends would be refused for the state store's sake, or null (`StateStore.readiness`). */
+  storeReadiness: () => Promise<string | null>;
   /** `sqlite` or `redis`. */
   storeKind: string;
   /** `live` or `simulator`. */
@@ -18,17 +18,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** `/healthz` (the process answers) and `/readyz` (able to send: not shutting down, the state store answering). */
+/**
+ * `/healthz` (the process answers) and `/readyz` (able to send: not shutting down, and nothing about
+ * the state store that would refuse a send: unreachable, no append-only file where one is required,
+ * fewer replicas than a send waits for), with the reason in its body when not.
+ */
 export const healthPlugin = fp<HealthOptions>(
-  async (app, { pingStore, storeKind, uspeedoMode }) => {
+  async (app, { storeReadiness, storeKind, uspeedoMode }) => {
     app.get('/healthz', async () => ({ status: 'ok' }));
     app.get('/readyz', async (_request, reply) => {
       if (app.shuttingDown) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
+      let reason: string | null;
       try {
-        await withTimeout(pingStore(), 1000);
+        reason = await withTimeout(storeReadiness(), 1000);
       } catch {
-        return reply.code(503).send({ status: 'unavailable', reason: `state store (${storeKind}) unreachable` });
+        reason = `state store (${storeKind}) unreachable`;
       }
+      if (reason !== null) return reply.code(503).send({ status: 'unavailable', reason });
       return { status: 'ready', store: storeKind, uspeedo: uspeedoMode };
     });
   },

@@ -13,7 +13,7 @@ const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
   'knownSessions',
   'release',
   'replicate',
-  'ping',
+  'readiness',
 ]);
 
 /**

@@ -27,6 +27,8 @@ export interface ReadMetrics {
   breakerOpenings: Counter;
   readsRefused: Counter<'reason'>;
   lookupSeconds: Histogram<'operation' | 'result'>;
+  /** Reads answered by one already at uSpeedo. */
+  readsShared?: Counter<'operation'>;
 }
 
 /** A read's outcome: uSpeedo's RetCode 0 answer, or why not. */
@@ -94,6 +96,8 @@ export class UpstreamReads {
   private readonly limit: LimitFunction;
   private readonly retryBudget = new RateLimiterMemory({ points: RETRY_BUDGET_PER_MINUTE, duration: 60 });
   private readonly breaker: CircuitBreaker<[UspeedoCall], UpstreamAnswer>;
+  /** Reads at uSpeedo now, by what they ask: the same read asked again meanwhile shares the answer. */
+  private readonly inFlight = new Map<string, Promise<ReadAnswer>>();
 
   constructor(
     private readonly uspeedo: UspeedoClient,
@@ -123,9 +127,23 @@ export class UpstreamReads {
   /**
    * One read with its retries: a connection failure, a timeout, a 429 (after its Retry-After) or a 5xx
    * is tried again, at most twice, with backoff, all within the upstream timeout, and only while the
-   * process's retry budget lasts.
+   * process's retry budget lasts. A read asked while the very same one (method, path and query) is at
+   * uSpeedo shares its answer (single flight): twenty watchers of one session that open together make
+   * one GET. Reads carry no caller: who may ask what is decided before they are made.
    */
-  async read(call: UspeedoCall, log: FastifyBaseLogger, operation: ReadOperation): Promise<ReadAnswer> {
+  read(call: UspeedoCall, log: FastifyBaseLogger, operation: ReadOperation): Promise<ReadAnswer> {
+    const key = JSON.stringify([call.method, call.path, call.query ?? null]);
+    const shared = this.inFlight.get(key);
+    if (shared) {
+      this.metrics.readsShared?.inc({ operation });
+      return shared;
+    }
+    const reading = this.readAlone(call, log, operation).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, reading);
+    return reading;
+  }
+
+  private async readAlone(call: UspeedoCall, log: FastifyBaseLogger, operation: ReadOperation): Promise<ReadAnswer> {
     const deadline = performance.now() + this.timeoutMs;
     for (let attempt = 1; ; attempt++) {
       const answer = await this.attempt(call, deadline, operation);

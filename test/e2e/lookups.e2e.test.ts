@@ -188,6 +188,19 @@ describe('smsDeliveryStatus', () => {
     expect(receiptCalls()).toHaveLength(2);
   });
 
+  it('shares one read among identical lookups in flight at once (single flight), the cache off', async () => {
+    const server = await serve({ STATUS_CACHE_SECONDS: '0', RATE_LIMIT_STATUS_PER_MINUTE: '0' });
+    await sendAs(server, ['s-sf']);
+    pool.upstream.route('GET', RECEIPTS, { delayMs: 300, body: receiptsBody([{ SessionNo: 's-sf', ReceiptSet: [] }]) });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => status(server, ['s-sf'])));
+    expect(answers.every((answer) => answer.sessions[0].known)).toBe(true);
+    expect(receiptCalls()).toHaveLength(1);
+    expect((await server.fetch('/metrics')).text).toMatch(/^sms_upstream_reads_shared_total\{operation="status"\} 19$/m);
+    // Once answered, the next asks again (the cache is off).
+    await status(server, ['s-sf']);
+    expect(receiptCalls()).toHaveLength(2);
+  });
+
   it.each([
     ['no session numbers', [], [['sessionNos']]],
     ['101 session numbers', Array.from({ length: 101 }, (_, i) => `s-${i}`), [['sessionNos']]],

@@ -92,10 +92,17 @@ describe('the shape of an operation', () => {
   });
 });
 
-describe('field suggestions', () => {
-  it('are given outside production and hidden in production', async () => {
+describe('field suggestions and echoed values', () => {
+  it('are given on a development server (the simulator) and hidden on a hardened one, introspection or not', async () => {
     const typo = '{ smsLimit { maxTargetsPerRequest } }';
-    expect((await server.gql(typo)).body.errors[0].message).toMatch(/Did you mean/);
+    const development = await startServer({ USPEEDO_SIMULATOR: 'true' });
+    try {
+      expect((await development.gql(typo)).body.errors[0].message).toMatch(/Did you mean/);
+    } finally {
+      await development.close();
+    }
+    // The shared server has live credentials, and introspection on.
+    expect((await server.gql(typo)).body.errors[0].message).toBe('Cannot query field "smsLimit" on type "Query".');
     const prod = await startServer({ NODE_ENV: 'production', AUTH_DISABLED: 'true', USPEEDO_BASE_URL: upstream.url });
     try {
       const { status, body } = await prod.gql(typo);
@@ -104,5 +111,24 @@ describe('field suggestions', () => {
     } finally {
       await prod.close();
     }
+  });
+
+  it("names a bad variable's path and rule on a hardened server, never its value, and suggests nothing", async () => {
+    const send = 'mutation S($input: SendBatchSmsInput!) { sendBatchSms(input: $input) { __typename } }';
+    const target = { phone: '+8613912345699', templateParams: ['PARAMINERR'], extra: 1 };
+    const input = { taskContent: [{ templateId: 'T', senderId: 'S', target: [target] }], idempotencyKey: 7 };
+    const { status, body } = await server.gql(send, { input });
+    expect(status).toBe(400);
+    const text = JSON.stringify(body);
+    for (const value of ['8613912345699', 'PARAMINERR', 'Did you mean']) expect(text).not.toContain(value);
+    expect(body.errors.map((e: { message: string }) => e.message)).toEqual([
+      'Variable "$input" got an invalid value at "input.taskContent[0].target[0]"; Field "extra" is not defined by type "SmsTargetInput".',
+      'Variable "$input" got an invalid value at "input.idempotencyKey"; String cannot represent a non string value.',
+    ]);
+    const typed = await server.gql(send, { input: { taskContent: [{ templateId: 'T', senderId: 'S', target: [{ phone: 13912345699 }] }] } });
+    expect(typed.body.errors[0].message).toBe(
+      'Variable "$input" got an invalid value at "input.taskContent[0].target[0].phone"; String cannot represent a non string value.',
+    );
+    expect(upstream.calls).toHaveLength(0);
   });
 });

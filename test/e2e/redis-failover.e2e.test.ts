@@ -99,7 +99,7 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
     expect(upstream.calls).toHaveLength(3);
   }, 60_000);
 
-  it('a primary killed mid-send: the retry never sends again, no primary fails fast, and it recovers by itself', async () => {
+  it('a primary killed mid-send: the retry never sends again, no primary fails fast, readiness tells the truth, and it recovers by itself', async () => {
     const server = await serve({ USPEEDO_TIMEOUT_MS: '20000' });
     upstream.reply({ delayMs: 12_000 });
     const first = send(server, withKey('KEY-FO-1'));
@@ -122,11 +122,13 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
         .filter((l) => /redis/i.test(l))
         .slice(-8)
         .join('\n');
-    while ((await server.fetch('/readyz')).status !== 200) {
-      if (Date.now() - killedAt > 20_000) throw new Error(`never ready again:\n${logs()}`);
+    // A primary again, but no replica left for a send to wait for: still not ready, and it says why.
+    const reasonOf = async () => JSON.parse((await server.fetch('/readyz')).text).reason as string | undefined;
+    while (!/^fewer Redis replicas connected \(0\)/.test((await reasonOf()) ?? '')) {
+      if (Date.now() - killedAt > 20_000) throw new Error(`no primary again:\n${logs()}`);
       await sleep(50);
     }
-    const readyAfterMs = Date.now() - killedAt;
+    const primaryAfterMs = Date.now() - killedAt;
     // The claim was on the replica before uSpeedo was called: the promoted one still holds it.
     expect(await send(server, withKey('KEY-FO-1'))).toMatchObject({ code: 'IDEMPOTENCY_IN_PROGRESS' });
     expect(upstream.calls).toHaveLength(1);
@@ -138,29 +140,50 @@ const withKey = (idempotencyKey: string, targets = phones(1)) => ({ input: { ...
     expect(upstream.calls).toHaveLength(1);
     expect(await metric(server, 'sms_state_store_failovers_total')).toBeGreaterThanOrEqual(1);
 
-    // With the old primary back as a replica, a new send goes through, without a restart of this server.
+    // With the old primary back as a replica, ready again, and a new send goes through, without a restart of this server.
+    const rejoinedAt = Date.now();
     await set.rejoin(primary);
+    while ((await server.fetch('/readyz')).status !== 200) {
+      if (Date.now() - rejoinedAt > 20_000) throw new Error(`never ready again:\n${logs()}`);
+      await sleep(50);
+    }
+    const readyAfterMs = Date.now() - rejoinedAt;
     upstream.reply({});
     const after = await send(server, withKey('KEY-FO-3', phones(1, 3)));
     if (after.__typename !== 'SendBatchSmsSuccess') console.log(after, server.logs.text.split('\n').slice(-6).join('\n'));
     expect(after.__typename).toBe('SendBatchSmsSuccess');
     expect(upstream.calls).toHaveLength(2);
     process.stdout.write(
-      `failover timings (${_name}): refused in ${refusedMs} ms with no primary; promoted ${promotionMs} ms after the kill; /readyz 200 again after ${readyAfterMs} ms\n`,
+      `failover timings (${_name}): refused in ${refusedMs} ms with no primary; promoted ${promotionMs} ms after the kill; a primary answered ${primaryAfterMs} ms after it; /readyz 200 ${readyAfterMs} ms after a replica rejoined\n`,
     );
   }, 90_000);
 
   it('with the replicas stopped, WAIT refuses the send: nothing sent, key freed, charge refunded', async () => {
     const server = await serve({ RATE_LIMIT_PHONE_PER_HOUR: '1', REDIS_WAIT_TIMEOUT_MS: '300' });
+    expect((await server.fetch('/readyz')).status).toBe(200);
     const replicas = await set.replicas();
     await Promise.all(replicas.map((r) => r.stop()));
+    // Not ready, with the reason, before any send is refused for it (once the primary has seen them go,
+    // and the last answer, reused for a second, is out of date).
+    const stoppedAt = Date.now();
+    let unready = await server.fetch('/readyz');
+    while (unready.status === 200 && Date.now() - stoppedAt < 5_000) {
+      await sleep(100);
+      unready = await server.fetch('/readyz');
+    }
+    expect(unready.status).toBe(503);
+    expect(JSON.parse(unready.text).reason).toMatch(/^fewer Redis replicas connected \(0\) than REDIS_MIN_REPLICAS_ACKS \(1\)/);
     const started = Date.now();
     const refused = await send(server, withKey('KEY-W-1', phones(1, 50)));
     expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', retryable: true, message: expect.stringMatching(/replica/) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
     expect(upstream.calls).toHaveLength(0);
     expect(await metric(server, 'sms_state_store_wait_timeouts_total')).toBeGreaterThanOrEqual(1);
+    expect(server.logs.text).toContain('fewer Redis replicas than REDIS_MIN_REPLICAS_ACKS took its claim in time');
     for (const replica of replicas) await set.rejoin(replica);
+    const deadline = Date.now() + 15_000;
+    while ((await server.fetch('/readyz')).status !== 200 && Date.now() < deadline) await sleep(250);
+    expect((await server.fetch('/readyz')).status).toBe(200);
     // The same key and the same number (limit 1 an hour) go through: nothing of the refusal was kept.
     expect((await send(server, withKey('KEY-W-1', phones(1, 50)))).__typename).toBe('SendBatchSmsSuccess');
     expect(upstream.calls).toHaveLength(1);

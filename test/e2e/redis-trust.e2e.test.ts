@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { FakeUspeedo } from '../support/fake-uspeedo';
 import { freePort } from '../support/ports';
 import { RedisServer, redisAvailable, REDIS_MISSING_MESSAGE } from '../support/redis-server';
@@ -50,6 +51,55 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
     const simulator = await serve({ REDIS_URL: redis.url, USPEEDO_SIMULATOR: 'true' });
     expect(simulator.logs.text).toContain('keeps no append-only file');
   });
+
+  it('notices AOF switched off at runtime (CONFIG SET) within 10 s: not ready, with the reason, sends refused; and its return', async () => {
+    const redis = await redisServer();
+    const server = await serve({ REDIS_URL: redis.url });
+    expect((await server.fetch('/readyz')).status).toBe(200);
+    const admin = new Redis(redis.url);
+    try {
+      await admin.config('SET', 'appendonly', 'no');
+      const deadline = Date.now() + 15_000;
+      let ready = await server.fetch('/readyz');
+      while (ready.status === 200 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        ready = await server.fetch('/readyz');
+      }
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.text).reason).toMatch(/append-only file/);
+      const input = { ...batch([{ phone: '13900130019' }]).input, idempotencyKey: 'KEY-RUNTIME-AOF' };
+      expect((await server.gql(SEND_BATCH_SMS, { input }, bearer(API_KEY_OPS))).body.data.sendBatchSms).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+      });
+      expect(upstream.calls).toHaveLength(0);
+      await admin.config('SET', 'appendonly', 'yes');
+      const back = Date.now() + 15_000;
+      while ((await server.fetch('/readyz')).status !== 200 && Date.now() < back) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect((await server.fetch('/readyz')).status).toBe(200);
+    } finally {
+      admin.disconnect();
+    }
+  }, 40_000);
+
+  it('refuses to start when REDIS_MIN_REPLICAS_ACKS asks for more replicas than are connected, unless told to wait; unready meanwhile', async () => {
+    const redis = await redisServer();
+    await expect(serve({ REDIS_URL: redis.url, REDIS_MIN_REPLICAS_ACKS: '1' })).rejects.toThrow(
+      /REDIS_MIN_REPLICAS_ACKS is 1 but the Redis primary has 0 replicas connected[\s\S]*REDIS_WAIT_FOR_REPLICAS=true/,
+    );
+    const waiting = await serve({ REDIS_URL: redis.url, REDIS_MIN_REPLICAS_ACKS: '1', REDIS_WAIT_FOR_REPLICAS: 'true' });
+    const unready = await waiting.fetch('/readyz');
+    expect(unready.status).toBe(503);
+    expect(JSON.parse(unready.text).reason).toBe(
+      'fewer Redis replicas connected (0) than REDIS_MIN_REPLICAS_ACKS (1): sends are refused until one is',
+    );
+    expect((await waiting.fetch('/metrics')).text).toMatch(/^sms_state_store_replicas 0$/m);
+    // A replica connects: ready (each answer is reused for a second at most).
+    await redisServer(undefined, { args: ['--replicaof', '127.0.0.1', String(redis.port)] });
+    const deadline = Date.now() + 10_000;
+    while ((await waiting.fetch('/readyz')).status !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect((await waiting.fetch('/readyz')).status).toBe(200);
+    expect((await waiting.fetch('/metrics')).text).toMatch(/^sms_state_store_replicas 1$/m);
+  }, 30_000);
 
   it('checks a Redis that was down at start when it comes: without AOF, a hardened server refuses sends and is not ready', async () => {
     const port = await freePort();

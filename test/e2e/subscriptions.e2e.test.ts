@@ -148,6 +148,20 @@ describe('smsDeliveryUpdates: failures and limits', () => {
     expect(statusOf(sub.events.at(-1)).sessions[0]).toMatchObject({ final: true });
   });
 
+  it('makes one first read for twenty subscriptions to one session opened together', async () => {
+    const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '50', DELIVERY_POLL_SECONDS: '30' });
+    await sendAs(server, ['s-1']);
+    pool.upstream.route('GET', RECEIPTS, {
+      delayMs: 300,
+      body: { RetCode: 0, Message: 'success', Data: [{ SessionNo: 's-1', ReceiptSet: [] }] },
+    });
+    const first = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    const subs = [first, ...Array.from({ length: 19 }, () => subscribe(server.url, { sessionNos: ['s-1'] }, { client: first.client }))];
+    await Promise.all(subs.map((sub) => sub.eventsAt(1)));
+    expect(receiptGets()).toHaveLength(1);
+    await Promise.all(subs.map((sub) => sub.dispose()));
+  });
+
   it('refuses the subscription past SUBSCRIPTIONS_PER_CALLER with RATE_LIMITED, per caller', async () => {
     const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '2' });
     await sendAs(server, ['s-1']);

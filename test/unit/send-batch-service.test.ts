@@ -63,7 +63,9 @@ class FakeStore implements StateStore {
   async knownSessions() {
     return new Map<string, number | null>();
   }
-  async ping() {}
+  async readiness() {
+    return null;
+  }
   async close() {}
 }
 

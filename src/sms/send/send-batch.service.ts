@@ -300,7 +300,11 @@ export class SendBatchService {
 
   private refuse(log: FastifyBaseLogger, who: Who, error: unknown): SendBatchSmsError {
     if (!(error instanceof StateStoreUnavailableError)) throw error;
-    log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, 'sendBatchSms refused: state store unavailable');
+    const why =
+      error instanceof ReplicationTimeoutError
+        ? 'sendBatchSms refused: fewer Redis replicas than REDIS_MIN_REPLICAS_ACKS took its claim in time'
+        : 'sendBatchSms refused: state store unavailable';
+    log.error({ err: error, sms: { ...who, result: Code.SERVICE_UNAVAILABLE } }, why);
     this.metrics.mutations.inc({ result: Code.SERVICE_UNAVAILABLE });
     return error instanceof ReplicationTimeoutError ? notReplicated() : storeUnavailable();
   }

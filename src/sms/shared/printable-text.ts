@@ -9,6 +9,18 @@ const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 // Every other format character (zero-width space, BOM, soft hyphen, word joiner, tag characters, …)
 // except ZWNJ and ZWJ, which emoji sequences and several scripts (Persian, Indic) need.
 const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
+// Every other code point Unicode says renders as nothing (Default_Ignorable_Code_Point: the combining
+// grapheme joiner U+034F, the Hangul fillers, U+17B4, the Mongolian variation selectors, the
+// variation selectors U+FE00-U+FE0F and U+E0100-U+E01EF, …), except ZWNJ and ZWJ, and VS15/VS16
+// (U+FE0E, U+FE0F) right after an emoji character, where they choose its text or emoji look.
+const IGNORABLE = /(?<!\p{Emoji})[\ufe0e\ufe0f]|(?![\u200c\u200d\ufe0e\ufe0f])\p{Default_Ignorable_Code_Point}/u;
+// Noncharacters (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF) are never text; U+FFFC stands for an object that an
+// SMS cannot carry; the blank Braille pattern U+2800 shows as nothing.
+const NOT_TEXT = /[\p{Noncharacter_Code_Point}\ufffc\u2800]/u;
+// Combining marks stacked past what any script writes on one letter (Vietnamese takes two, Thai and
+// Indic scripts three): "Zalgo" text that overruns the lines above and below it.
+const MAX_COMBINING_MARKS = 4;
+const STACKED_MARKS = new RegExp(`\\p{M}{${MAX_COMBINING_MARKS + 1}}`, 'u');
 // Private-use characters show as nothing or as a vendor's glyph: no place in an identifier.
 const PRIVATE_USE = /\p{Co}/u;
 // What a reader does not see: white space, format characters, and the fillers that render as blank
@@ -21,10 +33,12 @@ interface TextKind {
 }
 
 /**
- * Why `text` cannot go into an SMS as it is, or undefined when it can. Refused by Unicode category:
- * controls (Cc), lone surrogates (Cs), line and paragraph separators (Zl, Zp), format characters (Cf)
- * other than ZWJ and ZWNJ, private-use characters (Co) in identifiers; and text with nothing visible.
- * The answer never repeats the text.
+ * Why `text` cannot go into an SMS as it is, or undefined when it can. Refused by Unicode category and
+ * property: controls (Cc), lone surrogates (Cs), line and paragraph separators (Zl, Zp), format
+ * characters (Cf) other than ZWJ and ZWNJ, other default-ignorable code points (but an emoji's
+ * variation selector), noncharacters, U+FFFC and U+2800, more than MAX_COMBINING_MARKS marks in a row,
+ * private-use characters (Co) in identifiers; and text with nothing visible. The answer never repeats
+ * the text.
  */
 export function printableTextProblem(text: string, { identifier = false }: TextKind = {}): string | undefined {
   if (PLAIN.test(text)) return undefined;
@@ -36,6 +50,11 @@ export function printableTextProblem(text: string, { identifier = false }: TextK
   if (FORMAT.test(text)) {
     return 'must not contain invisible format characters (zero-width space, BOM, soft hyphen, tag characters, …; ZWJ and ZWNJ are allowed)';
   }
+  if (IGNORABLE.test(text)) {
+    return 'must not contain characters that render as nothing (U+034F, Hangul fillers, variation selectors, …; ZWJ, ZWNJ and an emoji variation selector after an emoji are allowed)';
+  }
+  if (NOT_TEXT.test(text)) return 'must not contain noncharacters, the object replacement character U+FFFC or the blank Braille pattern U+2800';
+  if (STACKED_MARKS.test(text)) return `must not stack more than ${MAX_COMBINING_MARKS} combining marks on one character`;
   if (identifier && PRIVATE_USE.test(text)) return 'must not contain private-use characters';
   return undefined;
 }

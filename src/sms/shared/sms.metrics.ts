@@ -73,6 +73,17 @@ export class SmsMetrics {
   });
 
   /** smsDeliveryUpdates subscriptions open on this instance. */
+  readonly readsShared = new Counter({
+    name: 'sms_upstream_reads_shared_total',
+    help: 'Reads (receipts, templates) answered by the same read already at uSpeedo, rather than asked again, by operation.',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+  readonly storeReplicas = new Gauge({
+    name: 'sms_state_store_replicas',
+    help: 'Redis replicas connected to the primary (the fewest of any primary in a Cluster), counted every 10 s and on each readiness check; below REDIS_MIN_REPLICAS_ACKS every send is refused.',
+    registers: [this.registry],
+  });
   readonly sockets = new Gauge({
     name: 'sms_ws_sockets',
     help: 'Open WebSocket connections by state: unauthenticated (no caller yet, at most 1000 an instance) or authenticated.',
