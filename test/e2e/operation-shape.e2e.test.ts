@@ -125,7 +125,9 @@ describe('field suggestions and echoed values', () => {
       'Variable "$input" got an invalid value at "input.taskContent[0].target[0]"; Field "extra" is not defined by type "SmsTargetInput".',
       'Variable "$input" got an invalid value at "input.idempotencyKey"; String cannot represent a non string value.',
     ]);
-    const typed = await server.gql(send, { input: { taskContent: [{ templateId: 'T', senderId: 'S', target: [{ phone: 13912345699 }] }] } });
+    const typed = await server.gql(send, {
+      input: { taskContent: [{ templateId: 'T', senderId: 'S', target: [{ phone: 13912345699 }] }] },
+    });
     expect(typed.body.errors[0].message).toBe(
       'Variable "$input" got an invalid value at "input.taskContent[0].target[0].phone"; String cannot represent a non string value.',
     );

@@ -189,7 +189,7 @@ describe('smsSendPreview', () => {
     expect(sender.body.data.smsSendPreview.__typename).toBe('SmsSendPreview');
   });
 
-  it("counts each number once in rateLimit: repeating a number cannot measure how many messages it got", async () => {
+  it('counts each number once in rateLimit: repeating a number cannot measure how many messages it got', async () => {
     const server = await serve({ RATE_LIMIT_PHONE_PER_HOUR: '3' });
     upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: TEMPLATE_DATA } });
     const one = (templateId: string) => ({ templateId, senderId: 'S', target: [{ phone: '13800138000', templateParams: ['1', '2'] }] });

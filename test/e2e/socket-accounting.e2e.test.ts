@@ -18,7 +18,12 @@ async function sockets(server: TestServer) {
 }
 
 /** Opens a raw socket and closes it at one point of the handshake. */
-async function openAndClose(server: TestServer, token: string, when: 'before-init' | 'with-init' | 'after-init' | 'after-ack', delayMs = 0) {
+async function openAndClose(
+  server: TestServer,
+  token: string,
+  when: 'before-init' | 'with-init' | 'after-init' | 'after-ack',
+  delayMs = 0,
+) {
   const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const closed = new Promise((resolve) => socket.once('close', resolve));
@@ -41,7 +46,9 @@ async function handshake(server: TestServer, token: string): Promise<{ socket: W
   socket.send(JSON.stringify({ type: 'connection_init', payload: bearer(token) }));
   return Promise.race([
     new Promise<{ socket: WebSocket; closedWith: null }>((resolve) => socket.once('message', () => resolve({ socket, closedWith: null }))),
-    new Promise<{ socket: WebSocket; closedWith: number }>((resolve) => socket.once('close', (code) => resolve({ socket, closedWith: code }))),
+    new Promise<{ socket: WebSocket; closedWith: number }>((resolve) =>
+      socket.once('close', (code) => resolve({ socket, closedWith: code })),
+    ),
   ]);
 }
 

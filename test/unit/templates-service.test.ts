@@ -38,7 +38,11 @@ function setup(options: { down?: number; cacheSeconds?: number; templatesPerMinu
   };
   const store = new SqliteStateStore(':memory:');
   const metrics = new SmsMetrics();
-  const refusals = new LookupRefusals({ operation: 'templates', query: 'smsTemplates' }, new RateLimiter(store, { ...NO_LIMITS, templatesPerMinute: options.templatesPerMinute ?? 0 }), metrics);
+  const refusals = new LookupRefusals(
+    { operation: 'templates', query: 'smsTemplates' },
+    new RateLimiter(store, { ...NO_LIMITS, templatesPerMinute: options.templatesPerMinute ?? 0 }),
+    metrics,
+  );
   const templates = new TemplatesService(uspeedo, refusals, options.cacheSeconds ?? 60);
   return { templates, refusals, check: new TemplateCheck(templates, metrics), metrics, asked, store };
 }
@@ -97,7 +101,7 @@ describe('the template budget', () => {
     await store.close();
   });
 
-  it("does not charge again what smsTemplates paid for up front, only the GETs beyond the first for each id", async () => {
+  it('does not charge again what smsTemplates paid for up front, only the GETs beyond the first for each id', async () => {
     const { templates, asked, store } = setup({ templatesPerMinute: 6, cacheSeconds: 0 });
     const budget = templates.budgetFor(caller, ['T1', 'NOPE', 'T2']);
     expect((await templates.lookup(['T1', 'NOPE', 'T2'], log, budget)).ok).toBe(true);

@@ -53,7 +53,8 @@ export function printableTextProblem(text: string, { identifier = false }: TextK
   if (IGNORABLE.test(text)) {
     return 'must not contain characters that render as nothing (U+034F, Hangul fillers, variation selectors, …; ZWJ, ZWNJ and an emoji variation selector after an emoji are allowed)';
   }
-  if (NOT_TEXT.test(text)) return 'must not contain noncharacters, the object replacement character U+FFFC or the blank Braille pattern U+2800';
+  if (NOT_TEXT.test(text))
+    return 'must not contain noncharacters, the object replacement character U+FFFC or the blank Braille pattern U+2800';
   if (STACKED_MARKS.test(text)) return `must not stack more than ${MAX_COMBINING_MARKS} combining marks on one character`;
   if (identifier && PRIVATE_USE.test(text)) return 'must not contain private-use characters';
   return undefined;
