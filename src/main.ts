@@ -1,6 +1,7 @@
 import './supported-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import closeWithGrace from 'close-with-grace';
 import { buildApp, SIMULATOR_WARNING } from './app';
 import { ConfigError, loadConfig, type Config } from './config/load-config';
 
@@ -33,31 +34,32 @@ async function main(): Promise<void> {
     );
   }
 
-  // Stop accepting, let in-flight requests (and so their sends) finish, close the store, exit 0. Only
-  // past SHUTDOWN_GRACE_MS does the process give up on them, and then it says so and exits 1.
-  let closing = false;
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (closing) return;
-      closing = true;
-      app.log.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: no new requests, finishing those in flight');
-      const timer = setTimeout(() => {
-        app.log.error({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over: exiting with requests still in flight');
-        process.exit(1);
-      }, config.shutdownGraceMs);
-      app.close().then(
-        () => {
-          clearTimeout(timer);
-          app.log.info('shut down cleanly');
-          process.exit(0);
-        },
-        (error: unknown) => {
-          app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    });
-  }
+  // On SIGTERM or SIGINT: stop accepting, let in-flight requests (and so their sends) finish, close
+  // the store, exit 0. On an uncaught exception or unhandled rejection (the last line of defence):
+  // the same, logged as fatal, and exit 1: a process in an unknown state takes no new request, but the
+  // sends already at uSpeedo still get their answers recorded. Past SHUTDOWN_GRACE_MS the process
+  // gives up on what is in flight, says so and exits 1; a second signal or fault exits at once.
+  const graceMs = config.shutdownGraceMs;
+  closeWithGrace(
+    {
+      delay: graceMs,
+      logger: false,
+      onTimeout: () => app.log.error({ graceMs }, 'shutdown grace period over: exiting with requests still in flight'),
+      onSecondSignal: (signal) => app.log.warn({ signal }, 'a second signal during the shutdown: exiting now'),
+      onSecondError: (error) => app.log.fatal({ err: error }, 'a second uncaught error during the shutdown: exiting now'),
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.fatal({ err }, 'uncaught exception or unhandled rejection: shutting down, finishing the requests in flight');
+      else app.log.info({ signal, graceMs }, 'shutting down: no new requests, finishing those in flight');
+      try {
+        await app.close();
+      } catch (error) {
+        app.log.error({ err: error }, 'shutdown failed');
+        throw error;
+      }
+      app.log.info('shut down cleanly');
+    },
+  );
 
   await app.listen({ host: config.host, port: config.port });
 }

@@ -60,7 +60,7 @@ const WATCH_MS = 10_000;
 const READINESS_REUSE_MS = 1000;
 
 /** Replicas `INFO replication` lists as online. */
-export function onlineReplicas(info: string): number {
+function onlineReplicas(info: string): number {
   return info.split('\n').filter((line) => /^slave\d+:.*\bstate=online\b/.test(line)).length;
 }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { start, until } from '../support/main-process';
 
 describe('npm start', () => {
@@ -46,4 +47,31 @@ describe('npm start', () => {
       run.child.kill('SIGKILL');
     }
   }, 30_000);
+
+  it.each(['exception', 'rejection'])(
+    'logs an uncaught %s as fatal, shuts down gracefully, and exits 1 (the last line of defence)',
+    async (fault) => {
+      const run = start({
+        NODE_OPTIONS: `--require ${join(__dirname, '../support/fault-later.cjs')}`,
+        TEST_FAULT: fault,
+        TEST_FAULT_AFTER_MS: '2500',
+      });
+      try {
+        await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
+        expect(await run.exited).toBe(1);
+        const lines = run
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line));
+        const fatal = lines.find((line) => line.level === 60);
+        expect(fatal.msg).toBe('uncaught exception or unhandled rejection: shutting down, finishing the requests in flight');
+        expect(fatal.err.message).toMatch(/no code (caught|handled)/);
+        expect(lines.at(-1).msg).toBe('shut down cleanly');
+      } finally {
+        run.child.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
 });

@@ -96,8 +96,9 @@ if (!available) it.skip(REDIS_MISSING_MESSAGE, () => {});
     // A replica connects: ready (each answer is reused for a second at most).
     await redisServer(undefined, { args: ['--replicaof', '127.0.0.1', String(redis.port)] });
     const deadline = Date.now() + 10_000;
-    while ((await waiting.fetch('/readyz')).status !== 200 && Date.now() < deadline)
+    while ((await waiting.fetch('/readyz')).status !== 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     expect((await waiting.fetch('/readyz')).status).toBe(200);
     expect((await waiting.fetch('/metrics')).text).toMatch(/^sms_state_store_replicas 1$/m);
   }, 30_000);

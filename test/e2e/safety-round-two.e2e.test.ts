@@ -227,7 +227,7 @@ describe('3. reads are budgeted', () => {
 });
 
 describe('4. the template check cannot be switched off by the batch', () => {
-  const check = { SMS_TEMPLATE_CHECK: 'true', RATE_LIMIT_TEMPLATES_PER_MINUTE: '0' };
+  const check = { SMS_TEMPLATE_CHECK: 'true', RATE_LIMIT_TEMPLATES_PER_MINUTE: '0', MAX_TEMPLATES_PER_REQUEST: '100' };
   const cjk = (i: number) => String.fromCodePoint(0x4e00 + i).repeat(64);
 
   it('splits a lookup of long ids so no request line passes 2 KB, and still refuses the template under review', async () => {

@@ -53,7 +53,14 @@ describe('loadConfig', () => {
         templateCheck: false,
         simulatorReceiptDelaySeconds: 5,
       },
-      state: { sqlitePath: './data/state.db', redis: null, redisAllowVolatile: false, redisMinReplicasAcks: 0, redisWaitTimeoutMs: 500 },
+      state: {
+        sqlitePath: './data/state.db',
+        redis: null,
+        redisAllowVolatile: false,
+        redisMinReplicasAcks: 0,
+        redisWaitForReplicas: false,
+        redisWaitTimeoutMs: 500,
+      },
       metricsToken: null,
       metricsPublic: true,
       shutdownGraceMs: 15000,
@@ -131,6 +138,7 @@ describe('loadConfig', () => {
         redis: { kind: 'single', url: 'redis://127.0.0.1:6380/2' },
         redisAllowVolatile: false,
         redisMinReplicasAcks: 0,
+        redisWaitForReplicas: false,
         redisWaitTimeoutMs: 500,
       },
     });
@@ -198,6 +206,7 @@ describe('loadConfig', () => {
   it('turns tracing on with an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp, reading the standard OTEL_* variables', () => {
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
       url: 'http://collector:4318/v1/traces',
+      attributeValueLengthLimit: 256,
       protocol: 'http/protobuf',
       headers: {},
       timeoutMs: 10000,
@@ -379,6 +388,7 @@ describe('loadConfig', () => {
       },
       redisAllowVolatile: false,
       redisMinReplicasAcks: 1,
+      redisWaitForReplicas: false,
       redisWaitTimeoutMs: 500,
     });
     expect(

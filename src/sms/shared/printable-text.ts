@@ -13,7 +13,7 @@ const FORMAT = /(?![\u200c\u200d])\p{Cf}/u;
 // grapheme joiner U+034F, the Hangul fillers, U+17B4, the Mongolian variation selectors, the
 // variation selectors U+FE00-U+FE0F and U+E0100-U+E01EF, …), except ZWNJ and ZWJ, and VS15/VS16
 // (U+FE0E, U+FE0F) right after an emoji character, where they choose its text or emoji look.
-const IGNORABLE = /(?<!\p{Emoji})[\ufe0e\ufe0f]|(?![\u200c\u200d\ufe0e\ufe0f])\p{Default_Ignorable_Code_Point}/u;
+const IGNORABLE = /(?<!\p{Emoji})(?:\ufe0e|\ufe0f)|(?!\u200c|\u200d|\ufe0e|\ufe0f)\p{Default_Ignorable_Code_Point}/u;
 // Noncharacters (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF) are never text; U+FFFC stands for an object that an
 // SMS cannot carry; the blank Braille pattern U+2800 shows as nothing.
 const NOT_TEXT = /[\p{Noncharacter_Code_Point}\ufffc\u2800]/u;
@@ -53,8 +53,9 @@ export function printableTextProblem(text: string, { identifier = false }: TextK
   if (IGNORABLE.test(text)) {
     return 'must not contain characters that render as nothing (U+034F, Hangul fillers, variation selectors, …; ZWJ, ZWNJ and an emoji variation selector after an emoji are allowed)';
   }
-  if (NOT_TEXT.test(text))
+  if (NOT_TEXT.test(text)) {
     return 'must not contain noncharacters, the object replacement character U+FFFC or the blank Braille pattern U+2800';
+  }
   if (STACKED_MARKS.test(text)) return `must not stack more than ${MAX_COMBINING_MARKS} combining marks on one character`;
   if (identifier && PRIVATE_USE.test(text)) return 'must not contain private-use characters';
   return undefined;
