@@ -42,6 +42,9 @@ export const graphqlPlugin = fp<GraphQLOptions>(
     const protection = operationProtection();
     const apollo = new ApolloServer<GraphQLContext>({
       gateway: jitGateway(schema),
+      // The process's shutdown is main.ts's (close-with-grace), which stops Apollo in onClose below.
+      // Apollo's own SIGTERM handler would stop it a second time and then raise the signal again.
+      stopOnTerminationSignals: false,
       introspection,
       includeStacktraceInErrorResponses: false,
       // Hides "Did you mean …?" suggestions, which would map the schema for someone without introspection.
