@@ -229,14 +229,14 @@ async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: S
   if (persistence === null) {
     log.warn(
       { redis: 'config-refused' },
-      "Redis refused CONFIG GET: its persistence cannot be checked. Make sure it keeps an append-only file (README, 'Running several instances'): without one a restart forgets idempotency keys and counters",
+      "Redis refused CONFIG GET: its persistence cannot be checked. Make sure it keeps an append-only file (docs/scaling.md, 'Running several instances'): without one a restart forgets idempotency keys and counters",
     );
   } else if (persistence && persistence.appendonly !== 'yes') {
     const what =
       'The Redis primary keeps no append-only file (appendonly no): a restart forgets idempotency keys, so a retry sends again, and counters.';
     if (config.hardened && !config.state.redisAllowVolatile) {
       await store.close();
-      throw new Error(`${what} Turn AOF on (appendonly yes; see the README) or set REDIS_ALLOW_VOLATILE=true to accept that.`);
+      throw new Error(`${what} Turn AOF on (appendonly yes; see docs/scaling.md) or set REDIS_ALLOW_VOLATILE=true to accept that.`);
     }
     log.warn({ redis: 'volatile', appendonly: persistence.appendonly }, what);
   } else if (persistence) {

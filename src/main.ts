@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const app = await buildApp(config);
   if (config.uspeedo.credentials === null) {
     // Also in plain text: a JSON log line is easy to miss in a terminal.
-    process.stderr.write(`\n  *** ${SIMULATOR_WARNING} See the README for its magic values. ***\n\n`);
+    process.stderr.write(`\n  *** ${SIMULATOR_WARNING} See docs/frontend.md for its magic values. ***\n\n`);
   }
 
   if (config.shutdownGraceMs < config.uspeedo.timeoutMs) {

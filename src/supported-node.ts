@@ -10,7 +10,7 @@ export function supportedNode(version: string): boolean {
 
 if (!supportedNode(process.versions.node)) {
   process.stderr.write(
-    `This server needs Node 22.12 or a newer 22, or Node 24 or newer; this is Node ${process.versions.node}. See the README, "Quick start".\n`,
+    `This server needs Node 22.12 or a newer 22, or Node 24 or newer; this is Node ${process.versions.node}. See docs/operating.md, "Installing: Node and npm".\n`,
   );
   process.exit(1);
 }

@@ -26,9 +26,9 @@ export interface Variable {
   section: Section;
   /** The value written in `.env.example` and read when the variable is unset; empty for none. */
   default: string;
-  /** The README's wording of the default, where it is not simply `default`. */
+  /** The docs' wording of the default, where it is not simply `default`. */
   shownDefault?: string;
-  /** One line for `.env.example` and the README's table. */
+  /** One line for `.env.example` and the configuration table (docs/configuration.md). */
   description: string;
   /** Reads the value (trimmed; the default when unset or blank) into what `Config` holds, or says what is wrong. */
   parse: z.ZodType<unknown, string>;
@@ -61,7 +61,7 @@ export type Section = keyof typeof SECTIONS;
 
 /**
  * Every variable the server reads, with its parser. `loadConfig` reads each through its entry; `.env.example` and the
- * README's configuration table are generated from it (`npm run config:docs`), and a test fails when
+ * configuration table of docs/configuration.md are generated from it (`npm run config:docs`), and a test fails when
  * either differs.
  */
 export const VARIABLES = {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PhoneCharges } from './state-store';
 
-// The key layout (README, "Running several instances"). A Cluster runs a script only on keys of one
+// The key layout (docs/scaling.md, "Running several instances"). A Cluster runs a script only on keys of one
 // hash slot, so every limit counter and per-number hash carries the tag {limits}: one batch charges its
 // caller's, the global and its numbers' counters atomically, on one primary. Idempotency records spread
 // over 256 tags by a hash of the key; a caller's sessions share one tag, so one MGET finds them.

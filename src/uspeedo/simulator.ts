@@ -139,7 +139,7 @@ function templates(ids: string[]): Response {
 
 /**
  * SendBatchUSMSMessage. The first task whose `templateId` is a magic value decides the outcome of the
- * whole batch (see the README's simulator table): `RETCODE_<n>`, `HTTP_<status>`, `TIMEOUT`,
+ * whole batch (see the simulator's table in docs/frontend.md): `RETCODE_<n>`, `HTTP_<status>`, `TIMEOUT`,
  * `UNAVAILABLE`, `CONNECTION_LOST`, `INVALID_RESPONSE`.
  */
 async function sendBatch(request: Request, issued: (sessionNo: string, phones: string[]) => void): Promise<Response> {

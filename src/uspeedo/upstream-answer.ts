@@ -82,7 +82,7 @@ const fail = (
 });
 
 /**
- * Classifies an exchange, row by row of the README's mapping table: the wire's failures, then a 401 or
+ * Classifies an exchange, row by row of the error table in docs/api.md: the wire's failures, then a 401 or
  * 403 or RetCode 215398 (credentials), any other non-2xx status, an answer without a numeric RetCode,
  * a non-zero RetCode. `redact` cleans uSpeedo's Message before it can reach a caller.
  */

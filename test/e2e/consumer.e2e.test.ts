@@ -65,11 +65,11 @@ describe('a consumer of the generated types', () => {
   });
 });
 
-describe("the README's codegen set-up for your own app (examples/app)", () => {
+describe("docs/frontend.md's codegen set-up for your own app (examples/app)", () => {
   const app = join(root, 'examples/app');
 
-  it('is the codegen.ts the README shows, and generates types that compile with its named fragment', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  it('is the codegen.ts the docs show, and generates types that compile with its named fragment', () => {
+    const readme = readFileSync(join(root, 'docs/frontend.md'), 'utf8');
     expect(readme).toContain('```ts\n' + readFileSync(join(app, 'codegen.ts'), 'utf8') + '```');
     // As an app would: the committed schema copied beside its codegen.ts.
     copyFileSync(join(root, 'schema/schema.graphql'), join(app, 'schema.graphql'));

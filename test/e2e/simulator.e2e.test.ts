@@ -1,6 +1,6 @@
 import { batch, SEND_BATCH_SMS, startServer, type TestServer } from '../support/server';
 
-// The simulator's magic values, as the README documents them, through the whole server.
+// The simulator's magic values, as docs/frontend.md documents them, through the whole server.
 let server: TestServer;
 
 beforeAll(async () => {
