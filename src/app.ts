@@ -129,8 +129,6 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     follower,
     templates,
     limits: SmsLimits.from(config.limits, config.rateLimits, config.idempotencyTtlSeconds),
-    uspeedo,
-    refusalsFor,
   };
 
   await app.register(shutdownPlugin);

@@ -4,8 +4,6 @@ import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-gr
 import type { DeliveryFollower } from '../sms/follow/delivery-follower';
 import { SmsDeliveryUpdatesResolver } from '../sms/follow/sms-delivery-updates.resolver';
 import type { DeliveryStatusService } from '../sms/lookups/delivery-status.service';
-import type { LookupNames, LookupRefusals } from '../sms/lookups/lookup-refusals';
-import type { UspeedoApi } from '../uspeedo/uspeedo.api';
 import { SmsLookupsResolver } from '../sms/lookups/sms-lookups.resolver';
 import type { TemplatesService } from '../sms/lookups/templates.service';
 import type { SmsLimits } from '../sms/limits/sms-limits.result';
@@ -25,10 +23,6 @@ export interface SchemaServices {
   follower: DeliveryFollower;
   templates: TemplatesService;
   limits: SmsLimits;
-  /** uSpeedo's calls, for a resolver that maps one answer and needs no service of its own. */
-  uspeedo: UspeedoApi;
-  /** A lookup's refusals (ids, limits, failures), logged and counted under its names. */
-  refusalsFor: (names: LookupNames) => LookupRefusals;
 }
 
 /**

@@ -21,7 +21,10 @@ export const phonesJson = (phones: PhoneCharges) => JSON.stringify(phones.byAmou
 export const idempotencyTag = (key: string) => `{i${createHash('sha256').update(key).digest('hex').slice(0, 2)}}`;
 /** An idempotency record's key. */
 export const idempotencyKey = (key: string) => `idem:${idempotencyTag(key)}:${key}`;
-/** Where versions before hash tags kept a record; still read outside a Cluster until its TTL ends. */
+/**
+ * Where versions before hash tags kept a record; still read outside a Cluster until its TTL ends (30
+ * days at most). To be dropped in 0.2.0, with `legacySessionKey`: by then every such key has expired.
+ */
 export const legacyIdempotencyKey = (key: string) => `idem:${key}`;
 
 /**
@@ -29,7 +32,7 @@ export const legacyIdempotencyKey = (key: string) => `idem:${key}`;
  * two callers' keys can meet.
  */
 export const sessionKey = (scope: string, sessionNo: string) => `sess:{${scope.length}:${scope}}:${sessionNo}`;
-/** Where versions before hash tags kept a session; still read outside a Cluster. */
+/** Where versions before hash tags kept a session; still read outside a Cluster. To be dropped in 0.2.0 (its retention is 90 days at most). */
 export const legacySessionKey = (scope: string, sessionNo: string) => `sess:${scope.length}:${scope}:${sessionNo}`;
 
 /**

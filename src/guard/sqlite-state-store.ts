@@ -92,7 +92,7 @@ const ADD_PHONES = `
     day_count = CASE WHEN day = excluded.day THEN day_count + excluded.day_count ELSE excluded.day_count END,
     day = excluded.day`;
 
-// Columns added to a file an older version created, by table. A pending record from before leases
+// Columns added to a file an older version created, by table: how the file's schema grows, so kept. A pending record from before leases
 // existed gets lease_until 0: its outcome is unknown at once, which is the truth (its claimant is
 // gone). A session recorded before expected receipts has none (null: not known).
 const ADDED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
