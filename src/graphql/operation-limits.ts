@@ -56,7 +56,7 @@ function onceOnlyFields(context: ValidationContext): ASTVisitor {
   };
 }
 
-/** Armor's plugins and validation rules, `oneSendPerOperation` and the token limit, for the ApolloServer options. */
+/** Armor's plugins and validation rules, `onceOnlyFields` and the token limit, for the ApolloServer options. */
 export function operationProtection() {
   const { plugins, validationRules } = new ApolloArmor({
     maxDepth: { n: OPERATION_LIMITS.maxDepth },

@@ -36,8 +36,9 @@ export class Idempotency {
   ) {}
 
   /**
-   * Claims `key` for this caller and payload. `payload` is the upstream body as sent, so two inputs
-   * that normalise to the same batch (`13800138000` and `+8613800138000`) count as the same payload.
+   * Claims `key` for this caller and payload. Only the payload's hash is kept: a claim with the same
+   * key and another payload is a conflict. (The send gives its batch with every number in one form,
+   * so a number written two ways is the same batch.)
    */
   async claim(callerId: string, key: string, payload: string, requestId: string): Promise<IdempotencyDecision> {
     // Length-prefixed, so caller "a:b" with key "c" never meets caller "a" with key "b:c".

@@ -12,7 +12,7 @@ interface FactoryOptions {
   maxRequestsPerSocket?: number;
 }
 
-/** The route fastify matched, which `routeSpans` writes on the request for the span's name. */
+/** The route fastify matched, which `noteRoute` (called by the tracing plugin) writes on the request for the span's name. */
 const ROUTE = Symbol('route');
 type RoutedRequest = IncomingMessage & { [ROUTE]?: string };
 

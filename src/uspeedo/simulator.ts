@@ -130,10 +130,13 @@ function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>
   return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: data });
 }
 
-/** USMSTemplate: the simulator's templates among those asked; TEMPLATE_NOT_FOUND when it knows none of them. */
+/**
+ * USMSTemplate: the templates asked; TEMPLATE_NOT_FOUND for the whole lookup when any id asked is
+ * unknown, without saying which, as uSpeedo answers (see `isTemplateNotFound`).
+ */
 function templates(ids: string[]): Response {
   const found = SIMULATED_TEMPLATES.filter((template) => ids.includes(template.TemplateId));
-  if (found.length === 0) return json(200, { RetCode: RetCode.TEMPLATE_NOT_FOUND, Message: 'Template not found (simulated)' });
+  if (found.length < new Set(ids).size) return json(200, { RetCode: RetCode.TEMPLATE_NOT_FOUND, Message: 'Template not found (simulated)' });
   return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: found });
 }
 

@@ -43,6 +43,20 @@ describe('idempotencyKey', () => {
     expect(pool.upstream.calls).toHaveLength(1);
   });
 
+  it('takes a number written another way as the same batch, as the limits count it: a replay, not a conflict', async () => {
+    const server = await serve();
+    pool.upstream.reply({ body: { RetCode: 0, Message: 'ok', SessionNo: ['s-9'], FailedTargetPhones: [] } });
+    const first = await send(server, input('order-49', '13800138000'));
+    expect(first.__typename).toBe('SendBatchSmsSuccess');
+    for (const phone of ['+8613800138000', '(86)13800138000', '+86 138 0013 8000']) {
+      expect(await send(server, input('order-49', phone))).toEqual(first);
+    }
+    expect(pool.upstream.calls).toHaveLength(1);
+    // Another number is another batch.
+    expect(await send(server, input('order-49', '13800138001'))).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    expect(pool.upstream.calls).toHaveLength(1);
+  });
+
   it('answers IDEMPOTENCY_IN_PROGRESS while the first request is in flight, then the result', async () => {
     const server = await serve();
     pool.upstream.reply({ delayMs: 300 });

@@ -1,5 +1,6 @@
 import { arrayNotEmpty, length, matches, maxLength } from 'class-validator';
 import type { Recipient } from '../../guard/rate-limits';
+import { sendRequest, sendTarget, sendTask } from '../../uspeedo/send-request';
 import type { SendBatchUSMSMessageRequest, UspeedoTarget, UspeedoTask } from '../../uspeedo/uspeedo.types';
 import { readPhone } from '../shared/phone';
 import { fitsCodePoints, printableTextProblem } from '../shared/printable-text';
@@ -215,12 +216,10 @@ export function prepareBatch(
             if (problem) errors.push({ path: targetPath(t, i, 'templateParams', String(p)), message: problem });
           }
         }
-        target.push({ Phone: phone, TemplateParams: params });
-      } else {
-        target.push({ Phone: phone });
       }
+      target.push(sendTarget(phone, params));
     }
-    taskContent.push({ TemplateId: task.templateId, SenderId: task.senderId, Target: target });
+    taskContent.push(sendTask(task.templateId, task.senderId, target));
   }
 
   // Every rule at once: a batch with bad input also hears about its disallowed destinations.
@@ -230,5 +229,5 @@ export function prepareBatch(
   if (destinationErrors.length > 0) {
     return { ok: false, code: SendBatchSmsErrorCode.DESTINATION_NOT_ALLOWED, fieldErrors: capFieldErrors(destinationErrors) };
   }
-  return { ok: true, request: { TaskContent: taskContent }, recipients };
+  return { ok: true, request: sendRequest(taskContent), recipients };
 }

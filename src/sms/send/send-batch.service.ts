@@ -4,6 +4,7 @@ import type { Idempotency, IdempotencyDecision } from '../../guard/idempotency';
 import { chargesNothing, type Charged, type RateLimiter, type Recipient } from '../../guard/rate-limits';
 import { ReplicationTimeoutError, StateStoreUnavailableError, type ReplicatedWrites } from '../../guard/state-store';
 import { annotate, currentSpan } from '../../telemetry/spans';
+import { sameBatchText } from '../../uspeedo/send-request';
 import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
@@ -28,8 +29,12 @@ type Step<T> = { answer: Result } | ({ answer?: undefined } & T);
 /** An idempotency key this request now holds. */
 type HeldKey = Extract<IdempotencyDecision, { kind: 'proceed' }>;
 
-/** A batch that keeps every rule, as the upstream body and what it charges; or the rules it breaks. */
-type Checked = { ok: true; body: string; charges: Recipient[] } | Extract<BatchReading, { ok: false }>;
+/**
+ * A batch that keeps every rule, as the upstream body, what an idempotency key compares (`sameAs`: the
+ * batch with each number in E.164, so `13800138000` and `+8613800138000` are one batch, as the limits
+ * count them) and what it charges; or the rules it breaks.
+ */
+type Checked = { ok: true; body: string; sameAs: string; charges: Recipient[] } | Extract<BatchReading, { ok: false }>;
 
 /** uSpeedo answered with a refusal: it took none of the batch. */
 const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
@@ -134,11 +139,11 @@ export class SendBatchService {
       return this.refuse(log, who, error);
     }
     if (!checked.ok) return this.refuseBreaks(checked, log, who);
-    const { body, charges } = checked;
+    const { body, sameAs, charges } = checked;
     const recipients = charges.length;
     annotate({ 'sms.recipients': recipients });
 
-    const claimed = await this.claim(input.idempotencyKey, scope, body, requestId, log, who, recipients);
+    const claimed = await this.claim(input.idempotencyKey, scope, sameAs, requestId, log, who, recipients);
     if (claimed.answer) return placeFailedTargets(claimed.answer, charges);
     const { held } = claimed;
     const release = held ? held.release : async () => {};
@@ -175,8 +180,11 @@ export class SendBatchService {
   private async check(input: SendBatchSmsInput, caller: Caller, log: FastifyBaseLogger, listsCut: boolean): Promise<Checked> {
     const reading = await this.batch.read(input, caller, log, listsCut);
     if (!reading.ok) return reading;
-    // Stringified once: the idempotency fingerprint and the upstream body are the same bytes.
-    return { ok: true, body: JSON.stringify(reading.request), charges: reading.recipients };
+    // A valid batch has one recipient per target, in order. Without a key, nothing compares batches.
+    const { request, recipients } = reading;
+    const body = JSON.stringify(request);
+    const sameAs = input.idempotencyKey ? sameBatchText(request, (i) => recipients[i].e164) : body;
+    return { ok: true, body, sameAs, charges: recipients };
   }
 
   /** The answer to a batch that breaks rules: every break, nothing sent. */
@@ -192,7 +200,7 @@ export class SendBatchService {
   private async claim(
     idempotencyKey: string | null | undefined,
     scope: string,
-    body: string,
+    sameAs: string,
     requestId: string,
     log: FastifyBaseLogger,
     who: Who,
@@ -201,7 +209,7 @@ export class SendBatchService {
     if (!idempotencyKey) return {};
     let claim: IdempotencyDecision;
     try {
-      claim = await this.idempotency.claim(scope, idempotencyKey, body, requestId);
+      claim = await this.idempotency.claim(scope, idempotencyKey, sameAs, requestId);
     } catch (error) {
       return { answer: this.refuse(log, who, error) };
     }
