@@ -8,9 +8,7 @@ import { subscriptionsPlugin } from './graphql/subscriptions.plugin';
 import { buildGraphQLSchema, type SchemaServices } from './graphql/schema';
 import { Idempotency, LEASE_MARGIN_MS } from './guard/idempotency';
 import { RateLimiter } from './guard/rate-limits';
-import { RedisStateStore } from './guard/redis-state-store';
-import { SqliteStateStore } from './guard/sqlite-state-store';
-import type { StateStore } from './guard/state-store';
+import { openStateStore } from './guard/open-state-store';
 import { corsPlugin } from './http/cors.plugin';
 import { errorHandlerPlugin } from './http/error-handler.plugin';
 import { healthPlugin } from './http/health.plugin';
@@ -73,7 +71,12 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
         },
   );
   const uspeedo = new UspeedoApi(client, new UpstreamReads(client, timeoutMs, config.uspeedo.lookupsInFlight, metrics));
-  const openedStore = await openStateStore(config, app.log, metrics);
+  const openedStore = await openStateStore(config.state, config.hardened, app.log, {
+    error: (kind) => metrics.storeErrors.inc({ kind }),
+    failover: () => metrics.storeFailovers.inc(),
+    waitTimeout: () => metrics.storeWaitTimeouts.inc(),
+    replicas: (connected) => metrics.storeReplicas.set(connected),
+  });
   const store = tracer ? tracedStore(openedStore, tracer) : openedStore;
   // Registered before the plugins: onClose hooks run last-registered first, so these close after
   // Apollo has stopped and every send in flight has answered.
@@ -172,82 +175,4 @@ function warnAtStart(config: Config, log: FastifyBaseLogger): void {
   if (config.auth.jwt?.key.kind === 'secret') {
     log.warn({ auth: 'jwt-secret' }, 'JWT_SECRET (HS256) is meant for development: use JWT_JWKS_URL or JWT_PUBLIC_KEY in production.');
   }
-}
-
-// Redis when configured (shared by every instance), else the SQLite file. A Redis that is down at
-// start does not stop the server: sends answer SERVICE_UNAVAILABLE until it is back.
-async function openStateStore(config: Config, log: FastifyBaseLogger, metrics: SmsMetrics): Promise<StateStore> {
-  const { redis, sqlitePath } = config.state;
-  if (!redis) {
-    const store = new SqliteStateStore(sqlitePath);
-    for (const note of store.modeNotes) log.warn({ state: note }, 'state file mode was looser than its owner only: mended');
-    return store;
-  }
-  let lastError = '';
-  let replicasShort = false;
-  const store = new RedisStateStore(redis, {
-    minReplicasAcks: config.state.redisMinReplicasAcks,
-    requireAof: config.hardened && !config.state.redisAllowVolatile,
-    waitTimeoutMs: config.state.redisWaitTimeoutMs,
-    onError: (error) => {
-      if (error.message === lastError) return;
-      lastError = error.message;
-      log.error({ err: { message: error.message } }, 'Redis state store error');
-    },
-    observer: {
-      error: (kind) => metrics.storeErrors.inc({ kind }),
-      failover: () => {
-        metrics.storeFailovers.inc();
-        log.warn({ redis: 'failover' }, 'a different Redis primary answers now');
-      },
-      waitTimeout: () => metrics.storeWaitTimeouts.inc(),
-      replicas: (connected, needed) => {
-        metrics.storeReplicas.set(connected);
-        const short = connected < needed;
-        if (short === replicasShort) return;
-        replicasShort = short;
-        if (short) {
-          log.error(
-            { redis: 'replicas', connected, needed },
-            `fewer Redis replicas connected (${connected}) than REDIS_MIN_REPLICAS_ACKS (${needed}): every send is refused until one connects`,
-          );
-        } else {
-          log.info({ redis: 'replicas', connected, needed }, 'Redis replicas connected: sends may wait for them again');
-        }
-      },
-    },
-  });
-  if (!(await store.ready(3000))) {
-    log.error(
-      'Redis state store not reachable at start: sends will answer SERVICE_UNAVAILABLE until it is, and its persistence is checked when it is',
-    );
-    return store;
-  }
-  const persistence = await store.persistence().catch(() => undefined);
-  if (persistence === null) {
-    log.warn(
-      { redis: 'config-refused' },
-      "Redis refused CONFIG GET: its persistence cannot be checked. Make sure it keeps an append-only file (docs/scaling.md, 'Running several instances'): without one a restart forgets idempotency keys and counters",
-    );
-  } else if (persistence && persistence.appendonly !== 'yes') {
-    const what =
-      'The Redis primary keeps no append-only file (appendonly no): a restart forgets idempotency keys, so a retry sends again, and counters.';
-    if (config.hardened && !config.state.redisAllowVolatile) {
-      await store.close();
-      throw new Error(`${what} Turn AOF on (appendonly yes; see docs/scaling.md) or set REDIS_ALLOW_VOLATILE=true to accept that.`);
-    }
-    log.warn({ redis: 'volatile', appendonly: persistence.appendonly }, what);
-  } else if (persistence) {
-    log.info({ redis: 'persistent', appendfsync: persistence.appendfsync }, 'Redis keeps an append-only file');
-  }
-  const needed = config.state.redisMinReplicasAcks;
-  const connected = needed > 0 ? await store.replicasConnected().catch(() => undefined) : undefined;
-  if (connected !== undefined && connected < needed && !config.state.redisWaitForReplicas) {
-    await store.close();
-    throw new Error(
-      `REDIS_MIN_REPLICAS_ACKS is ${needed} but the Redis primary has ${connected} replica${connected === 1 ? '' : 's'} connected, so every send would be refused. ` +
-        'Connect the replicas, lower REDIS_MIN_REPLICAS_ACKS, or set REDIS_WAIT_FOR_REPLICAS=true to start anyway (unready until they connect).',
-    );
-  }
-  return store;
 }

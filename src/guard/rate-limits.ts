@@ -16,20 +16,38 @@ export interface RateLimitValues {
   allowedCountryCodes: string[];
 }
 
-/** A rule a batch broke, with the path to the input field (as GraphQL's FieldError has it). */
-interface LimitFieldError {
-  path: string[];
-  message: string;
+/** A limit a batch would pass: a counter (the caller's, the global one), or a per-number window for some of its numbers. */
+export interface OverflowedLimit {
+  name: LimitName;
+  limit: number;
+  /** Seconds until its window ends. */
+  retryAfterSeconds: number;
+  /** The batch alone is larger than the limit (for a per-number window: for one of its numbers): no wait can help. */
+  alone: boolean;
 }
 
-/** Why a batch was refused, as plain data: the SMS layer turns it into RATE_LIMITED. Nothing was charged. */
+/** A recipient whose number would pass a per-number limit: its index among the recipients given. */
+export interface OverflowedRecipient {
+  index: number;
+  name: 'phone-hour' | 'phone-day';
+  limit: number;
+}
+
+/**
+ * Why a batch was refused, as plain data: which limits, and which recipients' numbers. Nothing was
+ * charged. The caller's layer turns it into words and paths.
+ */
 export interface RateLimitRefusal {
-  message: string;
+  /** Every limit that refused, counters first, then the per-number windows, each once. */
+  limits: OverflowedLimit[];
+  /** One entry per recipient and window over its limit, in the recipients' order, the hour first. */
+  recipients: OverflowedRecipient[];
+  /** Distinct numbers over a per-number limit. */
+  numbers: number;
   /** False when the batch alone is larger than a limit: waiting cannot help. */
   retryable: boolean;
+  /** The longest wait of the limits that refused, when waiting can help. */
   retryAfterSeconds: number | null;
-  /** One per recipient whose number is over a per-number limit. */
-  fieldErrors: LimitFieldError[];
 }
 
 /** One recipient of a batch: its number in E.164 and where it sits in the input. */
@@ -63,14 +81,6 @@ function windowOf(size: number, now: number) {
   const index = Math.floor(now / size);
   return { index, expiresAt: (index + 1) * size };
 }
-
-const DESCRIBE: Record<LimitName, (limit: number) => string> = {
-  'caller-minute': (limit) => `this caller's limit of ${limit} recipients per minute`,
-  'caller-day': (limit) => `this caller's limit of ${limit} recipients per day`,
-  'phone-hour': (limit) => `the limit of ${limit} messages per number per hour`,
-  'phone-day': (limit) => `the limit of ${limit} messages per number per day`,
-  'global-day': () => "this server's daily sending ceiling",
-};
 
 /** What a charge took, to give back if the batch provably never reached uSpeedo. */
 export type Charged = ChargeRequest;
@@ -114,13 +124,13 @@ export class RateLimiter {
     callerId: string,
     recipients: readonly Recipient[],
     now = Date.now(),
-  ): Promise<{ ok: true; charged: Charged } | { ok: false; refusal: RateLimitRefusal; limits: LimitName[] }> {
+  ): Promise<{ ok: true; charged: Charged } | { ok: false; refusal: RateLimitRefusal }> {
     const plan = this.plan(callerId, recipients, now);
     // Every limit off: nothing to count, so no store round trip.
     if (chargesNothing(plan)) return { ok: true, charged: plan };
     const outcome = await this.store.charge(plan, now);
     if (outcome.ok) return { ok: true, charged: plan };
-    return { ok: false, ...refusalOf(plan, outcome, recipients, now) };
+    return { ok: false, refusal: refusalOf(plan, outcome, recipients, now) };
   }
 
   /** What `charge` would answer now, charging nothing: null when the batch fits. Throws if the store is unavailable. */
@@ -128,7 +138,7 @@ export class RateLimiter {
     const plan = this.plan(callerId, recipients, now);
     if (chargesNothing(plan)) return null;
     const outcome = await this.store.peek(plan, now);
-    return outcome.ok ? null : refusalOf(plan, outcome, recipients, now).refusal;
+    return outcome.ok ? null : refusalOf(plan, outcome, recipients, now);
   }
 
   /**
@@ -176,65 +186,39 @@ function byAmount(recipients: readonly Recipient[]): PhoneCharges['byAmount'] {
   return [...groups].map(([amount, phones]) => ({ amount, phones }));
 }
 
-/** A refused charge as the limits it broke and the refusal a caller gets. */
-function refusalOf(
-  plan: Plan,
-  outcome: ChargeOutcome & { ok: false },
-  recipients: readonly Recipient[],
-  now: number,
-): { refusal: RateLimitRefusal; limits: LimitName[] } {
-  const counters = outcome.exceeded.map((i) => plan.counters[i]);
-  const limits = [...new Set<LimitName>([...counters.map((c) => c.name), ...outcome.phones.map((p) => phoneLimitName(p.window))])];
-  return { refusal: rateLimited(counters, outcome.phones, plan.phones, recipients, now), limits };
-}
-
-function rateLimited(
-  counters: Planned[],
-  phones: PhoneOverflow[],
-  planned: PhoneCharges | null,
-  recipients: readonly Recipient[],
-  now: number,
-): RateLimitRefusal {
-  // Overflowing numbers only come from a plan with per-number charges.
-  const windows = planned!;
-  const amountOf = new Map<string, number>();
-  if (phones.length > 0) for (const group of windows.byAmount) for (const phone of group.phones) amountOf.set(phone, group.amount);
-  const overflows = [
-    ...counters.map((c) => ({ name: c.name, amount: c.amount, limit: c.limit, expiresAt: c.expiresAt })),
-    ...phones.map((p) => ({
-      name: phoneLimitName(p.window),
-      amount: amountOf.get(p.phone)!,
-      limit: windows[p.window].limit,
-      expiresAt: windows[p.window].expiresAt,
-    })),
-  ];
-  // A counter the batch alone overflows can never pass, however long the caller waits.
-  const never = overflows.filter((o) => o.amount > o.limit);
-  const retryAfter = Math.max(...overflows.map((o) => Math.ceil((o.expiresAt - now) / 1000)));
-
-  const fieldErrors: LimitFieldError[] = [];
-  if (phones.length > 0) {
+/** A refused charge as plain data: the limits passed, and the recipients whose numbers pass theirs. */
+function refusalOf(plan: Plan, outcome: ChargeOutcome & { ok: false }, recipients: readonly Recipient[], now: number): RateLimitRefusal {
+  const secondsTo = (expiresAt: number) => Math.ceil((expiresAt - now) / 1000);
+  const limits: OverflowedLimit[] = outcome.exceeded.map((i) => {
+    const c = plan.counters[i];
+    return { name: c.name, limit: c.limit, retryAfterSeconds: secondsTo(c.expiresAt), alone: c.amount > c.limit };
+  });
+  const overRecipients: OverflowedRecipient[] = [];
+  if (outcome.phones.length > 0) {
+    // Overflowing numbers only come from a plan with per-number charges.
+    const windows = plan.phones!;
+    const amountOf = new Map<string, number>();
+    for (const group of windows.byAmount) for (const phone of group.phones) amountOf.set(phone, group.amount);
     const over = { hour: new Set<string>(), day: new Set<string>() };
-    for (const p of phones) over[p.window].add(p.phone);
-    for (const r of recipients) {
-      const phone = phoneKey(r.e164);
-      for (const window of (['hour', 'day'] as const).filter((w) => over[w].has(phone))) {
-        fieldErrors.push({
-          path: ['taskContent', String(r.task), 'target', String(r.target), 'phone'],
-          message: `this number has reached ${DESCRIBE[phoneLimitName(window)](windows[window].limit)}`,
-        });
-      }
+    for (const p of outcome.phones) over[p.window].add(p.phone);
+    for (const window of ['hour', 'day'] as const) {
+      if (over[window].size === 0) continue;
+      const { limit, expiresAt } = windows[window];
+      const alone = [...over[window]].some((phone) => amountOf.get(phone)! > limit);
+      limits.push({ name: phoneLimitName(window), limit, retryAfterSeconds: secondsTo(expiresAt), alone });
     }
+    recipients.forEach((r, index) => {
+      const phone = phoneKey(r.e164);
+      if (over.hour.has(phone)) overRecipients.push({ index, name: 'phone-hour', limit: windows.hour.limit });
+      if (over.day.has(phone)) overRecipients.push({ index, name: 'phone-day', limit: windows.day.limit });
+    });
   }
-
-  const distinctPhones = new Set(phones.map((p) => p.phone)).size;
-  const reasons = [...new Set(counters.map((c) => DESCRIBE[c.name](c.limit)))];
-  if (distinctPhones > 0) {
-    reasons.push(`${distinctPhones} number${distinctPhones === 1 ? '' : 's'} would exceed the per-number limits (see fieldErrors)`);
-  }
-  const message =
-    never.length > 0
-      ? `This batch alone is larger than ${[...new Set(never.map((o) => DESCRIBE[o.name](o.limit)))].join(' and ')}: split it. Nothing was sent.`
-      : `Rate limit reached: ${reasons.join('; ')}. Nothing was sent; retry after ${retryAfter} s.`;
-  return { message, retryable: never.length === 0, retryAfterSeconds: never.length === 0 ? retryAfter : null, fieldErrors };
+  const alone = limits.some((l) => l.alone);
+  return {
+    limits,
+    recipients: overRecipients,
+    numbers: new Set(outcome.phones.map((p) => p.phone)).size,
+    retryable: !alone,
+    retryAfterSeconds: alone ? null : Math.max(...limits.map((l) => l.retryAfterSeconds)),
+  };
 }

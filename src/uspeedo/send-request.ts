@@ -25,6 +25,10 @@ export const sendRequest = (tasks: UspeedoTask[]): SendBatchUSMSMessageRequest =
 export function sameBatchText(request: SendBatchUSMSMessageRequest, numberAt: (index: number) => string): string {
   let index = 0;
   return JSON.stringify(
-    request.TaskContent.map((task) => [task.TemplateId, task.SenderId, task.Target.map((target) => [numberAt(index++), target.TemplateParams ?? null])]),
+    request.TaskContent.map((task) => [
+      task.TemplateId,
+      task.SenderId,
+      task.Target.map((target) => [numberAt(index++), target.TemplateParams ?? null]),
+    ]),
   );
 }

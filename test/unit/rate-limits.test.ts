@@ -1,3 +1,4 @@
+import { rateLimitedAnswer } from '../../src/sms/shared/rate-limited';
 import { RateLimiter, type RateLimitValues, type Recipient } from '../../src/guard/rate-limits';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
 import { NO_LIMITS } from '../support/limits';
@@ -81,13 +82,20 @@ describe('RateLimiter.charge', () => {
     const refused = await limiter.charge('c', batch, NOW);
     expect(refused).toEqual({
       ok: false,
-      limits: ['caller-minute'],
       refusal: {
-        message: "Rate limit reached: this caller's limit of 3 recipients per minute. Nothing was sent; retry after 45 s.",
+        limits: [{ name: 'caller-minute', limit: 3, retryAfterSeconds: 45, alone: false }],
+        recipients: [],
+        numbers: 0,
         retryable: true,
         retryAfterSeconds: 45,
-        fieldErrors: [],
       },
+    });
+    if (refused.ok) return;
+    expect(rateLimitedAnswer(refused.refusal, batch)).toEqual({
+      message: "Rate limit reached: this caller's limit of 3 recipients per minute. Nothing was sent; retry after 45 s.",
+      retryable: true,
+      retryAfterSeconds: 45,
+      fieldErrors: [],
     });
     // Nothing was taken by the refusal: one more recipient still fits.
     expect((await limiter.charge('c', [recipient('+8613700137000')], NOW)).ok).toBe(true);
@@ -95,21 +103,26 @@ describe('RateLimiter.charge', () => {
 
   it('says a batch larger than a limit by itself can never pass: not retryable, no wait', async () => {
     const limiter = new RateLimiter(new SqliteStateStore(':memory:'), limits({ callerPerMinute: 1 }));
-    const refused = await limiter.charge('c', [recipient('+8613800138000'), recipient('+8613900139000', 0, 1)], NOW);
+    const batch = [recipient('+8613800138000'), recipient('+8613900139000', 0, 1)];
+    const refused = await limiter.charge('c', batch, NOW);
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.refusal).toMatchObject({ retryable: false, retryAfterSeconds: null });
-    expect(refused.refusal.message).toMatch(/alone is larger than this caller's limit of 1 recipients per minute: split it/);
+    expect(rateLimitedAnswer(refused.refusal, batch).message).toMatch(
+      /alone is larger than this caller's limit of 1 recipients per minute: split it/,
+    );
   });
 
-  it('names every recipient whose number is over a per-number limit, at its path', async () => {
+  it('names every recipient whose number is over a per-number limit, by its place, as plain data; the SMS layer puts it at its path', async () => {
     const limiter = new RateLimiter(new SqliteStateStore(':memory:'), limits({ phonePerHour: 1 }));
     expect((await limiter.charge('c', [recipient('+8613800138000')], NOW)).ok).toBe(true);
-    const refused = await limiter.charge('c', [recipient('+8613900139000', 0, 0), recipient('+8613800138000', 0, 1)], NOW);
+    const batch = [recipient('+8613900139000', 0, 0), recipient('+8613800138000', 0, 1)];
+    const refused = await limiter.charge('c', batch, NOW);
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
-    expect(refused.limits).toEqual(['phone-hour']);
-    expect(refused.refusal.fieldErrors).toEqual([
+    expect(refused.refusal.limits.map((l) => l.name)).toEqual(['phone-hour']);
+    expect(refused.refusal.recipients).toEqual([{ index: 1, name: 'phone-hour', limit: 1 }]);
+    expect(rateLimitedAnswer(refused.refusal, batch).fieldErrors).toEqual([
       {
         path: ['taskContent', '0', 'target', '1', 'phone'],
         message: 'this number has reached the limit of 1 messages per number per hour',

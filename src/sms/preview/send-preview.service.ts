@@ -6,6 +6,7 @@ import { brokenBatch, type BatchCheck, type BatchReading } from '../send/batch-c
 import { SendBatchSmsErrorCode as Code } from '../send/send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from '../send/send-batch-sms.input';
 import { failure, type SendBatchSmsError } from '../send/send-batch-sms.result';
+import { rateLimitedAnswer } from '../shared/rate-limited';
 import type { SmsMetrics } from '../shared/sms.metrics';
 import { previewOf } from './preview-messages';
 import type { SmsSendPreview } from './sms-send-preview.result';
@@ -78,8 +79,9 @@ export class SendPreviewService {
     if (!reading.ok) return this.refused(log, who, brokenBatch(reading));
     let rateLimit: SendBatchSmsError | null = null;
     try {
-      const refusal = await this.rateLimiter.peek(scope, onceEach(reading.recipients));
-      if (refusal) rateLimit = failure({ code: Code.RATE_LIMITED, ...refusal });
+      const counted = onceEach(reading.recipients);
+      const refusal = await this.rateLimiter.peek(scope, counted);
+      if (refusal) rateLimit = failure({ code: Code.RATE_LIMITED, ...rateLimitedAnswer(refusal, counted) });
     } catch (error) {
       return this.refused(log, who, this.storeFailed(log, error));
     }

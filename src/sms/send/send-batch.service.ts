@@ -8,6 +8,7 @@ import { sameBatchText } from '../../uspeedo/send-request';
 import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
+import { rateLimitedAnswer } from '../shared/rate-limited';
 import type { SmsMetrics } from '../shared/sms.metrics';
 import { brokenBatch, type BatchCheck, type BatchReading } from './batch-check';
 import { expectedReceipts } from './expected-receipts';
@@ -236,11 +237,12 @@ export class SendBatchService {
       annotate({ 'sms.rate_limited': !charge.ok });
       if (charge.ok) return { charged: charge.charged };
       await release().catch((error: unknown) => log.error({ err: error }, 'could not free an idempotency key'));
-      log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits: charge.limits } }, 'sendBatchSms refused');
+      const limits = charge.refusal.limits.map((limit) => limit.name);
+      log.info({ sms: { ...who, recipients, result: Code.RATE_LIMITED, limits } }, 'sendBatchSms refused');
       this.metrics.mutations.inc({ result: Code.RATE_LIMITED });
-      for (const limit of charge.limits) this.metrics.limitRejections.inc({ limit });
+      for (const limit of limits) this.metrics.limitRejections.inc({ limit });
       this.metrics.recipients.inc({ outcome: 'not_sent' }, recipients);
-      return { answer: failure({ code: Code.RATE_LIMITED, ...charge.refusal }) };
+      return { answer: failure({ code: Code.RATE_LIMITED, ...rateLimitedAnswer(charge.refusal, charges) }) };
     } catch (error) {
       await release().catch(() => {});
       return { answer: this.refuse(log, who, error) };
