@@ -17,7 +17,7 @@ export interface RateLimitValues {
 }
 
 /** A limit a batch would pass: a counter (the caller's, the global one), or a per-number window for some of its numbers. */
-export interface OverflowedLimit {
+interface OverflowedLimit {
   name: LimitName;
   limit: number;
   /** Seconds until its window ends. */
@@ -27,7 +27,7 @@ export interface OverflowedLimit {
 }
 
 /** A recipient whose number would pass a per-number limit: its index among the recipients given. */
-export interface OverflowedRecipient {
+interface OverflowedRecipient {
   index: number;
   name: 'phone-hour' | 'phone-day';
   limit: number;

@@ -14,7 +14,7 @@ const DESCRIBE: Record<LimitName, (limit: number) => string> = {
 type Placed = Pick<Recipient, 'task' | 'target'>;
 
 /** The field error of one recipient over a per-number limit, at its phone's path. */
-export const numberOverLimit = (placed: Placed, name: LimitName, limit: number): FieldError => ({
+const numberOverLimit = (placed: Placed, name: LimitName, limit: number): FieldError => ({
   path: ['taskContent', String(placed.task), 'target', String(placed.target), 'phone'],
   message: `this number has reached ${DESCRIBE[name](limit)}`,
 });
