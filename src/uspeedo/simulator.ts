@@ -136,8 +136,9 @@ function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>
  */
 function templates(ids: string[]): Response {
   const found = SIMULATED_TEMPLATES.filter((template) => ids.includes(template.TemplateId));
-  if (found.length < new Set(ids).size)
+  if (found.length < new Set(ids).size) {
     return json(200, { RetCode: RetCode.TEMPLATE_NOT_FOUND, Message: 'Template not found (simulated)' });
+  }
   return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: found });
 }
 

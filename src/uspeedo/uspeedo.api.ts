@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { UpstreamAnswer } from './upstream-answer';
+import { readReceipts, readTemplates, type ReceiptRecord, type TemplateRecord } from './lookup-records';
+import { readSendAnswer, type SendAnswer } from './send-answer';
+import type { UpstreamFailure, UspeedoJson } from './upstream-answer';
 import { chunkIds, type ReadAnswer, type UpstreamReads } from './upstream-reads';
 import { cleanUpstreamText } from './upstream-text';
 import type { UspeedoClient } from './uspeedo.client';
@@ -7,6 +9,23 @@ import { MAX_IDS_PER_LOOKUP, USPEEDO_PATHS } from './uspeedo.types';
 
 /** The lookups uSpeedo takes a list of ids for. */
 export type LookupKind = 'receipts' | 'templates';
+
+/**
+ * A read's outcome as records: what uSpeedo answered, read; or its failure, classified; or a RetCode 0
+ * answer whose records could not be read.
+ */
+export type RecordsAnswer<T> =
+  | { ok: true; records: T; requestUuid: string | null }
+  | { ok: false; failure: UpstreamFailure }
+  | { ok: false; failure: 'unreadable'; requestUuid: string | null };
+
+function recordsOf<T>(answer: ReadAnswer, read: (json: UspeedoJson) => T | undefined): RecordsAnswer<T> {
+  if (!answer.ok) return answer;
+  const records = read(answer.json);
+  return records === undefined
+    ? { ok: false, failure: 'unreadable', requestUuid: answer.requestUuid }
+    : { ok: true, records, requestUuid: answer.requestUuid };
+}
 
 /**
  * uSpeedo's calls, one named method each, every answer classified the same way (`UspeedoClient.answer`). A
@@ -19,19 +38,21 @@ export class UspeedoApi {
     private readonly reads: UpstreamReads,
   ) {}
 
-  /** Posts one batch, its JSON body already stringified. Exactly one attempt: a retried POST is a second SMS. */
-  sendBatch(body: string): Promise<UpstreamAnswer> {
-    return this.client.answer({ method: 'POST', path: USPEEDO_PATHS.sendBatch, body });
+  /** Posts one batch, its JSON body already stringified, and reads the answer. Exactly one attempt: a retried POST is a second SMS. */
+  async sendBatch(body: string): Promise<SendAnswer> {
+    return readSendAnswer(await this.client.answer({ method: 'POST', path: USPEEDO_PATHS.sendBatch, body }), this.cleanText);
   }
 
-  /** Receipts (USMSSendReceipt) for one chunk of session numbers (see `chunks`), retried as reads are. */
-  receipts(sessionNos: readonly string[], log: FastifyBaseLogger): Promise<ReadAnswer> {
-    return this.reads.read({ method: 'GET', path: USPEEDO_PATHS.receipts, query: { id: sessionNos } }, log, 'status');
+  /** Receipts (USMSSendReceipt) by session, for one chunk of session numbers (see `chunks`), retried as reads are. */
+  async receipts(sessionNos: readonly string[], log: FastifyBaseLogger): Promise<RecordsAnswer<Map<string, ReceiptRecord[]>>> {
+    const answer = await this.reads.read({ method: 'GET', path: USPEEDO_PATHS.receipts, query: { id: sessionNos } }, log, 'status');
+    return recordsOf(answer, readReceipts);
   }
 
-  /** Templates (USMSTemplate) for one chunk of ids (see `chunks`), retried as reads are. */
-  templates(templateIds: readonly string[], log: FastifyBaseLogger): Promise<ReadAnswer> {
-    return this.reads.read({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: templateIds } }, log, 'templates');
+  /** Templates (USMSTemplate) by id, for one chunk of ids (see `chunks`), retried as reads are. */
+  async templates(templateIds: readonly string[], log: FastifyBaseLogger): Promise<RecordsAnswer<Map<string, TemplateRecord>>> {
+    const answer = await this.reads.read({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: templateIds } }, log, 'templates');
+    return recordsOf(answer, readTemplates);
   }
 
   /** Ids split into the fewest calls of a lookup, each within uSpeedo's count and a safe request line. */

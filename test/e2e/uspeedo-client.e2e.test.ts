@@ -46,7 +46,7 @@ describe('UspeedoClient.exchange', () => {
     const reads = new UpstreamReads(client, 1000, 1, new SmsMetrics());
     const answer = await new UspeedoApi(client, reads).sendBatch('{"TaskContent":[]}');
     reads.close();
-    expect(answer).toMatchObject({ ok: true, httpStatus: 200 });
+    expect(answer).toMatchObject({ kind: 'accepted', sessionNos: ['session_no_1'], failedTargets: [] });
     const call = fake.onlyCall();
     expect([call.method, call.path, call.headers['content-type'], call.body.toString()]).toEqual([
       'POST',

@@ -1,3 +1,4 @@
+import { readReceipts } from '../../src/uspeedo/lookup-records';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../../src/auth/caller';
 import { RateLimiter } from '../../src/guard/rate-limits';
@@ -22,14 +23,11 @@ function lookups(store: StateStore, statusCacheSeconds = 60) {
     chunks: (_kind: string, ids: readonly string[]) => (ids.length > 0 ? [[...ids]] : []),
     async receipts(ids: readonly string[]) {
       asked.push([...ids]);
-      return {
-        ok: true as const,
-        json: {
-          RetCode: 0,
-          Data: ids.map((id) => ({ SessionNo: id, ReceiptSet: [{ Phone: '8613800138000', ReceiptResult: 'SUCCESS' }] })),
-        },
-        requestUuid: 'u-1',
+      const json = {
+        RetCode: 0,
+        Data: ids.map((id) => ({ SessionNo: id, ReceiptSet: [{ Phone: '8613800138000', ReceiptResult: 'SUCCESS' }] })),
       };
+      return { ok: true as const, records: readReceipts(json)!, requestUuid: 'u-1' };
     },
   };
   const sessions = new SentSessions(store, 600);
@@ -93,7 +91,8 @@ describe('DeliveryStatusService.deliveryStatus', () => {
       async receipts(ids: readonly string[]) {
         asked.push([...ids]);
         const set = Array.from({ length: receipts }, () => ({ Phone: '8613800138000', ReceiptResult: 'Success' }));
-        return { ok: true as const, json: { RetCode: 0, Data: ids.map((id) => ({ SessionNo: id, ReceiptSet: set })) }, requestUuid: 'u-1' };
+        const json = { RetCode: 0, Data: ids.map((id) => ({ SessionNo: id, ReceiptSet: set })) };
+        return { ok: true as const, records: readReceipts(json)!, requestUuid: 'u-1' };
       },
     };
     const sessions = new SentSessions(store, 600);

@@ -2,11 +2,12 @@ import { SendBatchSmsError, SendBatchSmsSuccess } from '../../src/sms/send/send-
 import { readUpstream, retryAfterSeconds } from '../../src/uspeedo/upstream-answer';
 import { cleanUpstreamText } from '../../src/uspeedo/upstream-text';
 import { mapSendAnswer } from '../../src/sms/send/send-answer.mapper';
+import { readSendAnswer } from '../../src/uspeedo/send-answer';
 import type { UspeedoExchange } from '../../src/uspeedo/uspeedo.client';
 
 // What the send does with an exchange: uSpeedo's classification, then the mapping to the result union.
 const mapUspeedoExchange = (exchange: UspeedoExchange, redact = (text: string) => text) =>
-  mapSendAnswer(readUpstream(exchange, redact), (text) => cleanUpstreamText(text, redact));
+  mapSendAnswer(readSendAnswer(readUpstream(exchange, redact), (text) => cleanUpstreamText(text, redact)));
 
 const answered = (status: number, body: unknown, extra: Partial<Extract<UspeedoExchange, { kind: 'answered' }>> = {}): UspeedoExchange => ({
   kind: 'answered',

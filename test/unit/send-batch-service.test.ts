@@ -1,3 +1,4 @@
+import { readSendAnswer } from '../../src/uspeedo/send-answer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../../src/auth/caller';
 import { Idempotency } from '../../src/guard/idempotency';
@@ -91,9 +92,8 @@ function service(store: FakeStore, exchange: UspeedoExchange = OK) {
     async sendBatch(body: string) {
       bodies.push(body);
       store.calls.push('uspeedo');
-      return readUpstream(exchange);
+      return readSendAnswer(readUpstream(exchange), (text) => text);
     },
-    cleanText: (text: string) => text,
   };
   const sessions = { async record() {} };
   const sms = new SendBatchService(

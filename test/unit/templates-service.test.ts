@@ -7,7 +7,8 @@ import type { SendBatchSmsInput } from '../../src/sms/send/send-batch-sms.input'
 import { TemplateCheck } from '../../src/sms/send/template-check';
 import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
 import { readUpstream } from '../../src/uspeedo/upstream-answer';
-import type { ReadAnswer } from '../../src/uspeedo/upstream-reads';
+import { readTemplates, type TemplateRecord } from '../../src/uspeedo/lookup-records';
+import type { RecordsAnswer } from '../../src/uspeedo/uspeedo.api';
 import { uspeedoTemplate } from '../support/fake-uspeedo';
 import { NO_LIMITS } from '../support/limits';
 
@@ -16,9 +17,13 @@ import { NO_LIMITS } from '../support/limits';
 const log = { info() {}, warn() {}, error() {} } as unknown as FastifyBaseLogger;
 const KNOWN: Record<string, object> = { T1: uspeedoTemplate('T1', 'Code {1}'), T2: uspeedoTemplate('T2', 'Hello', 1) };
 
-function answer(status: number, body: object): ReadAnswer {
+function answer(status: number, body: object): RecordsAnswer<Map<string, TemplateRecord>> {
   const read = readUpstream({ kind: 'answered', status, body: JSON.stringify(body), requestUuid: 'u-1', retryAfter: null });
-  return read.ok ? { ok: true, json: read.json, requestUuid: read.requestUuid } : { ok: false, failure: read };
+  if (!read.ok) return { ok: false, failure: read };
+  const records = readTemplates(read.json);
+  return records
+    ? { ok: true, records, requestUuid: read.requestUuid }
+    : { ok: false, failure: 'unreadable', requestUuid: read.requestUuid };
 }
 
 /** No budget: every GET may be made. */

@@ -5,7 +5,7 @@ import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { KnownSessions } from '../../guard/state-store';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
-import { readReceipts } from './lookup-answer.mapper';
+import { toSmsReceipt } from './lookup-answer.mapper';
 import type { LookupRefusals } from './lookup-refusals';
 import { sessionStatus, SmsDeliveryStatus, type SmsReceipt } from './sms-delivery-status.result';
 import { SmsQueryError } from './sms-query-error.result';
@@ -103,12 +103,12 @@ export class DeliveryStatusService {
     let requestUuid: string | null = null;
     for (const chunk of this.uspeedo.chunks('receipts', toAsk)) {
       const answer = await this.uspeedo.receipts(chunk, log);
-      if (!answer.ok) return refusals.upstreamError(log, answer.failure);
-      const read = readReceipts(answer.json);
-      if (!read) return refusals.unreadable(log, answer.requestUuid);
+      if (!answer.ok) {
+        return answer.failure === 'unreadable' ? refusals.unreadable(log, answer.requestUuid) : refusals.upstreamError(log, answer.failure);
+      }
       requestUuid = answer.requestUuid;
       for (const sessionNo of chunk) {
-        const found = read.get(sessionNo) ?? [];
+        const found = (answer.records.get(sessionNo) ?? []).map(toSmsReceipt);
         receipts.set(sessionNo, found);
         this.cache?.set(sessionNo, found, found.length === 0 ? { ttl: this.noReceiptsTtlMs } : undefined);
       }

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { UPSTREAM_ERROR_CODES } from '../../uspeedo/upstream-answer';
+import { RetCode } from '../../uspeedo/uspeedo.types';
 
 /** Why a delivery-status or template lookup did not answer. Stable: consumers switch on these. */
 export const SmsQueryErrorCode = {
@@ -18,10 +19,10 @@ registerEnumType(SmsQueryErrorCode, {
     INVALID_INPUT: { description: 'The ids broke a rule (see fieldErrors). Nothing was asked of uSpeedo.' },
     RATE_LIMITED: { description: "This caller's lookups per minute are used up (see retryAfterSeconds). Nothing was asked." },
     SERVICE_UNAVAILABLE: { description: "This server's state store is unreachable, so ownership and limits cannot be checked." },
-    PARAMETER_ERROR: { description: 'uSpeedo RetCode 215392: a parameter was rejected.' },
-    MISSING_PARAMETER: { description: 'uSpeedo RetCode 215397: a required parameter was missing.' },
-    UPSTREAM_SERVER_ERROR: { description: 'uSpeedo RetCode 215400: server error at uSpeedo (retryable).' },
-    UPSTREAM_AUTH_FAILED: { description: "uSpeedo refused this server's credentials (RetCode 215398, HTTP 401 or 403)." },
+    PARAMETER_ERROR: { description: `uSpeedo RetCode ${RetCode.PARAMETER_ERROR}: a parameter was rejected.` },
+    MISSING_PARAMETER: { description: `uSpeedo RetCode ${RetCode.MISSING_PARAMETER}: a required parameter was missing.` },
+    UPSTREAM_SERVER_ERROR: { description: `uSpeedo RetCode ${RetCode.SERVER_ERROR}: server error at uSpeedo (retryable).` },
+    UPSTREAM_AUTH_FAILED: { description: `uSpeedo refused this server's credentials (RetCode ${RetCode.BAD_CREDENTIALS}, HTTP 401 or 403).` },
     UPSTREAM_REJECTED: { description: 'uSpeedo answered with another non-zero RetCode (see retCode and message).' },
     UPSTREAM_HTTP_ERROR: { description: 'uSpeedo answered with a non-2xx HTTP status (retryable for 429 and 5xx).' },
     UPSTREAM_UNAVAILABLE: { description: 'uSpeedo could not be reached, or the connection broke (retryable: a lookup is safe to repeat).' },

@@ -2,10 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { callerKey, type Caller } from '../../auth/caller';
 import { isTemplateNotFound, type UpstreamFailure } from '../../uspeedo/upstream-answer';
-import type { ReadAnswer } from '../../uspeedo/upstream-reads';
 import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import { TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
-import { readTemplates } from './lookup-answer.mapper';
+import { toSmsTemplate } from './lookup-answer.mapper';
 import type { LookupRefusals } from './lookup-refusals';
 import type { SmsQueryError } from './sms-query-error.result';
 import { SmsTemplateList, type SmsTemplate } from './sms-templates.result';
@@ -31,8 +30,6 @@ export type TemplateLookup =
   | { ok: false; failure: UpstreamFailure | 'unreadable' }
   /** The caller's template budget would be passed by the next GET: not asked. */
   | { ok: false; failure: 'over-budget'; retryAfterSeconds: number };
-
-const requestUuidOf = (answer: ReadAnswer) => (answer.ok ? answer.requestUuid : answer.failure.requestUuid);
 
 /** `smsTemplates`, and the templates the pre-send check looks up: read from uSpeedo with retries and a cache. */
 export class TemplatesService {
@@ -122,18 +119,17 @@ export class TemplatesService {
       const retryAfterSeconds = await budget(chunk);
       if (retryAfterSeconds !== null) return { ok: false, failure: 'over-budget', retryAfterSeconds };
       const answer = await this.uspeedo.templates(chunk, log);
-      const notFound = !answer.ok && isTemplateNotFound(answer.failure);
+      const notFound = !answer.ok && answer.failure !== 'unreadable' && isTemplateNotFound(answer.failure);
       if (notFound && chunk.length > 1) {
         // Which of them uSpeedo does not know, it does not say: each is asked alone.
         chunks.splice(c + 1, 0, ...chunk.map((id) => [id]));
         continue;
       }
       if (!answer.ok && !notFound) return { ok: false, failure: answer.failure };
-      const read = answer.ok ? readTemplates(answer.json) : new Map<string, SmsTemplate>();
-      if (!read) return { ok: false, failure: 'unreadable' };
-      requestUuid = requestUuidOf(answer);
+      requestUuid = answer.ok ? answer.requestUuid : answer.failure.requestUuid;
       for (const id of chunk) {
-        const template = read.get(id) ?? null;
+        const record = answer.ok ? answer.records.get(id) : undefined;
+        const template = record ? toSmsTemplate(record) : null;
         templates.set(id, template);
         if (template !== null) this.cache?.set(id, { template });
         else if (chunk.length === 1) this.unknown?.set(id, true);

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { UPSTREAM_ERROR_CODES } from '../../uspeedo/upstream-answer';
+import { RetCode } from '../../uspeedo/uspeedo.types';
 
 /** Why a `sendBatchSms` call did not succeed. Stable: consumers switch on these. */
 export const SendBatchSmsErrorCode = {
@@ -40,10 +41,10 @@ registerEnumType(SendBatchSmsErrorCode, {
         'Sending again risks a duplicate: check uSpeedo before sending under a new key. Final for the key; nothing was sent now.',
     },
     SERVICE_UNAVAILABLE: { description: "This server's state store is unreachable, so it cannot check limits. Nothing was sent." },
-    PARAMETER_ERROR: { description: 'uSpeedo RetCode 215392: a parameter was rejected.' },
-    MISSING_PARAMETER: { description: 'uSpeedo RetCode 215397: a required parameter was missing.' },
-    UPSTREAM_SERVER_ERROR: { description: 'uSpeedo RetCode 215400: server error at uSpeedo.' },
-    UPSTREAM_AUTH_FAILED: { description: "uSpeedo refused this server's credentials (RetCode 215398, HTTP 401 or 403)." },
+    PARAMETER_ERROR: { description: `uSpeedo RetCode ${RetCode.PARAMETER_ERROR}: a parameter was rejected.` },
+    MISSING_PARAMETER: { description: `uSpeedo RetCode ${RetCode.MISSING_PARAMETER}: a required parameter was missing.` },
+    UPSTREAM_SERVER_ERROR: { description: `uSpeedo RetCode ${RetCode.SERVER_ERROR}: server error at uSpeedo.` },
+    UPSTREAM_AUTH_FAILED: { description: `uSpeedo refused this server's credentials (RetCode ${RetCode.BAD_CREDENTIALS}, HTTP 401 or 403).` },
     UPSTREAM_REJECTED: { description: 'uSpeedo answered with another non-zero RetCode (see retCode and message).' },
     UPSTREAM_HTTP_ERROR: { description: 'uSpeedo answered with a non-2xx HTTP status (see httpStatus).' },
     UPSTREAM_UNAVAILABLE: {

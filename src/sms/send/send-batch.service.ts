@@ -114,7 +114,7 @@ function answerFromKey(claim: Exclude<IdempotencyDecision, { kind: 'proceed' }>)
 /** Validates a batch, checks the caller's limits and idempotency key, and sends it to uSpeedo in one call, or not at all. */
 export class SendBatchService {
   constructor(
-    private readonly uspeedo: Pick<UspeedoApi, 'sendBatch' | 'cleanText'>,
+    private readonly uspeedo: Pick<UspeedoApi, 'sendBatch'>,
     /** The batch's rules, the templates' among them when SMS_TEMPLATE_CHECK is on. */
     private readonly batch: Pick<BatchCheck, 'read'>,
     private readonly rateLimiter: RateLimiter,
@@ -160,7 +160,7 @@ export class SendBatchService {
     }
 
     const started = performance.now();
-    const result = placeFailedTargets(mapSendAnswer(await this.uspeedo.sendBatch(body), this.uspeedo.cleanText), charges);
+    const result = placeFailedTargets(mapSendAnswer(await this.uspeedo.sendBatch(body)), charges);
     const upstreamMs = Math.round(performance.now() - started);
 
     // After the send, a failing store must not change the answer: the caller hears what uSpeedo said.
