@@ -6,11 +6,11 @@ import type { UspeedoJson } from './upstream-answer';
 // is plain records, in this server's words: no caller of them names a field of uSpeedo's.
 
 /** What became of one message, in this server's words. */
-export type ReceiptOutcome = 'DELIVERED' | 'FAILED' | 'UNKNOWN' | 'SUBMIT_FAILED';
+type ReceiptOutcome = 'DELIVERED' | 'FAILED' | 'UNKNOWN' | 'SUBMIT_FAILED';
 /** What a template is for. */
-export type TemplatePurpose = 'VERIFICATION' | 'NOTIFICATION' | 'MARKETING';
+type TemplatePurpose = 'VERIFICATION' | 'NOTIFICATION' | 'MARKETING';
 /** Where a template stands in uSpeedo's review. */
-export type TemplateReview = 'PENDING_REVIEW' | 'UNDER_REVIEW' | 'APPROVED' | 'REJECTED' | 'UNKNOWN';
+type TemplateReview = 'PENDING_REVIEW' | 'UNDER_REVIEW' | 'APPROVED' | 'REJECTED' | 'UNKNOWN';
 
 /** One delivery receipt. */
 export interface ReceiptRecord {

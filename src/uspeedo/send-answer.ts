@@ -2,7 +2,7 @@ import { mayHaveReachedUspeedo, type UpstreamAnswer, type UpstreamFailure } from
 import type { UspeedoFailedTarget } from './uspeedo.types';
 
 /** A target uSpeedo did not take in an accepted batch: its number as uSpeedo wrote it, its params, and why (cleaned). */
-export interface FailedTargetRecord {
+interface FailedTargetRecord {
   phone: string;
   templateParams: string[];
   failureReason: string;
