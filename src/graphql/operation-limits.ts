@@ -1,16 +1,16 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { FEATURES } from '../sms/features';
 import { GraphQLError, Kind, OperationTypeNode, type ASTVisitor, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /** Armor's limits on an operation's shape. A 1000-target batch sent as variables is a few dozen tokens. */
 export const OPERATION_LIMITS = Object.freeze({ maxDepth: 8, maxAliases: 15, maxDirectives: 20, maxTokens: 1000, maxCost: 5000 });
 
-/** Root fields that may run once per operation, with what to do instead. */
-const ONCE_PER_OPERATION: Readonly<Record<string, string>> = {
-  sendBatchSms: 'put every task in one batch',
-  smsDeliveryStatus: 'ask for every session in one list',
-  smsTemplates: 'ask for every template in one list',
-  smsSendPreview: 'preview one batch a request',
-};
+/** Root fields that may run once per operation, with what to do instead: the features' own policies. */
+const ONCE_PER_OPERATION: Readonly<Record<string, string>> = Object.fromEntries(
+  FEATURES.flatMap((feature) => Object.entries(feature.rootFields ?? {})).flatMap(([field, policy]) =>
+    policy.once ? [[field, policy.once]] : [],
+  ),
+);
 
 // The response keys of each once-only root field, through fragments.
 function rootKeys(selectionSet: SelectionSetNode, context: ValidationContext, keys: Map<string, Set<string>>, seen: Set<string>): void {
@@ -33,7 +33,8 @@ function rootKeys(selectionSet: SelectionSetNode, context: ValidationContext, ke
 }
 
 /**
- * At most one `sendBatchSms`, `smsDeliveryStatus`, `smsTemplates` and `smsSendPreview` per operation. Aliases
+ * At most one of each root field a feature says runs once per operation (`sendBatchSms`,
+ * `smsDeliveryStatus`, `smsTemplates`, `smsSendPreview`). Aliases
  * would otherwise turn one request into many batches or lookups, past the per-request limits (15
  * aliases of 100 template ids were 1500 upstream lookups a request); Armor's alias limit counts
  * aliases, not calls. Fields with the same response key merge into one execution, so they count once.

@@ -1,45 +1,13 @@
 import 'reflect-metadata';
 import { isAbstractType, isUnionType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, getMetadataStorage, type ContainerType } from 'type-graphql';
-import type { DeliveryFollower } from '../sms/follow/delivery-follower';
-import { SmsDeliveryUpdatesResolver } from '../sms/follow/sms-delivery-updates.resolver';
-import type { DeliveryStatusService } from '../sms/lookups/delivery-status.service';
-import { SmsLookupsResolver } from '../sms/lookups/sms-lookups.resolver';
-import type { TemplatesService } from '../sms/lookups/templates.service';
-import type { SmsLimits } from '../sms/limits/sms-limits.result';
-import { SmsLimitsResolver } from '../sms/limits/sms-limits.resolver';
-import type { SendPreviewService } from '../sms/preview/send-preview.service';
-import { SmsSendPreviewResolver } from '../sms/preview/sms-send-preview.resolver';
-import type { SendBatchService } from '../sms/send/send-batch.service';
-import { SendBatchSmsResolver } from '../sms/send/send-batch-sms.resolver';
-import type { SendBatchSmsInput } from '../sms/send/send-batch-sms.input';
+import type { BuiltFeature } from '../sms/feature';
+import { FEATURES } from '../sms/features';
 import type { GraphQLContext } from './context';
 
-/** What the resolvers are built from. */
-export interface SchemaServices {
-  send: SendBatchService;
-  preview: SendPreviewService;
-  deliveryStatus: DeliveryStatusService;
-  follower: DeliveryFollower;
-  templates: TemplatesService;
-  limits: SmsLimits;
-}
-
 /**
- * Every resolver, and how it is built from the services. A new resolver is one entry here; its own
- * file declares its fields (and its union, with the union's `resolveType`).
- */
-const RESOLVERS = [
-  [SendBatchSmsResolver, (s: SchemaServices) => new SendBatchSmsResolver(s.send)],
-  [SmsLimitsResolver, (s: SchemaServices) => new SmsLimitsResolver(s.limits)],
-  [SmsLookupsResolver, (s: SchemaServices) => new SmsLookupsResolver(s.deliveryStatus, s.templates)],
-  [SmsSendPreviewResolver, (s: SchemaServices) => new SmsSendPreviewResolver(s.preview)],
-  [SmsDeliveryUpdatesResolver, (s: SchemaServices) => new SmsDeliveryUpdatesResolver(s.follower)],
-] as const;
-
-/**
- * type-graphql requires a PubSub for any subscription; ours follow uSpeedo, not topics (their
- * subscribe function is installed below), so this one is never asked.
+ * type-graphql requires a PubSub for any subscription; ours take their events from `subscribe`
+ * (`subscribeFromContext`), not from topics, so this one is never asked.
  */
 const NO_TOPICS = {
   publish: () => {},
@@ -68,43 +36,30 @@ function synchronousResolveTypes(schema: GraphQLSchema): void {
   }
 }
 
-/** Builds the GraphQL schema. Without services it still builds, for printing the SDL (and a test may give only some). */
-export function buildGraphQLSchema(services: Partial<SchemaServices> = {}): GraphQLSchema {
-  const instances = new Map<unknown, unknown>();
+/**
+ * Builds the GraphQL schema from the feature list: every feature's resolvers, their instances from the
+ * built features. Without them it still builds, for printing the SDL. A root field a feature takes with
+ * its arguments as GraphQL coerced them (`coercedArgs`) is resolved by that function.
+ */
+export function buildGraphQLSchema(built: readonly BuiltFeature[] = []): GraphQLSchema {
+  const instances = new Map(built.flatMap((feature) => feature.resolvers));
   const container: ContainerType = {
     get: (someClass) => {
-      if (!instances.has(someClass)) {
-        const entry = RESOLVERS.find(([resolver]) => resolver === someClass);
-        if (!entry) throw new Error(`No resolver ${String((someClass as { name?: string }).name)}`);
-        instances.set(someClass, entry[1](services as SchemaServices));
-      }
-      return instances.get(someClass);
+      const instance = instances.get(someClass as never);
+      if (!instance) throw new Error(`No resolver ${String((someClass as { name?: string }).name)}`);
+      return instance;
     },
   };
-  // Validation runs in the service, so rule breaks become a typed INVALID_INPUT result rather than a
+  // Validation runs in the services, so rule breaks become a typed INVALID_INPUT result rather than a
   // top-level error that would echo the input back.
-
-  const [first, ...rest] = RESOLVERS.map(([resolver]) => resolver);
+  const [first, ...rest] = FEATURES.flatMap((feature) => feature.resolvers);
   const schema = buildSchemaSync({ resolvers: [first, ...rest], container, validate: false, pubSub: NO_TOPICS });
   synchronousResolveTypes(schema);
-  // type-graphql copies every argument into instances of its input classes before a resolver runs, one
-  // per target (bench/README.md, round two). The mutation takes its input as GraphQL coerced it (fresh
-  // plain objects holding exactly the schema's fields), and prepareBatch checks every rule itself.
-  if (services.send) {
-    const send = container.get(SendBatchSmsResolver, {} as never) as SendBatchSmsResolver;
-    schema.getMutationType()!.getFields().sendBatchSms.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
-      send.sendBatchSms(args.input, context);
-  }
-  if (services.preview) {
-    const preview = container.get(SmsSendPreviewResolver, {} as never) as SmsSendPreviewResolver;
-    schema.getQueryType()!.getFields().smsSendPreview.resolve = (_root, args: { input: SendBatchSmsInput }, context: GraphQLContext) =>
-      preview.smsSendPreview(args.input, context);
-  }
-  if (services.follower) {
-    const updates = container.get(SmsDeliveryUpdatesResolver, {} as never) as SmsDeliveryUpdatesResolver;
-    const field = schema.getSubscriptionType()!.getFields().smsDeliveryUpdates;
-    field.subscribe = (_root, args: { sessionNos: string[] }, context: GraphQLContext) => updates.follow(args.sessionNos, context);
-    field.resolve = (update: unknown) => update;
+  const roots = [schema.getQueryType(), schema.getMutationType()];
+  for (const [name, resolve] of built.flatMap((feature) => Object.entries(feature.coercedArgs ?? {}))) {
+    const field = roots.map((root) => root?.getFields()[name]).find((found) => found !== undefined);
+    if (!field) throw new Error(`coercedArgs names ${name}, which is no query or mutation`);
+    field.resolve = (_root, args: Record<string, unknown>, context: GraphQLContext) => resolve(args, context);
   }
   return schema;
 }

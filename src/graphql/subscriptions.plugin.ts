@@ -23,7 +23,7 @@ import { AuthError } from '../auth/auth.error';
 import type { Authenticator } from '../auth/authenticator';
 import { callerKey, type Caller } from '../auth/caller';
 import { OpenCounts } from '../guard/open-counts';
-import type { GraphQLContext } from './context';
+import type { EventSource, GraphQLContext } from './context';
 import { maskUnexpectedError, withoutEchoes } from './errors';
 import { operationProtection } from './operation-limits';
 
@@ -51,6 +51,8 @@ export interface SubscriptionsOptions {
   maskErrors: boolean;
   /** Sockets one caller may hold open at once (SUBSCRIPTIONS_PER_CALLER: each can carry them all). */
   socketsPerCaller: number;
+  /** Each subscription field's event source, as the features built them: every subscriber's context carries them. */
+  subscriptions: Readonly<Record<string, EventSource>>;
   /** Open sockets by state (`unauthenticated`, `authenticated`), kept equal to the counts that bound them. */
   socketsGauge?: Gauge<'state'>;
 }
@@ -104,7 +106,7 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
  * operation gets the HTTP endpoint's parse and validation limits.
  */
 export const subscriptionsPlugin = fp<SubscriptionsOptions>(
-  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller, socketsGauge }) => {
+  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller, socketsGauge, subscriptions }) => {
     /** Open sockets by caller, and those whose caller is not known yet: one caller cannot hold the instance's sockets. */
     const perCaller = new OpenCounts();
     let unauthenticated = 0;
@@ -181,7 +183,7 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
           return [new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations to POST /graphql.')];
         }
         const { log, caller, requestId } = ctx.extra;
-        const contextValue: GraphQLContext = { log, caller: caller!, requestId };
+        const contextValue: GraphQLContext = { log, caller: caller!, requestId, subscriptions };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
       },
       onNext: (ctx, _id, _payload, _args, result) => formatResult(ctx, result, maskErrors),

@@ -1,3 +1,5 @@
+import { SendBatchSmsResolver } from '../../src/sms/send/send-batch-sms.resolver';
+import { SmsLookupsResolver } from '../../src/sms/lookups/sms-lookups.resolver';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import fc from 'fast-check';
 import { execute, getIntrospectionQuery, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
@@ -61,7 +63,13 @@ const service = {
   },
 } as unknown as SendBatchService;
 
-const schema = buildGraphQLSchema({ send: service });
+const sendResolver = new SendBatchSmsResolver(service);
+const schema = buildGraphQLSchema([
+  {
+    resolvers: [[SendBatchSmsResolver, sendResolver]],
+    coercedArgs: { sendBatchSms: (args, context) => sendResolver.sendBatchSms(args.input as never, context) },
+  },
+]);
 // The resolver checks the caller may send, as the auth hook leaves it on every request.
 const CONTEXT = { caller: { id: 'test', kind: 'api-key', canSend: true } };
 const document = parse(SEND_BATCH_SMS);
@@ -178,7 +186,7 @@ describe('jitGateway on queries', () => {
       return Object.assign(new SmsTemplateList(), { templates: [], missingTemplateIds: ['x'], requestUuid: null });
     },
   } as unknown as TemplatesService;
-  const querySchema = buildGraphQLSchema({ deliveryStatus, templates });
+  const querySchema = buildGraphQLSchema([{ resolvers: [[SmsLookupsResolver, new SmsLookupsResolver(deliveryStatus, templates)]] }]);
   const queryCompile = jest.fn<ReturnType<Compile>, Parameters<Compile>>((...args) => compileQuery(...args));
   const queryGateway = jitGateway(querySchema, queryCompile);
   queryGateway.onSchemaLoadOrUpdate(() => {});

@@ -1,33 +1,22 @@
 import { Arg, Resolver, Root, Subscription } from 'type-graphql';
-import type { GraphQLContext } from '../../graphql/context';
+import { subscribeFromContext } from '../../graphql/context';
 import { SmsDeliveryStatusResult, type SmsDeliveryStatus } from '../lookups/sms-delivery-status.result';
 import type { SmsQueryError } from '../lookups/sms-query-error.result';
-import { DeliveryFollower } from './delivery-follower';
 
-/** `smsDeliveryUpdates`: delivery status pushed over GraphQL over WebSocket. */
+/** `smsDeliveryUpdates`: delivery status pushed over GraphQL over WebSocket; its events come from the follow feature's follower. */
 @Resolver()
 export class SmsDeliveryUpdatesResolver {
-  constructor(private readonly follower: DeliveryFollower) {}
-
   @Subscription(() => SmsDeliveryStatusResult, {
     description:
       'The delivery status of sessions this caller sent (1 to 100 sessionNos, no repeats), as smsDeliveryStatus answers it: at once, then each time a receipt ' +
       'changes. Completes when every known session is final, or after DELIVERY_FOLLOW_MAX_SECONDS. Served over WebSocket (graphql-transport-ws) on /graphql. ' +
       'The server polls uSpeedo once for every subscriber; an SmsQueryError is sent after DELIVERY_POLL_FAILURES failed polls in a row, and the subscription stays open.',
-    // buildGraphQLSchema installs the subscribe function, which needs this resolver's follower.
-    subscribe: () => {
-      throw new Error('smsDeliveryUpdates is subscribed through buildGraphQLSchema');
-    },
+    subscribe: subscribeFromContext,
   })
   smsDeliveryUpdates(
     @Root() update: SmsDeliveryStatus | SmsQueryError,
     @Arg('sessionNos', () => [String]) _sessionNos: string[],
   ): SmsDeliveryStatus | SmsQueryError {
     return update;
-  }
-
-  /** The updates of one subscription. */
-  follow(sessionNos: string[], context: GraphQLContext): AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError> {
-    return this.follower.follow(sessionNos, context.caller, context.log, context.listsCut);
   }
 }

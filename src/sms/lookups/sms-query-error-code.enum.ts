@@ -22,7 +22,9 @@ registerEnumType(SmsQueryErrorCode, {
     PARAMETER_ERROR: { description: `uSpeedo RetCode ${RetCode.PARAMETER_ERROR}: a parameter was rejected.` },
     MISSING_PARAMETER: { description: `uSpeedo RetCode ${RetCode.MISSING_PARAMETER}: a required parameter was missing.` },
     UPSTREAM_SERVER_ERROR: { description: `uSpeedo RetCode ${RetCode.SERVER_ERROR}: server error at uSpeedo (retryable).` },
-    UPSTREAM_AUTH_FAILED: { description: `uSpeedo refused this server's credentials (RetCode ${RetCode.BAD_CREDENTIALS}, HTTP 401 or 403).` },
+    UPSTREAM_AUTH_FAILED: {
+      description: `uSpeedo refused this server's credentials (RetCode ${RetCode.BAD_CREDENTIALS}, HTTP 401 or 403).`,
+    },
     UPSTREAM_REJECTED: { description: 'uSpeedo answered with another non-zero RetCode (see retCode and message).' },
     UPSTREAM_HTTP_ERROR: { description: 'uSpeedo answered with a non-2xx HTTP status (retryable for 429 and 5xx).' },
     UPSTREAM_UNAVAILABLE: { description: 'uSpeedo could not be reached, or the connection broke (retryable: a lookup is safe to repeat).' },

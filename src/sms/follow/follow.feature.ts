@@ -1,0 +1,25 @@
+import { needs, type SmsFeature } from '../feature';
+import { DeliveryFollower } from './delivery-follower';
+import { SmsDeliveryUpdatesResolver } from './sms-delivery-updates.resolver';
+
+/** `smsDeliveryUpdates`: delivery status pushed, one poll of uSpeedo for every subscriber of the instance. */
+export const followFeature: SmsFeature = {
+  name: 'follow',
+  resolvers: [SmsDeliveryUpdatesResolver],
+  build({ config, metrics, log, refusalsFor }, services) {
+    const follower = new DeliveryFollower(
+      needs(services, 'deliveryStatus', 'follow'),
+      refusalsFor({ operation: 'follow', query: 'smsDeliveryUpdates' }),
+      config.follow,
+      metrics,
+      log.child({ follow: true }),
+    );
+    return {
+      resolvers: [[SmsDeliveryUpdatesResolver, new SmsDeliveryUpdatesResolver()]],
+      subscriptions: {
+        smsDeliveryUpdates: (args, context) => follower.follow(args.sessionNos as string[], context.caller, context.log, context.listsCut),
+      },
+      close: async () => follower.close(),
+    };
+  },
+};
