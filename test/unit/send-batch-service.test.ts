@@ -1,3 +1,4 @@
+import { sendMetrics } from '../../src/sms/send/send.metrics';
 import { readSendAnswer } from '../../src/uspeedo/send-answer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Caller } from '../../src/auth/caller';
@@ -101,7 +102,7 @@ function service(store: FakeStore, exchange: UspeedoExchange = OK) {
     new BatchCheck(SMS_LIMIT_CEILINGS, LIMITS.allowedCountryCodes, null),
     new RateLimiter(store, LIMITS),
     new Idempotency(store, 600, 10_000),
-    new SmsMetrics(),
+    sendMetrics(new SmsMetrics().registry),
     sessions,
     (writes) => store.replicate(writes),
   );

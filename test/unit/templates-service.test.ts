@@ -1,3 +1,4 @@
+import { sendMetrics } from '../../src/sms/send/send.metrics';
 import type { FastifyBaseLogger } from 'fastify';
 import { RateLimiter } from '../../src/guard/rate-limits';
 import { SqliteStateStore } from '../../src/guard/sqlite-state-store';
@@ -42,11 +43,12 @@ function setup(options: { down?: number; cacheSeconds?: number; templatesPerMinu
     },
   };
   const store = new SqliteStateStore(':memory:');
-  const metrics = new SmsMetrics();
+  const shared = new SmsMetrics();
+  const metrics = sendMetrics(shared.registry);
   const refusals = new LookupRefusals(
     { operation: 'templates', query: 'smsTemplates' },
     new RateLimiter(store, { ...NO_LIMITS, templatesPerMinute: options.templatesPerMinute ?? 0 }),
-    metrics,
+    shared,
   );
   const templates = new TemplatesService(uspeedo, refusals, options.cacheSeconds ?? 60);
   return { templates, refusals, check: new TemplateCheck(templates, metrics), metrics, asked, store };
@@ -163,7 +165,7 @@ describe('TemplateCheck.check', () => {
       templates: null,
       overBudget: expect.any(Number),
     });
-    const preview = await new TemplateCheck(templates, metrics, false).check(batch(['T1', 1], ['T2', 0]), caller, log);
+    const preview = await new TemplateCheck(templates, null, false).check(batch(['T1', 1], ['T2', 0]), caller, log);
     expect(preview).toEqual({ problems: [], templates: null });
     expect(asked).toEqual([]);
     expect((await metrics.templateCheckSkipped.get()).values[0].value).toBe(0);

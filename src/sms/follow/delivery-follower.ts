@@ -8,6 +8,7 @@ import { queryError, SmsQueryError } from '../lookups/sms-query-error.result';
 import { sessionStatus, SmsDeliveryStatus, type SmsSessionStatus } from '../lookups/sms-delivery-status.result';
 import { settleResultSpan } from '../shared/result-span';
 import type { SmsMetrics } from '../shared/sms.metrics';
+import type { FollowMetrics } from './follow.metrics';
 import { inRootSpan } from '../../telemetry/spans';
 
 /** The longest wait between polls while nothing changes. */
@@ -66,7 +67,7 @@ export class DeliveryFollower {
     /** The polls' failures, logged and counted as the `follow` operation. */
     private readonly pollRefusals: LookupRefusals,
     private readonly settings: FollowSettings,
-    private readonly metrics: SmsMetrics,
+    private readonly metrics: FollowMetrics & Pick<SmsMetrics, 'lookups'>,
     private readonly log: FastifyBaseLogger,
   ) {
     this.briskMs = settings.pollSeconds * 1000;

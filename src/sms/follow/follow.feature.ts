@@ -1,5 +1,6 @@
 import { needs, type SmsFeature } from '../feature';
 import { DeliveryFollower } from './delivery-follower';
+import { followMetrics } from './follow.metrics';
 import { SmsDeliveryUpdatesResolver } from './sms-delivery-updates.resolver';
 
 /** `smsDeliveryUpdates`: delivery status pushed, one poll of uSpeedo for every subscriber of the instance. */
@@ -11,7 +12,7 @@ export const followFeature: SmsFeature = {
       needs(services, 'deliveryStatus', 'follow'),
       refusalsFor({ operation: 'follow', query: 'smsDeliveryUpdates' }),
       config.follow,
-      metrics,
+      { ...followMetrics(metrics.registry), lookups: metrics.lookups },
       log.child({ follow: true }),
     );
     return {

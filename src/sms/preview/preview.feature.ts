@@ -13,7 +13,7 @@ export const previewFeature: SmsFeature = {
   rootFields: { smsSendPreview: { once: 'preview one batch a request' } },
   build({ config, rateLimiter, metrics }, services) {
     const templates = needs(services, 'templates', 'preview');
-    const check = new BatchCheck(config.limits, config.rateLimits.allowedCountryCodes, new TemplateCheck(templates, metrics, false));
+    const check = new BatchCheck(config.limits, config.rateLimits.allowedCountryCodes, new TemplateCheck(templates, null, false));
     const resolver = new SmsSendPreviewResolver(new SendPreviewService(check, rateLimiter, metrics));
     return {
       resolvers: [[SmsSendPreviewResolver, resolver]],

@@ -9,7 +9,7 @@ import type { UspeedoApi } from '../../uspeedo/uspeedo.api';
 import type { SentSessions } from '../sessions/sent-sessions';
 import { maskPhone } from '../shared/mask-phone';
 import { rateLimitedAnswer } from '../shared/rate-limited';
-import type { SmsMetrics } from '../shared/sms.metrics';
+import type { SendMetrics } from './send.metrics';
 import { brokenBatch, type BatchCheck, type BatchReading } from './batch-check';
 import { expectedReceipts } from './expected-receipts';
 import { placeFailedTargets } from './failed-rows';
@@ -119,7 +119,7 @@ export class SendBatchService {
     private readonly batch: Pick<BatchCheck, 'read'>,
     private readonly rateLimiter: RateLimiter,
     private readonly idempotency: Idempotency,
-    private readonly metrics: SmsMetrics,
+    private readonly metrics: SendMetrics,
     private readonly sessions: Pick<SentSessions, 'record'>,
     /** Waits until the claim and charge are on the store's replicas (`StateStore.replicate`). */
     private readonly replicate: (writes: ReplicatedWrites) => Promise<void>,

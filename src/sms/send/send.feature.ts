@@ -5,6 +5,7 @@ import { BatchCheck } from './batch-check';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { SendBatchSmsResolver } from './send-batch-sms.resolver';
 import { SendBatchService } from './send-batch.service';
+import { sendMetrics } from './send.metrics';
 import { TemplateCheck } from './template-check';
 
 /** `sendBatchSms`: every rule, the caller's limits and key, one call to uSpeedo. */
@@ -12,7 +13,8 @@ export const sendFeature: SmsFeature = {
   name: 'send',
   resolvers: [SendBatchSmsResolver],
   rootFields: { sendBatchSms: { once: 'put every task in one batch' } },
-  build({ config, store, uspeedo, rateLimiter, sessions, metrics }, services) {
+  build({ config, store, uspeedo, rateLimiter, sessions, metrics: shared }, services) {
+    const metrics = sendMetrics(shared.registry);
     const templates = needs(services, 'templates', 'send');
     const { state } = config;
     // A claimant's lease covers the wait for replicas before the send too.

@@ -5,7 +5,7 @@ import type { TemplateLookup, TemplatesService } from '../lookups/templates.serv
 import { SmsTemplateStatus, type SmsTemplate } from '../lookups/sms-templates.result';
 import type { FieldError } from '../shared/field-error.result';
 import { identifierProblem } from '../shared/printable-text';
-import type { SmsMetrics } from '../shared/sms.metrics';
+import type { SendMetrics } from './send.metrics';
 import { TEMPLATE_ID_MAX_LENGTH } from '../shared/sms-limits';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 
@@ -34,7 +34,8 @@ export interface TemplateCheckResult {
 export class TemplateCheck {
   constructor(
     private readonly templates: Pick<TemplatesService, 'lookup' | 'budgetFor'>,
-    private readonly metrics: SmsMetrics,
+    /** The send's metrics; a preview's check (`refuseWhenRefused: false`) counts nothing. */
+    private readonly metrics: Pick<SendMetrics, 'templateCheckSkipped'> | null,
     private readonly refuseWhenRefused = true,
   ) {}
 
@@ -58,7 +59,7 @@ export class TemplateCheck {
         const goingOn = this.refuseWhenRefused ? 'sending without the template check' : 'previewing without the templates';
         log.warn({ sms: { templateCheck: 'skipped', reason } }, `template lookup failed: ${goingOn}`);
         // The metric counts batches sent unchecked; a preview's own skip is its templatesChecked: false.
-        if (this.refuseWhenRefused) this.metrics.templateCheckSkipped.inc();
+        this.metrics?.templateCheckSkipped.inc();
         return { problems: [], templates: null };
       }
       log.warn({ sms: { templateCheck: 'refused', reason } }, 'template lookup refused by uSpeedo: the batch is refused');

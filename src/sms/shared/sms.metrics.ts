@@ -1,38 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The server's Prometheus metrics, in a registry of its own (several apps can share one process in tests). */
+/**
+ * The server's Prometheus registry (one per app: several apps can share one process in tests), with
+ * the metrics several parts share: lookups, uSpeedo reads, the state store, the sockets. A feature's own
+ * metrics are its `*.metrics.ts`, registered here.
+ */
 export class SmsMetrics {
   readonly registry = new Registry();
-
-  /** Recipients by outcome: accepted by uSpeedo, failed in a partial success, provably not sent, or unknown (a timeout). */
-  readonly recipients = new Counter({
-    name: 'sms_recipients_total',
-    help: 'Recipients of sendBatchSms by outcome: accepted, failed (partial success), not_sent, unknown (may have been sent).',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-
-  readonly mutations = new Counter({
-    name: 'sms_mutations_total',
-    help: 'sendBatchSms answers by result: SUCCESS or the error code.',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-
-  readonly upstreamSeconds = new Histogram({
-    name: 'sms_upstream_duration_seconds',
-    help: 'Time from sending a batch to uSpeedo to having its whole answer, by result.',
-    labelNames: ['result'] as const,
-    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-
-  readonly limitRejections = new Counter({
-    name: 'sms_limit_rejections_total',
-    help: 'Batches refused by an abuse limit, by limit (caller-minute, caller-day, phone-hour, phone-day, global-day, country, templates-minute).',
-    labelNames: ['limit'] as const,
-    registers: [this.registry],
-  });
 
   /** Delivery-status and template lookups by answer. */
   readonly lookups = new Counter({
@@ -51,13 +25,6 @@ export class SmsMetrics {
     registers: [this.registry],
   });
 
-  /** Sends whose pre-send template check could not run (the lookup failed) and went ahead without it. */
-  readonly templateCheckSkipped = new Counter({
-    name: 'sms_template_check_skipped_total',
-    help: 'Batches sent without the SMS_TEMPLATE_CHECK because the template lookup failed.',
-    registers: [this.registry],
-  });
-
   /** Reads not made: the breaker was open, the retry budget was spent, or the wait in line ran out. */
   readonly readsRefused = new Counter({
     name: 'sms_upstream_reads_refused_total',
@@ -72,7 +39,6 @@ export class SmsMetrics {
     registers: [this.registry],
   });
 
-  /** smsDeliveryUpdates subscriptions open on this instance. */
   readonly readsShared = new Counter({
     name: 'sms_upstream_reads_shared_total',
     help: 'Reads (receipts, templates) answered by the same read already at uSpeedo, rather than asked again, by operation.',
@@ -88,26 +54,6 @@ export class SmsMetrics {
     name: 'sms_ws_sockets',
     help: 'Open WebSocket connections by state: unauthenticated (no caller yet, at most 1000 an instance) or authenticated.',
     labelNames: ['state'] as const,
-    registers: [this.registry],
-  });
-  readonly subscriptions = new Gauge({
-    name: 'sms_subscriptions_active',
-    help: 'smsDeliveryUpdates subscriptions open on this instance.',
-    registers: [this.registry],
-  });
-
-  /** Sessions this instance's subscribers follow and that are not final yet: what each poll asks. */
-  readonly followedSessions = new Gauge({
-    name: 'sms_followed_sessions',
-    help: 'Sessions followed by smsDeliveryUpdates subscribers on this instance and not final yet (asked of uSpeedo at each poll).',
-    registers: [this.registry],
-  });
-
-  /** The follower's polls of uSpeedo, by result. */
-  readonly deliveryPolls = new Counter({
-    name: 'sms_delivery_polls_total',
-    help: 'Polls of uSpeedo for followed sessions, by result: changed (a receipt changed), unchanged, or failed.',
-    labelNames: ['result'] as const,
     registers: [this.registry],
   });
 
