@@ -1,13 +1,23 @@
 import type { RateLimitValues } from '../../src/guard/rate-limits';
+import { VARIABLES, type Variable } from '../../src/config/variables';
+
+// Derived from the variables table, so a new limit is switched off here without a line of its own.
+const rateLimits = (Object.entries(VARIABLES) as [string, Variable][]).flatMap(([name, variable]) =>
+  variable.config?.startsWith('rateLimits.') ? [{ name, key: variable.config.slice('rateLimits.'.length) }] : [],
+);
+
+/** The lookups' per-minute limits: the tests of lookups keep them; the sends' limits are the ones switched off. */
+const LOOKUP_LIMITS = new Set(['statusPerMinute', 'templatesPerMinute']);
 
 /** Every abuse limit off (0) and every country allowed: a test turns on the ones it is about. */
-export const NO_LIMITS: RateLimitValues = {
-  callerPerMinute: 0,
-  callerPerDay: 0,
-  phonePerHour: 0,
-  phonePerDay: 0,
-  globalPerDay: 0,
-  statusPerMinute: 0,
-  templatesPerMinute: 0,
-  allowedCountryCodes: [],
-};
+export const NO_LIMITS = Object.fromEntries(
+  rateLimits.map(({ key }) => [key, key === 'allowedCountryCodes' ? [] : 0]),
+) as unknown as RateLimitValues;
+
+/**
+ * The variables of the send's abuse limits, each `0`: test servers reuse a handful of numbers and send
+ * many batches, and the limits have tests of their own.
+ */
+export const SEND_LIMITS_OFF: Readonly<Record<string, string>> = Object.fromEntries(
+  rateLimits.filter(({ key }) => key !== 'allowedCountryCodes' && !LOOKUP_LIMITS.has(key)).map(({ name }) => [name, '0']),
+);

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load-config';
 import { useFakeUspeedo, type FakeUspeedo } from './fake-uspeedo';
+import { SEND_LIMITS_OFF } from './limits';
 
 /** The uSpeedo secret every test server uses; no response or log line may ever contain it. */
 export const TEST_SECRET = 'test-secret-Zq9!never-leak';
@@ -63,12 +64,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     USPEEDO_TIMEOUT_MS: '2000',
     // Each server its own state unless a test shares a file or a Redis on purpose.
     STATE_DB_PATH: ':memory:',
-    // Tests reuse a handful of numbers and send many batches; the abuse limits have tests of their own.
-    RATE_LIMIT_CALLER_PER_MINUTE: '0',
-    RATE_LIMIT_CALLER_PER_DAY: '0',
-    RATE_LIMIT_PHONE_PER_HOUR: '0',
-    RATE_LIMIT_PHONE_PER_DAY: '0',
-    RATE_LIMIT_GLOBAL_PER_DAY: '0',
+    ...SEND_LIMITS_OFF,
     ...env,
   });
   const logs = new LogCapture();
