@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
@@ -80,7 +80,11 @@ describe('uSpeedo in one place', () => {
       sample,
       "const a = { Phone: p }; const b = json.SessionNo; const c = raw['ReceiptSet']; if (code === 215392) x();\n// SessionNo in a comment\n",
     );
-    expect(offences(sample)).toEqual(['Phone', 'SessionNo', 'ReceiptSet', '215392']);
+    try {
+      expect(offences(sample)).toEqual(['Phone', 'SessionNo', 'ReceiptSet', '215392']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(files.map((file) => [relative(root, file), file]))('%s names no field of uSpeedo and no RetCode number', (_name, file) => {
