@@ -75,8 +75,15 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const authenticator = new Authenticator(config.auth);
   const { introspection, hardened: maskErrors } = config;
   await app.register(graphqlPlugin, { schema, authenticator, introspection, maskErrors });
-  const sockets = { socketsPerCaller: config.follow.perCaller, socketsGauge: metrics.sockets };
-  await app.register(subscriptionsPlugin, { schema, authenticator, introspection, maskErrors, subscriptions, ...sockets });
+  await app.register(subscriptionsPlugin, {
+    schema,
+    authenticator,
+    introspection,
+    maskErrors,
+    subscriptions,
+    socketsPerCaller: config.follow.perCaller,
+    socketsGauge: metrics.sockets,
+  });
   warnAtStart(config, app.log);
   return app;
 }

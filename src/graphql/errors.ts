@@ -58,16 +58,24 @@ function ruleWithoutValue(rule: string): string {
 }
 
 /**
+ * An error as a hardened server answers it, over HTTP and WebSocket alike: an unexpected one masked, and
+ * no message echoing a value or suggesting a name (`error` is the one formatted, whose cause holds the
+ * rule a coercion error quotes).
+ */
+export function hardenedError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const masked = maskUnexpectedError(formatted);
+  const rule = error instanceof GraphQLError && error.originalError instanceof GraphQLError ? error.originalError.message : undefined;
+  const message = withoutEchoes(masked.message, rule);
+  return message === masked.message ? masked : { ...masked, message };
+}
+
+/**
  * Apollo's `formatError`: a 4xx Apollo gave no code is BAD_REQUEST, as the error table says; then, on a
- * hardened server, an unexpected error is masked, and no message echoes a value or suggests a name.
+ * hardened server, `hardenedError`.
  */
 export function formatErrorFor(mask: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (isCodelessClientError(formatted, error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
-    if (!mask) return formatted;
-    const masked = maskUnexpectedError(formatted);
-    const rule = error instanceof GraphQLError && error.originalError instanceof GraphQLError ? error.originalError.message : undefined;
-    const message = withoutEchoes(masked.message, rule);
-    return message === masked.message ? masked : { ...masked, message };
+    return mask ? hardenedError(formatted, error) : formatted;
   };
 }

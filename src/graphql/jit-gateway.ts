@@ -10,10 +10,10 @@ import { capVariableLists } from './list-ceiling';
  */
 type Compiled = Map<string | null, CompiledQuery | null | 'seen'>;
 
-/** graphql-jit's `compileQuery`, or a stand-in that counts its calls. */
 /** Longest operation name a span is named after; a longer one leaves the span named by its type alone (`mutation`). */
 const MAX_NAME_IN_SPAN = 64;
 
+/** graphql-jit's `compileQuery`, or a stand-in that counts its calls. */
 export type Compile = (schema: GraphQLSchema, document: DocumentNode, operationName?: string) => CompiledQuery | ExecutionResult;
 
 /** True when the document asks for `__schema` or `__type`: introspection stays on graphql-js, the reference. */

@@ -24,7 +24,7 @@ import type { Authenticator } from '../auth/authenticator';
 import { callerKey, type Caller } from '../auth/caller';
 import { OpenCounts } from '../guard/open-counts';
 import type { EventSource, GraphQLContext } from './context';
-import { maskUnexpectedError, withoutEchoes } from './errors';
+import { hardenedError, withoutEchoes } from './errors';
 import { operationProtection } from './operation-limits';
 
 /** Largest message a client may send: a subscription with 100 session numbers is a few KB. */
@@ -90,10 +90,6 @@ function credentialsOf(params: Readonly<Record<string, unknown>> | undefined, re
   return typeof given === 'string' ? given : request.headers.authorization;
 }
 
-/** Without introspection, an error names nothing of the schema it was not asked about (as Apollo's hideSchemaDetailsFromClientErrors). */
-const withoutSuggestions = (error: GraphQLError) =>
-  new GraphQLError(error.message.replace(/ Did you mean .+\?$/, ''), { nodes: error.nodes });
-
 /** Refuses an upgrade with an HTTP status; no socket is made. */
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -129,12 +125,10 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
     };
     const protection = operationProtection();
     const rules = [...specifiedRules, ...protection.validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+    // A hardened server, or one without introspection, names nothing of the schema it was not asked
+    // about (as Apollo's hideSchemaDetailsFromClientErrors) and echoes no value.
     const refuse = (errors: readonly GraphQLError[]) =>
-      maskErrors
-        ? errors.map((error) => new GraphQLError(withoutEchoes(error.message), { nodes: error.nodes }))
-        : introspection
-          ? errors
-          : errors.map(withoutSuggestions);
+      maskErrors || !introspection ? errors.map((error) => new GraphQLError(withoutEchoes(error.message), { nodes: error.nodes })) : errors;
 
     const server = makeServer<Record<string, unknown> | undefined, SocketExtra>({
       schema,
@@ -273,10 +267,7 @@ function formatResult(ctx: Context<Record<string, unknown> | undefined, SocketEx
     const unexpected = error.originalError && !(error.originalError instanceof GraphQLError);
     if (unexpected) ctx.extra.log.error({ err: error.originalError, path: error.path }, 'unexpected error in a subscription');
     const formatted = unexpected ? { ...error.toJSON(), extensions: { code: 'INTERNAL_SERVER_ERROR' } } : error.toJSON();
-    if (!mask) return formatted;
-    const masked = maskUnexpectedError(formatted);
-    const rule = error.originalError instanceof GraphQLError ? error.originalError.message : undefined;
-    return { ...masked, message: withoutEchoes(masked.message, rule) };
+    return mask ? hardenedError(formatted, error) : formatted;
   });
   return { ...result, errors };
 }
