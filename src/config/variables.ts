@@ -53,6 +53,7 @@ export const SECTIONS = {
   lookups: 'Delivery status and templates: ownership, caching and the optional pre-send template check.',
   state: 'Where limits, idempotency records and sent sessions live: a SQLite file, or Redis (shared by several instances).',
   operations: 'Operating it.',
+  campaigns: 'Campaigns: lists larger than one batch, sent page by page, each page once, paced across every instance.',
   tracing:
     'OpenTelemetry traces, by the standard OTEL_* variables: off (no tracing SDK loaded) unless an OTLP endpoint is set or OTEL_TRACES_EXPORTER=otlp.',
 } as const;
@@ -343,6 +344,34 @@ export const VARIABLES = {
     parse: wholeNumber(1, DAY),
     default: '1800',
     description: 'smsDeliveryUpdates: a subscription completes after this many seconds even if some session is not final.',
+  },
+  CAMPAIGNS_OPEN_PER_CALLER: {
+    section: 'campaigns',
+    config: 'campaigns.openPerCaller',
+    parse: wholeNumber(1, 1000),
+    default: '5',
+    description: 'Campaigns one caller may hold DRAFT, SENDING or PAUSED at once: createSmsCampaign answers LIMIT_EXCEEDED past it.',
+  },
+  CAMPAIGN_MAX_RECIPIENTS: {
+    section: 'campaigns',
+    config: 'campaigns.maxRecipients',
+    parse: wholeNumber(1, 1_000_000),
+    default: '100000',
+    description: 'Targets one campaign may hold across its pages: the page that would pass it answers LIMIT_EXCEEDED and is not stored.',
+  },
+  CAMPAIGN_RECIPIENTS_PER_MINUTE: {
+    section: 'campaigns',
+    config: 'campaigns.recipientsPerMinute',
+    parse: wholeNumber(1, 10_000_000),
+    default: '30000',
+    description: 'The pace of every campaign together, across instances: a page of n recipients holds the next page back n / this minutes.',
+  },
+  CAMPAIGN_DRAFT_TTL_SECONDS: {
+    section: 'campaigns',
+    config: 'campaigns.draftTtlSeconds',
+    parse: wholeNumber(1, 30 * DAY),
+    default: '86400',
+    description: 'A DRAFT not started within this many seconds of its creation expires: it answers NOT_FOUND and no longer counts as open.',
   },
   STATE_DB_PATH: {
     section: 'state',

@@ -46,3 +46,6 @@ export function expectedOf(value: string): number | null {
   const count = value.startsWith('x') ? Number.parseInt(value.slice(1), 10) : Number.NaN;
   return Number.isSafeInteger(count) && count >= 0 ? count : null;
 }
+
+/** A document's key: the caller's key (which carries its hash tag) under its own prefix. */
+export const documentKey = (key: string) => `doc:${key}`;

@@ -136,6 +136,24 @@ end
 return 0
 `;
 
+// Writes a document only at the version named (0: none); its new version, or -1. ARGV: value, version,
+// when it expires (ms since the epoch; empty: never).
+const PUT_DOCUMENT = `
+local version = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if version ~= tonumber(ARGV[2]) then return -1 end
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'n', version + 1)
+if ARGV[3] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+return version + 1
+`;
+
+// Sets when each document expires. ARGV: when (ms since the epoch; empty: never).
+const EXPIRE_DOCUMENTS = `
+for i = 1, #KEYS do
+  if ARGV[1] == '' then redis.call('PERSIST', KEYS[i]) else redis.call('PEXPIREAT', KEYS[i], ARGV[1]) end
+end
+return 0
+`;
+
 /** Every script, by the command name the store calls it by; `numberOfKeys` where it is fixed. */
 const SCRIPTS = {
   smsCharge: { lua: CHARGE },
@@ -144,6 +162,8 @@ const SCRIPTS = {
   smsClaim: { lua: CLAIM },
   smsComplete: { lua: COMPLETE, numberOfKeys: 1 },
   smsRelease: { lua: RELEASE, numberOfKeys: 1 },
+  smsPutDocument: { lua: PUT_DOCUMENT, numberOfKeys: 1 },
+  smsExpireDocuments: { lua: EXPIRE_DOCUMENTS },
 } as const;
 
 /**
@@ -162,6 +182,8 @@ interface ScriptedCommands {
   smsClaim(keys: number, ...args: (string | number)[]): Promise<[string, string?, string?] | 'late'>;
   smsComplete(key: string, fingerprint: string, result: string, now: number, ttlMs: number): Promise<number>;
   smsRelease(key: string, fingerprint: string): Promise<number>;
+  smsPutDocument(key: string, value: string, version: number, expiresAt: string): Promise<number>;
+  smsExpireDocuments(keys: number, ...args: string[]): Promise<number>;
 }
 export type ScriptedRedis = (Redis | Cluster) & ScriptedCommands;
 

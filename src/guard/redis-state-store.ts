@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { Cluster } from 'ioredis';
 import { COMMAND_TIMEOUT_MS, connectRedis, type RedisTopology } from './redis-topology';
 import {
+  documentKey,
   idempotencyKey,
   idempotencyTag,
   legacyIdempotencyKey,
@@ -30,6 +31,7 @@ import {
   type StateStore,
   type StoreErrorKind,
   type StoreObserver,
+  type StoredDocument,
 } from './state-store';
 
 /** How the store behaves around replicas. */
@@ -319,6 +321,29 @@ export class RedisStateStore implements StateStore {
 
   async release(key: string, fingerprint: string): Promise<void> {
     await this.run(() => this.redis.smsRelease(idempotencyKey(key), fingerprint));
+  }
+
+  async getDocument(key: string): Promise<StoredDocument | null> {
+    const [value, version] = await this.run(() => this.redis.hmget(documentKey(key), 'v', 'n'));
+    return value === null || version === null ? null : { value, version: Number(version) };
+  }
+
+  async putDocument(key: string, value: string, version: number, expiresAt: number | null): Promise<number | null> {
+    this.refuseIfVolatile();
+    const answer = await this.run(() =>
+      this.redis.smsPutDocument(documentKey(key), value, version, expiresAt === null ? '' : String(expiresAt)),
+    );
+    return answer < 0 ? null : answer;
+  }
+
+  async expireDocuments(keys: readonly string[], expiresAt: number | null): Promise<void> {
+    if (keys.length === 0) return;
+    await this.run(() => this.redis.smsExpireDocuments(keys.length, ...keys.map(documentKey), expiresAt === null ? '' : String(expiresAt)));
+  }
+
+  async deleteDocuments(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.run(() => this.redis.del(...keys.map(documentKey)));
   }
 
   async replicate({ idempotencyKey: key, limits }: ReplicatedWrites): Promise<void> {

@@ -10,6 +10,7 @@ import {
   type PhoneOverflow,
   type SentSession,
   type StateStore,
+  type StoredDocument,
 } from './state-store';
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -80,6 +81,7 @@ const SCHEMA = `
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, result TEXT, expires_at INTEGER NOT NULL,
     claimed_at INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0, request_id TEXT
   ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS documents (key TEXT PRIMARY KEY, value TEXT NOT NULL, version INTEGER NOT NULL, expires_at INTEGER);
 `;
 
 // Adds `a` to both windows of each number in `j`; a window whose index moved on starts again.
@@ -236,6 +238,16 @@ function prepareStatements(db: Database.Database) {
         'SELECT session_no, expected FROM sessions WHERE scope = @s AND expires_at > @n AND session_no IN (SELECT value FROM json_each(@j))',
       )
       .raw(),
+    // A document counts only while it has not expired.
+    document: db.prepare<[string, number], { value: string; version: number }>(
+      'SELECT value, version FROM documents WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+    ),
+    putDocument: db.prepare<[string, string, number, number | null]>(
+      'INSERT OR REPLACE INTO documents (key, value, version, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    expireDocument: db.prepare<[number | null, string]>('UPDATE documents SET expires_at = ? WHERE key = ?'),
+    deleteDocument: db.prepare<[string]>('DELETE FROM documents WHERE key = ?'),
+    sweepDocuments: db.prepare<[number]>('DELETE FROM documents WHERE expires_at <= ?'),
     ping: db.prepare('SELECT 1'),
   };
 }
@@ -353,6 +365,9 @@ export class SqliteStateStore implements StateStore {
   private readonly refundTx: Database.Transaction<(request: ChargeRequest) => void>;
   private readonly claimTx: Database.Transaction<(request: ClaimRequest) => IdempotencyClaim>;
   private readonly statements: Statements;
+  private readonly putDocumentTx: Database.Transaction<
+    (key: string, value: string, version: number, expiresAt: number | null, now: number) => number | null
+  >;
   /** The state paths whose modes were looser and were mended on opening, for the start-up log. */
   readonly modeNotes: readonly string[];
 
@@ -376,6 +391,12 @@ export class SqliteStateStore implements StateStore {
     );
     this.refundTx = refundTransaction(db, s);
     this.claimTx = claimTransaction(db, s);
+    this.putDocumentTx = db.transaction((key: string, value: string, version: number, expiresAt: number | null, now: number) => {
+      const current = s.document.get(key, now)?.version ?? 0;
+      if (current !== version) return null;
+      s.putDocument.run(key, value, current + 1, expiresAt);
+      return current + 1;
+    });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
@@ -400,6 +421,7 @@ export class SqliteStateStore implements StateStore {
       }
       this.statements.sweepRecords.run(now);
       this.statements.sweepSessions.run(now);
+      this.statements.sweepDocuments.run(now);
     } catch {
       // A busy or failing file is reported by the next request that needs it.
     }
@@ -458,6 +480,30 @@ export class SqliteStateStore implements StateStore {
     return this.run(() => {
       this.statements.forget.run(key, fingerprint);
     });
+  }
+
+  getDocument(key: string, now: number): Promise<StoredDocument | null> {
+    return this.run(() => this.statements.document.get(key, now) ?? null);
+  }
+
+  putDocument(key: string, value: string, version: number, expiresAt: number | null, now: number): Promise<number | null> {
+    return this.run(() => this.putDocumentTx.immediate(key, value, version, expiresAt, now));
+  }
+
+  expireDocuments(keys: readonly string[], expiresAt: number | null): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        for (const key of keys) this.statements.expireDocument.run(expiresAt, key);
+      })(),
+    );
+  }
+
+  deleteDocuments(keys: readonly string[]): Promise<void> {
+    return this.run(() =>
+      this.db.transaction(() => {
+        for (const key of keys) this.statements.deleteDocument.run(key);
+      })(),
+    );
   }
 
   /** One file has no replicas: a committed write is all there is. */

@@ -70,6 +70,13 @@ export interface SentSession {
 /** Sessions a caller sent, by session number, with their expected receipts (null when not known). */
 export type KnownSessions = Map<string, number | null>;
 
+/** A document kept whole, with the version a write must name so that two writers never overwrite each other. */
+export interface StoredDocument {
+  value: string;
+  /** 1 for the first write, one more for each after it. */
+  version: number;
+}
+
 /** What a caller's idempotency key already holds. */
 export type IdempotencyClaim =
   | { state: 'claimed' }
@@ -108,6 +115,20 @@ export interface StateStore {
   knownSessions(scope: string, sessionNos: readonly string[], now: number): Promise<KnownSessions>;
   /** Forgets a claim whose request provably sent nothing, so the key can be used again. */
   release(key: string, fingerprint: string): Promise<void>;
+  /** A document, or null when there is none or it has expired by `now`. */
+  getDocument(key: string, now: number): Promise<StoredDocument | null>;
+  /**
+   * Writes a document only if it is still at `version` (0: none, or expired by `now`): its new version,
+   * or null when another write came first. `expiresAt` null keeps it until it is deleted.
+   */
+  putDocument(key: string, value: string, version: number, expiresAt: number | null, now: number): Promise<number | null>;
+  /**
+   * Sets when documents expire (null: never), without rewriting them. The keys of one call share a
+   * hash tag (`{…}`), as a Cluster runs a script on one slot only.
+   */
+  expireDocuments(keys: readonly string[], expiresAt: number | null): Promise<void>;
+  /** Deletes documents; the keys of one call share a hash tag. */
+  deleteDocuments(keys: readonly string[]): Promise<void>;
   /**
    * Resolves once what this process wrote for these keys is on as many replicas as configured
    * (`REDIS_MIN_REPLICAS_ACKS`); throws `ReplicationTimeoutError` when that cannot be had in time. A

@@ -14,6 +14,10 @@ const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
   'release',
   'replicate',
   'readiness',
+  'getDocument',
+  'putDocument',
+  'expireDocuments',
+  'deleteDocuments',
 ]);
 
 /**

@@ -397,6 +397,42 @@ describe.each(stores)('%s state store: sent sessions', (_name, open) => {
   });
 });
 
+describe.each(stores)('%s state store: documents', (_name, open) => {
+  let store: StateStore;
+  let stop: () => Promise<void>;
+  beforeAll(async () => ({ store, stop } = await open()), 60_000);
+  afterAll(() => stop());
+
+  it('writes a document only at the version it names, so of two writers from one version only the first wins', async () => {
+    const now = Date.now();
+    expect(await store.getDocument('t:{d1}:a', now)).toBeNull();
+    expect(await store.putDocument('t:{d1}:a', 'one', 1, null, now)).toBeNull();
+    expect(await store.putDocument('t:{d1}:a', 'one', 0, null, now)).toBe(1);
+    expect(await store.putDocument('t:{d1}:a', 'again', 0, null, now)).toBeNull();
+    const [first, second] = await Promise.all([
+      store.putDocument('t:{d1}:a', 'two', 1, null, now),
+      store.putDocument('t:{d1}:a', 'rival', 1, null, now),
+    ]);
+    expect([first, second].sort()).toEqual([2, null]);
+    expect(await store.getDocument('t:{d1}:a', now)).toEqual({ value: first === 2 ? 'two' : 'rival', version: 2 });
+  });
+
+  it('forgets a document once it expires, and keeps one whose expiry was lifted', async () => {
+    const now = Date.now();
+    await store.putDocument('t:{d2}:a', 'short', 0, now + 300, now);
+    await store.putDocument('t:{d2}:b', 'kept', 0, now + 300, now);
+    await store.expireDocuments(['t:{d2}:b'], null);
+    // Redis expires on its own clock: wait for real.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await store.getDocument('t:{d2}:a', Date.now())).toBeNull();
+    // An expired document is none: a write at version 0 starts it again.
+    expect(await store.putDocument('t:{d2}:a', 'new', 0, null, Date.now())).toBe(1);
+    expect(await store.getDocument('t:{d2}:b', Date.now())).toEqual({ value: 'kept', version: 1 });
+    await store.deleteDocuments(['t:{d2}:a', 't:{d2}:b']);
+    expect(await store.getDocument('t:{d2}:b', Date.now())).toBeNull();
+  });
+});
+
 describe('SQLite state store: group commits', () => {
   it('writes the sessions still waiting for their group commit when it closes', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sms-store-')), 'state.db');

@@ -68,6 +68,14 @@ class FakeStore implements StateStore {
   async readiness() {
     return null;
   }
+  async getDocument() {
+    return null;
+  }
+  async putDocument() {
+    return null;
+  }
+  async expireDocuments() {}
+  async deleteDocuments() {}
   async close() {}
 }
 
