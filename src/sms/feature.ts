@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/load-config';
 import type { EventSource, GraphQLContext } from '../graphql/context';
+import type { OpenCounts } from '../guard/open-counts';
 import type { RateLimiter } from '../guard/rate-limits';
 import type { StateStore } from '../guard/state-store';
 import type { UspeedoApi } from '../uspeedo/uspeedo.api';
@@ -27,6 +28,8 @@ export interface SharedParts {
 export interface FeatureServices {
   templates?: TemplatesService;
   deliveryStatus?: DeliveryStatusService;
+  /** Each caller's open subscriptions, of every kind: SUBSCRIPTIONS_PER_CALLER bounds them together. */
+  subscriptionSlots?: OpenCounts;
 }
 
 /** A resolver class of type-graphql's. */

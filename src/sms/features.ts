@@ -1,3 +1,4 @@
+import { campaignsFeature } from './campaigns/campaigns.feature';
 import type { SmsFeature } from './feature';
 import { followFeature } from './follow/follow.feature';
 import { limitsFeature } from './limits/limits.feature';
@@ -10,4 +11,11 @@ import { sendFeature } from './send/send.feature';
  * send and the preview check templates through the lookups; the follower reads through them). A new
  * feature is one line here.
  */
-export const FEATURES: readonly SmsFeature[] = [lookupsFeature, sendFeature, previewFeature, followFeature, limitsFeature];
+export const FEATURES: readonly SmsFeature[] = [
+  lookupsFeature,
+  sendFeature,
+  previewFeature,
+  followFeature,
+  limitsFeature,
+  campaignsFeature,
+];

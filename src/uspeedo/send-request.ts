@@ -32,3 +32,13 @@ export function sameBatchText(request: SendBatchUSMSMessageRequest, numberAt: (i
     ]),
   );
 }
+
+/**
+ * The batch without some recipients (`skip`: their indexes, counted in order across tasks); a task
+ * left with none is left out.
+ */
+export function withoutRecipients(request: SendBatchUSMSMessageRequest, skip: ReadonlySet<number>): SendBatchUSMSMessageRequest {
+  let index = 0;
+  const tasks = request.TaskContent.map((task) => ({ ...task, Target: task.Target.filter(() => !skip.has(index++)) }));
+  return sendRequest(tasks.filter((task) => task.Target.length > 0));
+}

@@ -52,7 +52,6 @@ const settled = (sessions: readonly SmsSessionStatus[]) => sessions.every((sessi
  */
 export class DeliveryFollower {
   private readonly followed = new Map<string, Followed>();
-  private readonly perCaller = new OpenCounts();
   private readonly follows = new Set<Follow>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -69,6 +68,8 @@ export class DeliveryFollower {
     private readonly settings: FollowSettings,
     private readonly metrics: FollowMetrics & Pick<SmsMetrics, 'lookups'>,
     private readonly log: FastifyBaseLogger,
+    /** Each caller's open subscriptions, shared with the feature's other subscriptions (SUBSCRIPTIONS_PER_CALLER counts them all). */
+    private readonly perCaller = new OpenCounts(),
   ) {
     this.briskMs = settings.pollSeconds * 1000;
     this.waitMs = this.briskMs;

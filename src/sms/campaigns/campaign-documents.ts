@@ -1,0 +1,118 @@
+import type { StateStore } from '../../guard/state-store';
+import { campaignKey, ownerKey, PACE_KEY, RUNNING_KEY, type CampaignRecord } from './campaign-record';
+
+/** Writes lost to another writer before one is given up on (each loser reads again and decides again). */
+const WRITE_TRIES = 20;
+
+/** What a change to a document decides: the value to write (and when it expires), and what to answer. */
+export type Decision<T, R> = { write?: { value: T; expiresAt: number | null }; answer: R };
+
+/** A caller's open campaigns and creation keys. */
+export interface OwnerRecord {
+  open: Record<string, { state: string; draftExpiresAt: number }>;
+  keys: Record<string, { id: string; fingerprint: string; expiresAt: number }>;
+}
+
+/** The campaigns SENDING: when each last had its turn, and before when it may not go (a wait it was told). */
+export type RunningRecord = Record<string, { turnAt: number; notBefore: number }>;
+
+/** Creation keys one caller keeps at most: the oldest go first. */
+const OWNER_KEYS = 1000;
+
+/** Open campaigns that count against the limit: SENDING, PAUSED, and DRAFTs that have not expired. */
+export const openCount = (owner: OwnerRecord, now: number) =>
+  Object.values(owner.open).filter((entry) => entry.state !== 'DRAFT' || entry.draftExpiresAt > now).length;
+
+/**
+ * The campaigns' documents in the state store, each changed by reading it, deciding, and writing at
+ * the version read: a writer that lost reads again and decides again, so no change is ever lost and
+ * no two instances both take one page.
+ */
+export class CampaignDocuments {
+  constructor(private readonly store: StateStore) {}
+
+  /** A document's value and version, or null. */
+  async read<T>(key: string, now = Date.now()): Promise<{ value: T; version: number } | null> {
+    const found = await this.store.getDocument(key, now);
+    return found ? { value: JSON.parse(found.value) as T, version: found.version } : null;
+  }
+
+  /** Reads, decides, writes at the version read; again while another writer came first. */
+  async change<T, R>(key: string, decide: (current: T | null, now: number) => Decision<T, R>): Promise<R> {
+    for (let attempt = 0; ; attempt++) {
+      const now = Date.now();
+      const current = await this.read<T>(key, now);
+      const decision = decide(current?.value ?? null, now);
+      if (!decision.write) return decision.answer;
+      const written = await this.store.putDocument(
+        key,
+        JSON.stringify(decision.write.value),
+        current?.version ?? 0,
+        decision.write.expiresAt,
+        now,
+      );
+      if (written !== null) return decision.answer;
+      if (attempt >= WRITE_TRIES) throw new Error(`${key}: ${WRITE_TRIES} writes in a row lost to others`);
+    }
+  }
+
+  /** A campaign's record, whoever owns it; null when there is none. */
+  async campaign(id: string): Promise<CampaignRecord | null> {
+    return (await this.read<CampaignRecord>(campaignKey(id)))?.value ?? null;
+  }
+
+  /** Changes a campaign's record. */
+  changeCampaign<R>(id: string, decide: (current: CampaignRecord | null, now: number) => Decision<CampaignRecord, R>): Promise<R> {
+    return this.change(campaignKey(id), decide);
+  }
+
+  /** Changes a caller's open campaigns and keys; expired DRAFTs and keys are dropped on the way. */
+  changeOwner<R>(scope: string, decide: (owner: OwnerRecord, now: number) => Decision<OwnerRecord, R>): Promise<R> {
+    return this.change<OwnerRecord, R>(ownerKey(scope), (current, now) => {
+      const owner: OwnerRecord = current ?? { open: {}, keys: {} };
+      for (const [id, entry] of Object.entries(owner.open)) {
+        if (entry.state === 'DRAFT' && entry.draftExpiresAt <= now) delete owner.open[id];
+      }
+      const keys = Object.entries(owner.keys).filter(([, entry]) => entry.expiresAt > now);
+      owner.keys = Object.fromEntries(keys.sort(([, a], [, b]) => a.expiresAt - b.expiresAt).slice(-OWNER_KEYS));
+      return decide(owner, now);
+    });
+  }
+
+  /** Notes a campaign's state in its owner's open list: gone once it is DONE or CANCELLED. */
+  noteOwner(scope: string, id: string, state: string, draftExpiresAt: number): Promise<void> {
+    return this.changeOwner(scope, (owner) => {
+      if (state === 'DONE' || state === 'CANCELLED') delete owner.open[id];
+      else owner.open[id] = { state, draftExpiresAt };
+      return { write: { value: owner, expiresAt: null }, answer: undefined };
+    });
+  }
+
+  /** The campaigns SENDING. */
+  async running(): Promise<RunningRecord> {
+    return (await this.read<RunningRecord>(RUNNING_KEY))?.value ?? {};
+  }
+
+  /** Changes the list of campaigns SENDING: `turn` undefined takes one off it. */
+  changeRunning(id: string, turn: { turnAt: number; notBefore: number } | undefined): Promise<void> {
+    return this.change<RunningRecord, void>(RUNNING_KEY, (current) => {
+      const running = current ?? {};
+      if (turn) running[id] = turn;
+      else if (id in running) delete running[id];
+      else return { answer: undefined };
+      return { write: { value: running, expiresAt: null }, answer: undefined };
+    });
+  }
+
+  /**
+   * Reserves the shared pace for a page of `recipients`: when it may go (now, or when the page before
+   * it has had its share of the minute), and the next page only `recipients / perMinute` minutes later.
+   */
+  reservePace(recipients: number, perMinute: number): Promise<number> {
+    return this.change<{ nextAt: number }, number>(PACE_KEY, (current, now) => {
+      const at = Math.max(now, current?.nextAt ?? 0);
+      const nextAt = at + Math.ceil((recipients * 60_000) / perMinute);
+      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: at };
+    });
+  }
+}
