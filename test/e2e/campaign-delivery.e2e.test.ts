@@ -1,0 +1,160 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useFakeUspeedo, uspeedoReceipt as receipt, uspeedoTemplate as template } from '../support/fake-uspeedo';
+import { start, until } from '../support/main-process';
+import { RedisServer, redisAvailable } from '../support/redis-server';
+import { startServer, TEST_KEY_ID, TEST_SECRET, type TestServer } from '../support/server';
+import { subscribe } from '../support/subscriber';
+import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
+
+// Campaigns across processes: a page whose sender was killed mid-send is settled by the next instance
+// (one POST, OUTCOME_UNKNOWN) and the rest goes; two instances on one Redis send every page once at
+// one pace; and the subscription follows a campaign to DONE and its receipts.
+const upstream = useFakeUspeedo();
+const OPERATIONS = readFileSync(join(__dirname, '../../examples/operations/campaign.graphql'), 'utf8');
+const UPDATES = readFileSync(join(__dirname, '../../examples/operations/sms-campaign-updates.graphql'), 'utf8');
+/** The fragments campaign.graphql starts with, which the subscription's document selects. */
+const FRAGMENTS = OPERATIONS.slice(0, OPERATIONS.indexOf('mutation '));
+const SEND = '/api/v1/usms/SendBatchUSMSMessage';
+const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
+
+beforeEach(() => {
+  upstream.route('GET', '/api/v1/usms/USMSTemplate', { body: { RetCode: 0, Data: [template('hello', 'Hello from us')] } });
+});
+
+async function call(url: string, operationName: string, variables: Record<string, unknown>) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...bearer(API_KEY_OPS) },
+    body: JSON.stringify({ query: OPERATIONS, operationName, variables }),
+  });
+  const body = await response.json();
+  expect(body.errors).toBeUndefined();
+  return Object.values(body.data)[0] as any;
+}
+
+const phones = (from: number, count: number) => Array.from({ length: count }, (_, i) => `+8613900${String(from + i).padStart(6, '0')}`);
+const page = (campaignId: string, n: number, numbers: string[]) => ({
+  input: { campaignId, page: n, taskContent: [{ templateId: 'hello', senderId: 'USpeedo', target: numbers.map((phone) => ({ phone })) }] },
+});
+/** The page a POST carried, by its first number. */
+const pageOf = (body: Buffer) => Number(JSON.parse(body.toString()).TaskContent[0].Target[0].Phone.slice(-6)) / 10;
+const posts = () => upstream.calls.filter((c) => c.method === 'POST' && c.path.startsWith(SEND));
+
+async function campaignOf(url: string, pages: number) {
+  const campaign = await call(url, 'CreateSmsCampaign', { input: { name: 'Notice' } });
+  for (let n = 0; n < pages; n++) await call(url, 'AddSmsCampaignTargets', page(campaign.id, n, phones(n * 10, 2)));
+  return campaign.id as string;
+}
+
+async function poll(url: string, id: string, done: (c: any) => boolean, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const campaign = await call(url, 'SmsCampaign', { campaignId: id });
+    if (done(campaign) || Date.now() > end) return campaign;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('campaigns across processes', () => {
+  it('settles a page whose sender was killed mid-send as OUTCOME_UNKNOWN after its lease (one POST), then sends the rest', async () => {
+    const env = {
+      USPEEDO_BASE_URL: upstream.url,
+      USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,
+      USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
+      USPEEDO_TIMEOUT_MS: '500',
+      API_KEYS,
+      STATE_DB_PATH: join(mkdtempSync(join(tmpdir(), 'sms-campaign-')), 'state.db'),
+    };
+    // The second page's POST is held until the process is gone.
+    upstream.route('POST', SEND, (c) => (pageOf(c.body) === 1 ? { delayMs: 20_000 } : {}));
+    const first = start(env);
+    let second: ReturnType<typeof start> | undefined;
+    try {
+      await until(() => listening.test(first.output()));
+      const url = `http://127.0.0.1:${listening.exec(first.output())![1]}`;
+      const id = await campaignOf(url, 3);
+      await call(url, 'StartSmsCampaign', { campaignId: id });
+      await until(() => posts().some((c) => pageOf(c.body) === 1));
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      second = start(env);
+      await until(() => listening.test(second!.output()));
+      const again = `http://127.0.0.1:${listening.exec(second.output())![1]}`;
+      const done = await poll(again, id, (c) => c.state === 'DONE');
+      expect(done).toMatchObject({ state: 'DONE', sent: 4, outcomeUnknown: 2, pending: 0 });
+      expect(done.pages.map((p: any) => p.state)).toEqual(['SENT', 'OUTCOME_UNKNOWN', 'SENT']);
+      expect(done.pages[1].error.code).toBe('OUTCOME_UNKNOWN');
+      expect(posts().map((c) => pageOf(c.body))).toEqual([0, 1, 2]);
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGTERM');
+      await second?.exited;
+    }
+  }, 60_000);
+
+  (redisAvailable() ? it : it.skip)(
+    'two instances on one Redis send every page once, at one pace',
+    async () => {
+      const redis = await RedisServer.start();
+      const servers: TestServer[] = [];
+      try {
+        const env = { API_KEYS, USPEEDO_BASE_URL: upstream.url, REDIS_URL: redis.url, CAMPAIGN_RECIPIENTS_PER_MINUTE: '600' };
+        servers.push(await startServer(env), await startServer(env));
+        const times: number[] = [];
+        upstream.route('POST', SEND, () => {
+          times.push(Date.now());
+          return {};
+        });
+        const id = await campaignOf(servers[0].url, 8);
+        await call(servers[1].url, 'StartSmsCampaign', { campaignId: id });
+        const done = await poll(servers[1].url, id, (c) => c.state === 'DONE');
+        expect(done).toMatchObject({ state: 'DONE', sent: 16 });
+        expect(posts().map((c) => pageOf(c.body))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        // 2 recipients at 600 a minute: 200 ms apart, whichever instance sent them.
+        for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(180);
+        const senders = new Set(servers.filter((s) => s.logs.text.includes('campaign page sent')));
+        expect(senders.size).toBeGreaterThanOrEqual(1);
+      } finally {
+        await Promise.all(servers.map((s) => s.close()));
+        await redis.stop();
+      }
+    },
+    60_000,
+  );
+
+  it('follows a campaign live to DONE and its receipts, then completes', async () => {
+    let session = 0;
+    upstream.route('POST', SEND, () => ({ body: { RetCode: 0, Message: 'success', SessionNo: [`S-${++session}`] } }));
+    upstream.route('GET', '/api/v1/usms/USMSSendReceipt', {
+      body: {
+        RetCode: 0,
+        Message: 'success',
+        Data: [
+          { SessionNo: 'S-1', ReceiptSet: phones(0, 2).map((p) => receipt(p.slice(1))) },
+          { SessionNo: 'S-2', ReceiptSet: [receipt(phones(10, 1)[0].slice(1)), receipt(phones(11, 1)[0].slice(1), 'Fail')] },
+        ],
+      },
+    });
+    const server = await startServer({ API_KEYS, USPEEDO_BASE_URL: upstream.url, DELIVERY_POLL_SECONDS: '1' });
+    try {
+      const id = await campaignOf(server.url, 2);
+      const followed = subscribe(
+        server.url,
+        { campaignId: id },
+        { query: `${UPDATES}\n${FRAGMENTS}`, connectionParams: bearer(API_KEY_OPS) },
+      );
+      await followed.eventsAt(1);
+      expect(followed.events[0].smsCampaignUpdates).toMatchObject({ state: 'DRAFT', pending: 4 });
+      await call(server.url, 'StartSmsCampaign', { campaignId: id });
+      expect(await followed.ended).toBe('complete');
+      const last = followed.events.at(-1).smsCampaignUpdates;
+      expect(last).toMatchObject({ state: 'DONE', sent: 4, delivery: { delivered: 3, undelivered: 1, awaiting: 0 } });
+      await followed.dispose();
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
+});
