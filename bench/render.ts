@@ -1,5 +1,6 @@
 // Turns benchmark results into a Markdown table and an SVG chart (vega-lite compiled, rendered by vega).
 import type { TopLevelSpec } from 'vega-lite';
+import type { CampaignCell } from './campaign-cell';
 import type { SubscriptionCell } from './subscription-cell';
 
 /** One variant at one batch size: medians of the repeats. */
@@ -50,6 +51,8 @@ export interface BenchResults {
   status?: StatusCell[];
   /** The subscription cell (BENCH_SUBSCRIPTIONS open at once). */
   subscriptions?: SubscriptionCell | null;
+  /** The campaign cell, on each store. */
+  campaigns?: CampaignCell[];
   summary: Summary;
 }
 
@@ -91,6 +94,17 @@ export async function renderResults(results: BenchResults): Promise<{ markdown: 
           '| smsDeliveryUpdates, one session each | GETs a poll | server RSS KB a subscription | change → last event ms | poll → last event ms | checks |',
           '|---|---|---|---|---|---|',
           `| ${follow.subscriptions} subscriptions | ${follow.getsPerPoll} | ${follow.rssKbPerSubscription} | ${follow.changeToLastEventMs} | ${follow.pollToLastEventMs} | ${follow.checks.length ? follow.checks.join('; ') : 'ok'} |`,
+          '',
+        ]
+      : []),
+    ...(results.campaigns?.length
+      ? [
+          '| campaign, pages of 1000 | pages | preview ms CPU | add a page ms CPU | add ÷ preview | guarded send ms CPU | send a page ms CPU | send ÷ guarded | RSS idle → settled MB | start → DONE s | checks |',
+          '|---|---|---|---|---|---|---|---|---|---|---|',
+          ...results.campaigns.map(
+            (c) =>
+              `| ${c.store} | ${c.pages} | ${c.previewCpuMs} | ${c.addPageCpuMs} | ${c.addToPreview} | ${c.guardedSendCpuMs} | ${c.sendPageCpuMs} | ${c.sendToGuardedSend} | ${c.idleRssMb} → ${c.settledRssMb} | ${c.sendSeconds} | ${c.checks.length ? c.checks.join('; ') : 'ok'} |`,
+          ),
           '',
         ]
       : []),

@@ -12,6 +12,7 @@ import { autocannon, counts, measure, median, samples, type Samples } from './me
 import { freePort, launch, MULTICORE, peakRssMb, root, startFlags, tsx, waitFor } from './processes';
 import { renderResults, type BenchResults, type Cell, type StatusCell } from './render';
 import { SEED_SESSIONS } from './seed-sessions';
+import { campaignCell, type CampaignCell } from './campaign-cell';
 import { subscriptionCell } from './subscription-cell';
 import { summarize } from './summary';
 import {
@@ -50,6 +51,20 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         `subscriptions/${subscriptions.subscriptions}: ${subscriptions.getsPerPoll} GETs a poll, ${subscriptions.rssKbPerSubscription} KB each, last event ${subscriptions.pollToLastEventMs} ms after the poll`,
       );
     }
+    const campaigns: CampaignCell[] = [];
+    if (options.campaignPages) {
+      const stores: { name: string; env: Record<string, string> }[] = [
+        { name: 'sqlite', env: {} },
+        ...(options.redisUrl ? [{ name: 'redis', env: { REDIS_URL: options.redisUrl, REDIS_ALLOW_VOLATILE: 'true' } }] : []),
+      ];
+      for (const store of stores) {
+        const cell = await campaignCell(fakeUrl, options, stateDir, store, options.campaignPages);
+        campaigns.push(cell);
+        log(
+          `campaign/${store.name}: add ${cell.addToPreview} × a preview, send ${cell.sendToGuardedSend} × a guarded send, RSS ${cell.idleRssMb} → ${cell.settledRssMb} MB`,
+        );
+      }
+    }
     const results: BenchResults = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', node: process.version, pinned: MULTICORE },
@@ -64,7 +79,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       cells,
       status,
       subscriptions,
-      summary: summarize(cells, status, subscriptions),
+      campaigns,
+      summary: summarize(cells, status, subscriptions, campaigns),
     };
     await writeResults(results, options.outDir);
     return results;
@@ -218,6 +234,7 @@ if (require.main === module) {
           redisCluster: started?.cluster,
           serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
           subscriptions: started ? 0 : Math.min(1000, Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000)),
+          campaignPages: started ? 0 : Math.min(100, Number(process.env.BENCH_CAMPAIGN_PAGES ?? 100)),
         });
       } finally {
         await started?.stop();
@@ -232,6 +249,7 @@ if (require.main === module) {
           ...results.cells,
           ...(results.status ?? []),
           ...(results.subscriptions ? [{ variant: 'subscriptions', ...results.subscriptions }] : []),
+          ...(results.campaigns ?? []).map((cell) => ({ variant: `campaign-${cell.store}`, ...cell })),
         ];
         for (const cell of cells) {
           for (const check of cell.checks) {

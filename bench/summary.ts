@@ -1,11 +1,17 @@
 // The bench's verdict: the goals of performance round two, each with its value and whether it is met,
 // and the ratios that give them context.
+import type { CampaignCell } from './campaign-cell';
 import type { Cell, StatusCell, Summary } from './render';
 import type { SubscriptionCell } from './subscription-cell';
 import type { Variant } from './variants';
 
 /** The goals of performance round two (issue 15), each with its value and whether it is met. */
-export function summarize(cells: Cell[], status: StatusCell[] = [], subscriptions: SubscriptionCell | null = null): Summary {
+export function summarize(
+  cells: Cell[],
+  status: StatusCell[] = [],
+  subscriptions: SubscriptionCell | null = null,
+  campaigns: CampaignCell[] = [],
+): Summary {
   const at = (variant: Variant, size: number) => cells.find((c) => c.variant === variant && c.size === size);
   const ratio = (x: number | undefined | null, y: number | undefined | null) => (x != null && y ? Math.round((x / y) * 100) / 100 : null);
   const sizes = [...new Set(cells.map((c) => c.size))];
@@ -61,6 +67,17 @@ export function summarize(cells: Cell[], status: StatusCell[] = [], subscription
   const rssB = at('b-ky-forwarder', sizes[0])?.peakRssMb;
   if (rssD != null && rssB != null) goal(`5. peak RSS (d) ≤ (b) + 60 MB (${rssB + 60} MB)`, rssD, (v) => v <= rssB + 60);
 
+  // Campaigns (issue 31): a page added against a preview of the same size, a page sent against a guarded send, the memory left.
+  for (const cell of campaigns) {
+    goal(`9. CPU to add a page of 1000 ÷ a preview of 1000 (${cell.store}) ≤ 1.5`, cell.addToPreview, (v) => v <= 1.5);
+    goal(`9. CPU to send a page of 1000 ÷ a guarded send of 1000 (${cell.store}) ≤ 1.2`, cell.sendToGuardedSend, (v) => v <= 1.2);
+    goal(
+      `9. RSS after ${cell.pages} pages of 1000 added and sent, settled, over idle (${cell.store}) < 64 MB`,
+      cell.settledRssMb - cell.idleRssMb,
+      (v) => v < 64,
+    );
+  }
+
   const context: Summary['context'] = [];
   // The highly available topologies beside one Redis node, and WAIT's own cost.
   for (const [variant, label] of [
@@ -103,6 +120,6 @@ export function summarize(cells: Cell[], status: StatusCell[] = [], subscription
       value: subscriptions.getsPerPoll,
     });
   }
-  const checked = [...cells, ...status, ...(subscriptions ? [subscriptions] : [])];
+  const checked = [...cells, ...status, ...(subscriptions ? [subscriptions] : []), ...campaigns];
   return { goals, context, allChecksPassed: checked.every((c) => c.checks.length === 0) };
 }

@@ -52,6 +52,8 @@ export interface BenchOptions {
   serverNodeFlags: string[];
   /** Subscriptions the subscription cell opens (BENCH_SUBSCRIPTIONS, at most 1000); 0 leaves the cell out. */
   subscriptions?: number;
+  /** Pages of 1000 the campaign cell adds and sends on each store (BENCH_CAMPAIGN_PAGES, at most 100); 0 leaves the cell out. */
+  campaignPages?: number;
   log?: (line: string) => void;
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { uspeedoTemplate as template } from '../support/fake-uspeedo';
 import { serverPool, type TestServer } from '../support/server';
-import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer } from '../support/tokens';
+import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
 // Campaigns through the real server against the fake uSpeedo: pages checked as the send checks a
 // batch, the cost before start, each page one POST in page order at the shared pace, the outcomes on
@@ -321,5 +321,31 @@ describe('campaigns', () => {
     const after = await call(server, 'SmsCampaign', { campaignId: id });
     expect(after.pages.map((p: any) => p.state)).toEqual(['SENT', 'CANCELLED']);
     expect(totals(after)).toBe(4);
+  });
+
+  it('expires a DRAFT not started within CAMPAIGN_DRAFT_TTL_SECONDS: NOT_FOUND, and no longer open', async () => {
+    const server = await serve({ CAMPAIGN_DRAFT_TTL_SECONDS: '1', CAMPAIGNS_OPEN_PER_CALLER: '1' });
+    const id = await created(server);
+    expect((await call(server, 'CreateSmsCampaign', { input: { name: 'another' } })).code).toBe('LIMIT_EXCEEDED');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await call(server, 'SmsCampaign', { campaignId: id })).code).toBe('NOT_FOUND');
+    expect((await call(server, 'StartSmsCampaign', { campaignId: id })).code).toBe('NOT_FOUND');
+    expect((await call(server, 'CreateSmsCampaign', { input: { name: 'another' } })).__typename).toBe('SmsCampaign');
+  });
+
+  it('needs sms:send to change a campaign, and answers a read-only caller its campaigns', async () => {
+    const server = await serve({ API_KEYS: '', JWT_SECRET: JWT_TEST_SECRET });
+    const sender = await hsToken({ sub: 'team', scope: 'sms:send' });
+    const reader = await hsToken({ sub: 'team', scope: 'sms:read' });
+    const id = await created(server, 'Notice', sender);
+    const { body } = await server
+      .fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(reader) },
+        body: JSON.stringify({ query: OPERATIONS, operationName: 'StartSmsCampaign', variables: { campaignId: id } }),
+      })
+      .then((r) => ({ body: JSON.parse(r.text) }));
+    expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect((await call(server, 'SmsCampaign', { campaignId: id }, reader)).state).toBe('DRAFT');
   });
 });

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 4000,
       logLevel: 'info',
+      campaigns: { draftTtlSeconds: 86_400, maxRecipients: 100_000, openPerCaller: 5, recipientsPerMinute: 30_000 },
       corsOrigins: [],
       follow: { pollSeconds: 10, pollFailures: 3, maxSeconds: 1800, perCaller: 20 },
       introspection: true,

@@ -28,7 +28,7 @@ export interface RunnerSettings {
 
 const sleep = (ms: number, wake: Promise<void>) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
+    const timer = setTimeout(resolve, ms).unref();
     void wake.then(() => {
       clearTimeout(timer);
       resolve();

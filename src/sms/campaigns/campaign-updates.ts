@@ -81,7 +81,7 @@ export class CampaignUpdates {
           if ((record.state === 'DONE' || record.state === 'CANCELLED') && delivery.awaiting === 0) return;
         }
         if (now - started >= this.settings.maxSeconds * 1000) return;
-        await Promise.race([new Promise((resolve) => setTimeout(resolve, LOOK_MS)), this.closing]);
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, LOOK_MS).unref()), this.closing]);
       }
     } finally {
       this.slots.giveBack(scope);

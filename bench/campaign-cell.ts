@@ -1,0 +1,165 @@
+// The campaign cell: this server (guarded) adding a campaign's pages and sending them, beside its own
+// preview and guarded send of the same size. It measures server CPU per page added against a preview,
+// per page sent against a guarded send, and the memory a whole campaign leaves once it is settled.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuMicros, freePort, launch, once, sleep, waitFor } from './processes';
+import { API_KEY, QUERY, type BenchOptions } from './variants';
+
+/** What the cell found, on one store. */
+export interface CampaignCell {
+  store: string;
+  pages: number;
+  targetsPerPage: number;
+  /** Server CPU per request, in ms, each asked one at a time. */
+  previewCpuMs: number;
+  addPageCpuMs: number;
+  guardedSendCpuMs: number;
+  /** From start to DONE, per page: the runner's page, its limits, its key, one POST, the record. */
+  sendPageCpuMs: number;
+  /** The goals: at most 1.5 and 1.2. */
+  addToPreview: number;
+  sendToGuardedSend: number;
+  /** Resident memory of the idle server, and once the campaign is DONE and settled. */
+  idleRssMb: number;
+  settledRssMb: number;
+  /** Wall time from start to DONE. */
+  sendSeconds: number;
+  checks: string[];
+}
+
+const PREVIEW =
+  'query Preview($input: SendBatchSmsInput!) { smsSendPreview(input: $input) { __typename ... on SmsSendPreview { recipients segments } ... on SendBatchSmsError { code message } } }';
+const CREATE =
+  'mutation C($input: CreateSmsCampaignInput!) { createSmsCampaign(input: $input) { __typename ... on SmsCampaign { id } ... on SmsCampaignError { code message } } }';
+const ADD =
+  'mutation A($input: AddSmsCampaignTargetsInput!) { addSmsCampaignTargets(input: $input) { __typename ... on SmsCampaign { recipients segments } ... on SmsCampaignError { code message } } }';
+const START =
+  'mutation S($id: ID!) { startSmsCampaign(campaignId: $id) { __typename ... on SmsCampaign { state } ... on SmsCampaignError { code message } } }';
+const READ =
+  'query R($id: ID!) { smsCampaign(campaignId: $id) { __typename ... on SmsCampaign { state sent failed skipped outcomeUnknown pending } } }';
+
+/** Repeats of the preview and the guarded send, after as many warm-ups. */
+const REPEATS = 30;
+
+const rssMb = (pid: number) =>
+  Math.round(
+    Number(
+      readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('VmRSS:'))!
+        .split(/\s+/)[1],
+    ) / 1024,
+  );
+
+/** Page `p`'s targets: numbers of its own, so every page is distinct, as a real list is. */
+const pageTargets = (p: number, size: number) =>
+  Array.from({ length: size }, (_, i) => ({
+    phone: `139${String(p).padStart(3, '0')}${String(i).padStart(5, '0')}`,
+    templateParams: ['123456'],
+  }));
+const task = (target: unknown[]) => [{ templateId: 'template_id_1', senderId: 'USpeedo', target }];
+
+/** Runs the cell on a server of its own against the bench's fake uSpeedo; `store` adds REDIS_URL or the like. */
+export async function campaignCell(
+  fakeUrl: string,
+  options: BenchOptions,
+  stateDir: string,
+  store: { name: string; env: Record<string, string> },
+  pages: number,
+  size = 1000,
+): Promise<CampaignCell> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const high = '1000000000';
+  const child = launch('0', [...options.serverNodeFlags, 'dist/main.js'], {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    USPEEDO_BASE_URL: fakeUrl,
+    USPEEDO_ACCESS_KEY_ID: 'bench-id',
+    USPEEDO_ACCESS_KEY_SECRET: 'bench-secret',
+    NODE_ENV: 'production',
+    API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
+    RATE_LIMIT_CALLER_PER_MINUTE: high,
+    RATE_LIMIT_CALLER_PER_DAY: high,
+    RATE_LIMIT_PHONE_PER_HOUR: high,
+    RATE_LIMIT_PHONE_PER_DAY: high,
+    RATE_LIMIT_GLOBAL_PER_DAY: high,
+    RATE_LIMIT_STATUS_PER_MINUTE: high,
+    RATE_LIMIT_TEMPLATES_PER_MINUTE: high,
+    CAMPAIGN_RECIPIENTS_PER_MINUTE: '10000000',
+    STATE_DB_PATH: join(stateDir, `campaign-${store.name}.db`),
+    ...store.env,
+  });
+  const checks: string[] = [];
+  const pid = child.pid!;
+  const ask = async (query: string, variables: Record<string, unknown>) => {
+    const { status, text } = await once(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    if (status !== 200) throw new Error(`campaign cell: HTTP ${status}: ${text.slice(0, 200)}`);
+    return Object.values((JSON.parse(text) as { data: Record<string, any> }).data)[0];
+  };
+  const cpuOf = async (repeats: number, work: (i: number) => Promise<unknown>) => {
+    const before = cpuMicros(pid);
+    for (let i = 0; i < repeats; i++) await work(i);
+    return (cpuMicros(pid) - before) / repeats / 1000;
+  };
+  const received = async () => (JSON.parse((await once(fakeUrl)).text) as { received: number }).received;
+  try {
+    await waitFor(`http://127.0.0.1:${port}/healthz`);
+    await sleep(1000);
+    const idleRssMb = rssMb(pid);
+    const batch = { taskContent: task(pageTargets(999, size)) };
+    for (let i = 0; i < 5; i++) await ask(PREVIEW, { input: batch });
+    const previewCpuMs = await cpuOf(REPEATS, () => ask(PREVIEW, { input: batch }));
+    for (let i = 0; i < 5; i++) await ask(QUERY, { input: batch });
+    const guardedSendCpuMs = await cpuOf(REPEATS, () => ask(QUERY, { input: batch }));
+
+    const created = await ask(CREATE, { input: { name: 'bench' } });
+    const id = created.id as string;
+    const addPageCpuMs = await cpuOf(pages, async (p) => {
+      const added = await ask(ADD, { input: { campaignId: id, page: p, taskContent: task(pageTargets(p, size)) } });
+      if (added.__typename !== 'SmsCampaign') checks.push(`page ${p} not added: ${added.code} ${added.message}`);
+    });
+    const postsBefore = await received();
+    const startedAt = Date.now();
+    const cpuBefore = cpuMicros(pid);
+    const started = await ask(START, { id });
+    if (started.state !== 'SENDING') checks.push(`not started: ${JSON.stringify(started)}`);
+    let campaign: any;
+    do {
+      await sleep(200);
+      campaign = await ask(READ, { id });
+    } while (campaign.state === 'SENDING' && Date.now() - startedAt < 600_000);
+    const sendPageCpuMs = (cpuMicros(pid) - cpuBefore) / pages / 1000;
+    const sendSeconds = (Date.now() - startedAt) / 1000;
+    if (campaign.state !== 'DONE' || campaign.sent !== pages * size) checks.push(`campaign ended ${JSON.stringify(campaign)}`);
+    const posts = (await received()) - postsBefore;
+    if (posts !== pages) checks.push(`${posts} POSTs for ${pages} pages`);
+    await sleep(5000);
+    const settledRssMb = rssMb(pid);
+    if (settledRssMb - idleRssMb >= 64) checks.push(`RSS grew ${settledRssMb - idleRssMb} MB, 64 MB at most`);
+    const round = (n: number) => Math.round(n * 100) / 100;
+    return {
+      store: store.name,
+      pages,
+      targetsPerPage: size,
+      previewCpuMs: round(previewCpuMs),
+      addPageCpuMs: round(addPageCpuMs),
+      guardedSendCpuMs: round(guardedSendCpuMs),
+      sendPageCpuMs: round(sendPageCpuMs),
+      addToPreview: round(addPageCpuMs / previewCpuMs),
+      sendToGuardedSend: round(sendPageCpuMs / guardedSendCpuMs),
+      idleRssMb,
+      settledRssMb,
+      sendSeconds: round(sendSeconds),
+      checks,
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
