@@ -55,13 +55,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     if (options.campaignPages) {
       const stores: { name: string; env: Record<string, string> }[] = [
         { name: 'sqlite', env: {} },
-        ...(options.redisUrl ? [{ name: 'redis', env: { REDIS_URL: options.redisUrl, REDIS_ALLOW_VOLATILE: 'true' } }] : []),
+        ...(options.redisUrl ? [{ name: 'redis', env: { REDIS_URL: ownDatabase(options.redisUrl), REDIS_ALLOW_VOLATILE: 'true' } }] : []),
       ];
       for (const store of stores) {
-        const cell = await campaignCell(fakeUrl, options, stateDir, store, options.campaignPages);
+        const cell = await campaignCell(fakeUrl, options, stateDir, store, options.campaignPages, options.settleSeconds ?? 30);
         campaigns.push(cell);
         log(
-          `campaign/${store.name}: add ${cell.addToPreview} × a preview, send ${cell.sendToGuardedSend} × a guarded send, RSS ${cell.idleRssMb} → ${cell.settledRssMb} MB`,
+          `campaign/${store.name}: add ${cell.addToPreview} × a preview, send ${cell.sendToGuardedSend} × a guarded send, RSS ${cell.idleRssMb} → ${cell.settledRssMb} MB, heap ${cell.idleHeapMb} → ${cell.settledHeapMb} MB`,
         );
       }
     }
@@ -88,6 +88,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     for (const child of started) child.kill('SIGTERM');
     fake.kill('SIGTERM');
   }
+}
+
+/**
+ * The Redis the campaign cell uses, in a database of its own: the guarded Redis variant's server is
+ * still running, and its runner would share the cell's campaign (and its pace) as a second instance.
+ */
+function ownDatabase(redisUrl: string): string {
+  const url = new URL(redisUrl);
+  url.pathname = '/15';
+  return url.toString();
 }
 
 /** Each variant's batch of each size, written to a file autocannon sends, checked to succeed once, then warmed up. */
@@ -235,6 +245,7 @@ if (require.main === module) {
           serverNodeFlags: [...startFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)],
           subscriptions: started ? 0 : Math.min(1000, Number(process.env.BENCH_SUBSCRIPTIONS ?? 1000)),
           campaignPages: started ? 0 : Math.min(100, Number(process.env.BENCH_CAMPAIGN_PAGES ?? 100)),
+          settleSeconds: Number(process.env.BENCH_SETTLE_SECONDS ?? 30),
         });
       } finally {
         await started?.stop();

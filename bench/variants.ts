@@ -54,6 +54,8 @@ export interface BenchOptions {
   subscriptions?: number;
   /** Pages of 1000 the campaign cell adds and sends on each store (BENCH_CAMPAIGN_PAGES, at most 100); 0 leaves the cell out. */
   campaignPages?: number;
+  /** How long the campaign cell lets the server settle before it reads its memory (BENCH_SETTLE_SECONDS, default 30). */
+  settleSeconds?: number;
   log?: (line: string) => void;
 }
 

@@ -23,6 +23,8 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
       // Without the Mesh peer: it installs about 500 MB on first use (bench/mesh), too much for every test run.
       BENCH_VARIANTS: 'a-direct,b-ky-forwarder,b2-ky-undici-forwarder,c-undici-forwarder,d-lean,d-lean-preview,d-lean-traced,e-guarded',
       BENCH_SUBSCRIPTIONS: '150',
+      BENCH_CAMPAIGN_PAGES: '2',
+      BENCH_SETTLE_SECONDS: '0',
     },
   });
   const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8'));
@@ -54,5 +56,8 @@ it('runs every variant against the fake, checks each cell, and writes JSON, Mark
   expect(results.subscriptions).toMatchObject({ subscriptions: 150, getsPerPoll: 2, checks: [] });
   expect(results.subscriptions.pollToLastEventMs).toBeGreaterThanOrEqual(0);
   expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| smsDeliveryUpdates, one session each |');
+  // The campaign cell, on SQLite: two pages of 1000 added and sent, each POST counted.
+  expect(results.campaigns).toEqual([expect.objectContaining({ store: 'sqlite', pages: 2, checks: [] })]);
+  expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| campaign, pages of 1000 |');
   expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toMatch(/^<svg[\s\S]*recipients\/s/);
 }, 180_000);

@@ -145,13 +145,14 @@ export class CampaignRunner {
     const holder = await this.take(id, next.page, (page, current) => page.state === 'PENDING' && current.state === 'SENDING');
     if (!holder) return false;
     const at = await this.docs.reservePace(next.recipients, this.settings.recipientsPerMinute);
+    let latest: CampaignRecord | null = record;
     if (at > Date.now()) {
       // The lease must outlast the wait for the pace as well as the send.
       await this.hold(id, next.page, holder, at + this.settings.pageLeaseMs);
       await sleep(at - Date.now(), this.stopping);
+      // Paused or cancelled meanwhile, or shutting down: the page was not tried.
+      latest = await this.docs.campaign(id);
     }
-    // Paused or cancelled meanwhile, or shutting down: the page was not tried.
-    const latest = await this.docs.campaign(id);
     if (this.closing || latest?.state !== 'SENDING') {
       await this.giveBack(id, next.page, holder);
       return !this.closing;
