@@ -1,5 +1,5 @@
 // Preloaded into the campaign cell's server (with --expose-gc): SIGWINCH (which close-with-grace leaves alone) runs a full garbage collection,
 // so the memory measured afterwards is what the server keeps, not garbage no collection has yet visited.
 process.on('SIGWINCH', () => {
-  global.gc?.({ type: 'major', execution: 'sync' });
+  globalThis.gc?.({ type: 'major', execution: 'sync' });
 });
