@@ -10,7 +10,13 @@ const config: CodegenConfig = {
     'src/generated/': {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
-      config: { useTypeImports: true, enumsAsTypes: true, avoidOptionals: true, nonOptionalTypename: true },
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        // Fields the server sends are never optional; optional inputs (idempotencyKey, templateParams) stay optional.
+        avoidOptionals: { field: true, inputValue: false, object: true, defaultValue: false },
+        nonOptionalTypename: true,
+      },
     },
     // Apollo Client's possibleTypes: without them InMemoryCache drops a union fragment's fields.
     'src/generated/possible-types.json': { plugins: ['fragment-matcher'] },

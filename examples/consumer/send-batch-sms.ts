@@ -3,15 +3,16 @@ import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { SendBatchSmsDocument, type SendBatchSmsInput, type SendBatchSmsMutation } from '../generated/graphql';
 
-/** Posts a typed operation; the result and variables types come from the document. */
+/** Posts a typed operation as `token`'s caller (an API key or a JWT); the result and variables types come from the document. */
 export async function execute<TResult, TVariables>(
   url: string,
+  token: string | null,
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables,
 ): Promise<TResult> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query: print(document), variables }),
   });
   const body = (await response.json()) as { data?: TResult; errors?: { message: string }[] };
@@ -36,8 +37,8 @@ export function describe(result: Result): string {
   }
 }
 
-/** Sends a batch and describes the answer. */
-export async function sendBatch(url: string, input: SendBatchSmsInput): Promise<string> {
-  const data = await execute(url, SendBatchSmsDocument, { input });
+/** Sends a batch as `token`'s caller (null where the server has no callers) and describes the answer. */
+export async function sendBatch(url: string, token: string | null, input: SendBatchSmsInput): Promise<string> {
+  const data = await execute(url, token, SendBatchSmsDocument, { input });
   return describe(data.sendBatchSms);
 }

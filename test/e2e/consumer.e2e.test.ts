@@ -3,6 +3,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { startServer, type TestServer } from '../support/server';
+import { API_KEY_OPS, API_KEYS } from '../support/tokens';
 
 const root = join(__dirname, '../..');
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
@@ -12,7 +13,7 @@ const upstream = useFakeUspeedo();
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer({ USPEEDO_BASE_URL: upstream.url });
+  server = await startServer({ USPEEDO_BASE_URL: upstream.url, API_KEYS });
 }, 60_000);
 afterAll(async () => {
   await server?.close();
@@ -50,16 +51,35 @@ describe('a consumer of the generated types', () => {
     }
   }, 60_000);
 
-  it('sends with the generated typed document and reads both members', async () => {
+  it('takes an input without its optional fields (idempotencyKey, templateParams), as the schema has them', () => {
+    const file = join(root, 'examples/consumer/optional-inputs.ts');
+    writeFileSync(
+      file,
+      "import type { SendBatchSmsInput } from '../generated/graphql';\n" +
+        "export const input: SendBatchSmsInput = { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000' }] }] };\n",
+    );
+    try {
+      expect(() => typecheck()).not.toThrow();
+    } finally {
+      rmSync(file);
+    }
+  }, 60_000);
+
+  it('sends with the generated typed document and its Authorization header, and reads both members', async () => {
     // Loaded by path: the root type-check must not depend on files that codegen writes.
     const consumer = join(root, 'examples/consumer/send-batch-sms');
-    const { sendBatch } = (await import(consumer)) as { sendBatch: (url: string, input: unknown) => Promise<string> };
+    const { sendBatch } = (await import(consumer)) as { sendBatch: (url: string, token: string | null, input: unknown) => Promise<string> };
     const url = `${server.url}/graphql`;
+    await expect(sendBatch(url, null, { taskContent: [] })).rejects.toThrow(/Authorization/i);
     expect(
-      await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: null }] }] }),
+      await sendBatch(url, API_KEY_OPS, {
+        taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: '13800138000', templateParams: null }] }],
+      }),
     ).toBe('sent 1 session(s)');
     expect(
-      await sendBatch(url, { taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: 'nope', templateParams: null }] }] }),
+      await sendBatch(url, API_KEY_OPS, {
+        taskContent: [{ templateId: 't', senderId: 'S', target: [{ phone: 'nope', templateParams: null }] }],
+      }),
     ).toMatch(/^INVALID_INPUT: .*\[taskContent\.0\.target\.0\.phone: must be written as/);
     expect(upstream.calls).toHaveLength(1);
   });
