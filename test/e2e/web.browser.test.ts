@@ -62,11 +62,20 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     await server?.close();
     await upstream?.close();
   });
+  /** Every URL the page asked for that answered 404 (a missing /favicon.ico shows as an error in the console). */
+  let missing: string[] = [];
   beforeEach(async () => {
     upstream.reset();
     page = await browser.newPage();
+    missing = [];
+    page.on('response', (response) => {
+      if (response.status() === 404) missing.push(response.url());
+    });
   });
-  afterEach(() => page.close());
+  afterEach(async () => {
+    await page.close();
+    expect(missing).toEqual([]);
+  });
 
   async function open(origin: string) {
     await page.goto(origin);
@@ -276,6 +285,11 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
       '0+8613800138000Hello Ada, welcome to Beşiktaş!1 (UCS-2, 31)',
     );
     expect(upstream.calls.filter((call) => call.method === 'POST')).toHaveLength(0);
+    // It declares its icon, so a browser with a tab strip asks for no /favicon.ico (a 404 in the console).
+    expect(await page.getAttribute('link[rel=icon]', 'href')).toBe('data:,');
+    // The preview is of the batch as it was written: once the form changes, it goes.
+    await page.fill('#targets tr:nth-child(1) input[name=templateParams]', 'Grace');
+    expect(await page.locator('#preview').count()).toBe(0);
   });
 
   it('shows INVALID_INPUT with each message beside the row and field it names, and sends nothing', async () => {
@@ -359,7 +373,9 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     await fill('template_id_1', [['13800138000', '1']]);
     const before = server.logs.lines.length;
     await submit('disallowed-origin');
-    expect(await page.textContent('#result .transport-error')).toMatch(/^Could not reach the server/);
+    // The page cannot tell a refused preflight from a connection lost after the request left: it says the outcome is unknown.
+    expect(await page.textContent('#result h2')).toBe('Outcome unknown: no answer');
+    expect(await page.textContent('#result .transport-error')).toMatch(/^The connection failed .*without changing the form/);
     expect(upstream.calls).toHaveLength(0);
     // The preflight was refused, so the POST itself never left the browser.
     const after = server.logs.lines.slice(before).join('\n');

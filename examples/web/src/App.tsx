@@ -81,6 +81,9 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
   const [sendBatchSms, { loading }] = useMutation(SendBatchSmsDocument);
   // The preview of the batch as written: a query, refetched for each click.
   const [previewBatch, previewed] = useLazyQuery(SmsSendPreviewDocument, { fetchPolicy: 'network-only' });
+  // The key of the batch the preview was asked for: once the form changes, that preview is of another batch.
+  const [previewedKey, setPreviewedKey] = useState<string | null>(null);
+  const preview = previewedKey === idempotencyKey ? previewed.data?.smsSendPreview : undefined;
 
   const edited = () => setIdempotencyKey(crypto.randomUUID());
   const setRow = (index: number, change: Partial<Row>) => {
@@ -115,7 +118,13 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
         setOutcome({ kind: 'refused', code, status: code, text: REFUSALS[code] ?? error.errors[0]?.message ?? code });
       } else {
         const text = error instanceof Error ? error.message : String(error);
-        setOutcome({ kind: 'unreachable', text: `Could not reach the server (${text}). Nothing was sent from this page.` });
+        // The request may have left before the connection failed: what became of it is unknown. The
+        // same form sends again with the same idempotency key, so the server answers with the first
+        // result rather than sending twice.
+        setOutcome({
+          kind: 'unreachable',
+          text: `The connection failed (${text}). If the request had already left, the batch may have been sent: press Send again without changing the form, and the server answers with the first result instead of sending it twice.`,
+        });
       }
     }
   }
@@ -223,7 +232,10 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
             type="button"
             id="preview-batch"
             disabled={previewed.loading}
-            onClick={() => void previewBatch({ variables: { input: input() } })}
+            onClick={() => {
+              setPreviewedKey(idempotencyKey);
+              void previewBatch({ variables: { input: input() } });
+            }}
           >
             Preview
           </button>
@@ -232,15 +244,15 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
           </button>
         </div>
       </form>
-      {previewed.data?.smsSendPreview.__typename === 'SmsSendPreview' && <PreviewPanel preview={previewed.data.smsSendPreview} />}
-      {previewed.data?.smsSendPreview.__typename === 'SendBatchSmsError' && (
+      {preview?.__typename === 'SmsSendPreview' && <PreviewPanel preview={preview} />}
+      {preview?.__typename === 'SendBatchSmsError' && (
         <section id="preview" aria-live="polite">
           <h2>
-            This batch would not be sent: <code className="code">{previewed.data.smsSendPreview.code}</code>
+            This batch would not be sent: <code className="code">{preview.code}</code>
           </h2>
-          <p>{previewed.data.smsSendPreview.message}</p>
+          <p>{preview.message}</p>
           <ul>
-            {previewed.data.smsSendPreview.fieldErrors.map((e) => (
+            {preview.fieldErrors.map((e) => (
               <li key={e.path.join('.') + e.message}>
                 {e.path.join('.')}: {e.message}
               </li>
@@ -264,7 +276,7 @@ export function App({ statusPollMs }: { statusPollMs: number }) {
         )}
         {!loading && outcome?.kind === 'unreachable' && (
           <>
-            <h2>Request failed</h2>
+            <h2>Outcome unknown: no answer</h2>
             <p className="transport-error">{outcome.text}</p>
           </>
         )}
@@ -325,10 +337,11 @@ function Failure({ result, elsewhere, onRetry }: { result: Narrowed<'SendBatchSm
   const wait = useCountdown(long ? null : after, result);
   // A retryable answer provably sent nothing; a connection lost or a timeout may have sent it all.
   const unknown = !result.retryable && MAY_HAVE_SENT.has(result.code);
+  const heading = unknown ? 'Outcome unknown' : result.code === 'IDEMPOTENCY_IN_PROGRESS' ? 'Still being sent' : 'Not sent';
   return (
     <>
       <h2>
-        {unknown ? 'Outcome unknown' : 'Not sent'}: <code className="code">{result.code}</code>
+        {heading}: <code className="code">{result.code}</code>
       </h2>
       {RESULT_WORDS[result.code] && <p className="summary">{RESULT_WORDS[result.code]}</p>}
       <p className="message">{result.message}</p>

@@ -40,7 +40,10 @@ async function start(): Promise<void> {
         url: socketUrl.href,
         connectionParams: authorization,
         // Reconnects twice, quickly (a 1001 from a server shutting down): then the page polls instead.
+        // 4401 and 4403 are the server's answer, not an outage: a retry would get the same.
         retryAttempts: 2,
+        shouldRetry: (event) =>
+          !(typeof event === 'object' && event !== null && 'code' in event && (event.code === 4401 || event.code === 4403)),
         retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, 500 * 2 ** retries)),
       }),
     ),
