@@ -95,7 +95,11 @@ export function chunkIds(path: string, ids: readonly string[], maxIds: number): 
 export class UpstreamReads {
   private readonly limit: LimitFunction;
   private readonly retryBudget = new RateLimiterMemory({ points: RETRY_BUDGET_PER_MINUTE, duration: 60 });
-  private readonly breaker: CircuitBreaker<[UspeedoCall], UpstreamAnswer>;
+  /**
+   * One breaker per operation (receipts, templates): a template endpoint that keeps failing pauses
+   * template lookups, never delivery status.
+   */
+  private readonly breakers = new Map<ReadOperation, CircuitBreaker<[UspeedoCall], UpstreamAnswer>>();
   /** Reads at uSpeedo now, by what they ask: the same read asked again meanwhile shares the answer. */
   private readonly inFlight = new Map<string, Promise<ReadAnswer>>();
 
@@ -106,7 +110,13 @@ export class UpstreamReads {
     private readonly metrics: ReadMetrics,
   ) {
     this.limit = pLimit(inFlight);
-    this.breaker = new CircuitBreaker<[UspeedoCall], UpstreamAnswer>(
+  }
+
+  /** The operation's breaker, made on its first read. */
+  private breakerFor(operation: ReadOperation): CircuitBreaker<[UspeedoCall], UpstreamAnswer> {
+    let breaker = this.breakers.get(operation);
+    if (breaker) return breaker;
+    breaker = new CircuitBreaker<[UspeedoCall], UpstreamAnswer>(
       async (call) => {
         const answer = await this.uspeedo.answer(call);
         if (!answer.ok && isTransient(answer)) throw new TransientReadFailure(answer);
@@ -121,7 +131,9 @@ export class UpstreamReads {
         resetTimeout: BREAKER_OPEN_MS,
       },
     );
-    this.breaker.on('open', () => this.metrics.breakerOpenings.inc());
+    breaker.on('open', () => this.metrics.breakerOpenings.inc());
+    this.breakers.set(operation, breaker);
+    return breaker;
   }
 
   /**
@@ -178,7 +190,7 @@ export class UpstreamReads {
       }
       let answer: UpstreamAnswer;
       try {
-        answer = await this.breaker.fire({ ...call, timeoutMs: deadline - started });
+        answer = await this.breakerFor(operation).fire({ ...call, timeoutMs: deadline - started });
       } catch (error) {
         if (error instanceof TransientReadFailure) {
           answer = error.failure;
@@ -196,8 +208,8 @@ export class UpstreamReads {
     });
   }
 
-  /** Stops the breaker's timers. */
+  /** Stops the breakers' timers. */
   close(): void {
-    this.breaker.shutdown();
+    for (const breaker of this.breakers.values()) breaker.shutdown();
   }
 }

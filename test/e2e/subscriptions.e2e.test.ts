@@ -148,6 +148,25 @@ describe('smsDeliveryUpdates: failures and limits', () => {
     expect(statusOf(sub.events.at(-1)).sessions[0]).toMatchObject({ final: true });
   });
 
+  it('stays open when uSpeedo fails the first read: a retryable SmsQueryError, then the status at the next good poll', async () => {
+    const server = await serve({ USPEEDO_TIMEOUT_MS: '500' });
+    await sendAs(server, ['s-1']);
+    pool.upstream.route('GET', RECEIPTS, { status: 503, body: { RetCode: 503, Message: 'down' } });
+    const sub = subscribe(server.url, { sessionNos: ['s-1'] }, auth());
+    const [failed] = await sub.eventsAt(1);
+    expect(statusOf(failed)).toMatchObject({ __typename: 'SmsQueryError', retryable: true, retryAfterSeconds: 1 });
+    expect(statusOf(failed).message).toMatch(/stays open/);
+    // Nothing changed at uSpeedo meanwhile: the first good poll still answers, with the empty status.
+    receiptsAre({ 's-1': [] });
+    const [, status] = await sub.eventsAt(2);
+    expect(statusOf(status)).toMatchObject({
+      __typename: 'SmsDeliveryStatus',
+      sessions: [{ sessionNo: 's-1', known: true, final: false }],
+    });
+    receiptsAre({ 's-1': [uspeedoReceipt('(86)13800138000')] });
+    expect(await sub.ended).toBe('complete');
+  });
+
   it('makes one first read for twenty subscriptions to one session opened together', async () => {
     const server = await serve({ SUBSCRIPTIONS_PER_CALLER: '50', DELIVERY_POLL_SECONDS: '30' });
     await sendAs(server, ['s-1']);

@@ -57,4 +57,15 @@ describe('UpstreamReads', () => {
     expect((await metrics.breakerOpenings.get()).values[0].value).toBe(1);
     r.close();
   });
+
+  it('keeps one breaker per operation: templates failing leave delivery status alone', async () => {
+    const { reads: r, asked } = reads((made) => (made.path.includes('USMSTemplate') ? down : ok));
+    for (let i = 0; i < BREAKER_VOLUME; i++) await r.read(call(`T${i}`), log, 'templates');
+    expect(await r.read(call('later'), log, 'templates')).toMatchObject({ ok: false, failure: { retryAfterSeconds: 30 } });
+    const before = asked.length;
+    const status = await r.read({ method: 'GET', path: 'api/v1/usms/USMSSendReceipt', query: { id: ['S1'] } }, log, 'status');
+    expect(status.ok).toBe(true);
+    expect(asked).toHaveLength(before + 1);
+    r.close();
+  });
 });

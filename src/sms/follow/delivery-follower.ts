@@ -138,6 +138,24 @@ export class DeliveryFollower {
     this.schedule();
   }
 
+  /**
+   * @internal A subscription whose first read failed: its sessions, the caller's known ones without
+   * receipts yet, for the polls to answer. Null when the store cannot tell which are the caller's.
+   */
+  async unread(sessionNos: readonly string[], caller: Caller): Promise<SmsSessionStatus[] | null> {
+    try {
+      const known = await this.status.known(caller, sessionNos);
+      return sessionNos.map((sessionNo) => sessionStatus(sessionNo, known.has(sessionNo), known.get(sessionNo) ?? null, []));
+    } catch {
+      return null;
+    }
+  }
+
+  /** @internal The wait a subscription whose first read failed is told: until the next poll. */
+  get pollSeconds(): number {
+    return this.settings.pollSeconds;
+  }
+
   /** @internal A subscription's first answer: the query's, with its checks and its charge. */
   firstAnswer(sessionNos: string[], caller: Caller, log: FastifyBaseLogger, listsCut: boolean): Promise<SmsDeliveryStatus | SmsQueryError> {
     return this.status.deliveryStatus(sessionNos, caller, log, listsCut);
@@ -191,7 +209,15 @@ export class DeliveryFollower {
         if (!followed || !receipts) continue;
         const status = sessionStatus(sessionNo, true, followed.status.expectedReceipts, receipts);
         const seen = receiptsSeen(status);
-        if (seen === followed.seen && status.final === followed.status.final && !recovered) continue;
+        if (seen === followed.seen && status.final === followed.status.final && !recovered) {
+          // A subscription whose first read failed has not heard this status yet, changed or not.
+          for (const follow of followed.followers) {
+            if (!follow.owed) continue;
+            follow.update(status);
+            changed.add(follow);
+          }
+          continue;
+        }
         Object.assign(followed, { status, seen });
         for (const follow of followed.followers) {
           follow.update(status);
@@ -242,6 +268,8 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
   private admitted = false;
   /** The last status of each session asked for: unknown ones as such, the others as last polled. */
   private readonly statuses = new Map<string, SmsSessionStatus>();
+  /** @internal Its first read failed: the next good poll answers it, whether or not anything changed. */
+  owed = false;
   /** What to answer next: a change (with its poll's request id) or a failure; null while there is none. */
   private pending: { requestUuid: string | null } | SmsQueryError | null = null;
   private wake: (() => void) | undefined;
@@ -291,6 +319,7 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
 
   /** @internal Followed sessions changed (`update` gave their statuses): the next answer is due. */
   changed(requestUuid: string | null): void {
+    this.owed = false;
     if (!(this.pending instanceof SmsQueryError)) this.pending = { requestUuid };
     this.wake?.();
   }
@@ -311,6 +340,10 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
     this.admitted = true;
     const first = await this.follower.firstAnswer(this.sessionNos, this.caller, this.log, this.listsCut);
     if (this.done) return DONE;
+    if (first instanceof SmsQueryError && first.retryable && first.code !== SmsQueryErrorCode.RATE_LIMITED) {
+      const waiting = await this.waitAfter(first);
+      if (waiting) return waiting;
+    }
     if (first instanceof SmsQueryError || settled(first.sessions)) {
       this.finish(first instanceof SmsQueryError ? first.code : 'final');
       return { done: false, value: first };
@@ -322,6 +355,32 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
     const known = first.sessions.filter((session) => session.known).length;
     this.log.info({ sms: { operation: 'follow', sessions: this.sessionNos.length, known } }, 'smsDeliveryUpdates following');
     return { done: false, value: first };
+  }
+
+  /**
+   * uSpeedo failed the first read (or its breaker is open): the error, retryable after the next poll,
+   * and the subscription stays open; the next good poll sends the status. Null when there is nothing
+   * to wait for (no session of the caller's not final), or the store cannot tell.
+   */
+  private async waitAfter(error: SmsQueryError): Promise<Next | null> {
+    const statuses = await this.follower.unread(this.sessionNos, this.caller);
+    if (this.done || !statuses || settled(statuses)) return null;
+    for (const status of statuses) this.statuses.set(status.sessionNo, status);
+    this.owed = true;
+    this.follower.watch(this, statuses);
+    this.deadline = setTimeout(() => this.finish('max-seconds'), this.follower.maxMs);
+    this.deadline.unref();
+    this.log.info(
+      { sms: { operation: 'follow', sessions: this.sessionNos.length, firstRead: error.code } },
+      'smsDeliveryUpdates waiting for uSpeedo',
+    );
+    const retryAfterSeconds = Math.max(error.retryAfterSeconds ?? 0, this.follower.pollSeconds);
+    const value = Object.assign(new SmsQueryError(), {
+      ...error,
+      retryAfterSeconds,
+      message: `${error.message} The subscription stays open: the status follows at the next poll that uSpeedo answers.`,
+    });
+    return { done: false, value };
   }
 
   /** The status of every session asked, in the order asked. */

@@ -82,6 +82,11 @@ export class DeliveryStatusService {
     return Object.assign(new SmsDeliveryStatus(), { sessions, requestUuid });
   }
 
+  /** Of `sessionNos`, the caller's, with their expected receipts. Throws what the store throws. */
+  known(caller: Caller, sessionNos: readonly string[]): Promise<KnownSessions> {
+    return this.sessions.known(callerKey(caller), sessionNos);
+  }
+
   /**
    * Receipts of sessions already found to be the caller's, by session: from the cache, and from
    * uSpeedo for the rest (all of them when `fresh`), each answer cached. A failure is `refusals`'
