@@ -5,6 +5,7 @@ import { Authenticator } from './auth/authenticator';
 import type { Config } from './config/load-config';
 import { graphqlPlugin } from './graphql/graphql.plugin';
 import { subscriptionsPlugin } from './graphql/subscriptions.plugin';
+import { TrustedDocuments } from './graphql/trusted-documents';
 import { buildGraphQLSchema } from './graphql/schema';
 import { RateLimiter } from './guard/rate-limits';
 import { openStateStore } from './guard/open-state-store';
@@ -74,7 +75,8 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
   const schema = buildGraphQLSchema(built);
   const authenticator = new Authenticator(config.auth);
   const { introspection, hardened: maskErrors } = config;
-  await app.register(graphqlPlugin, { schema, authenticator, introspection, maskErrors });
+  const trusted = trustedDocuments(config, app.log);
+  await app.register(graphqlPlugin, { schema, authenticator, introspection, maskErrors, trusted });
   await app.register(subscriptionsPlugin, {
     schema,
     authenticator,
@@ -83,6 +85,7 @@ export async function buildApp(config: Config, deps: AppDependencies = {}): Prom
     subscriptions,
     socketsPerCaller: config.follow.perCaller,
     socketsGauge: metrics.sockets,
+    trusted,
   });
   warnAtStart(config, app.log);
   return app;
@@ -118,6 +121,15 @@ async function sharedParts(config: Config, app: FastifyInstance, metrics: SmsMet
   const refusalsFor = (names: LookupNames) => new LookupRefusals(names, rateLimiter, metrics);
   const sessions = new SentSessions(store, config.lookups.retentionSeconds);
   return { config, store, uspeedo, rateLimiter, sessions, metrics, log: app.log, refusalsFor };
+}
+
+/** The manifest of trusted documents, read once at start: one that cannot be read stops the start. */
+function trustedDocuments(config: Config, log: FastifyBaseLogger): TrustedDocuments | null {
+  const { path, mode } = config.trustedDocuments;
+  if (!path || mode === 'off') return null;
+  const trusted = TrustedDocuments.load(path, mode);
+  log.info({ trustedDocuments: { documents: trusted.size, mode } }, `trusted documents: ${trusted.size} from ${path}, mode ${mode}`);
+  return trusted;
 }
 
 function warnAtStart(config: Config, log: FastifyBaseLogger): void {

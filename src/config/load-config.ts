@@ -108,6 +108,10 @@ function crossFieldProblems(env: Env): string[] {
   for (const name of ['JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_MAX_AGE']) {
     if (isSet(env[name]) && jwtSources.length === 0) problems.push(`${name}: only applies with JWT_JWKS_URL, JWT_PUBLIC_KEY or JWT_SECRET`);
   }
+  const mode = env.TRUSTED_DOCUMENTS_MODE?.trim();
+  if ((mode === 'allow' || mode === 'require') && !isSet(env.TRUSTED_DOCUMENTS)) {
+    problems.push(`TRUSTED_DOCUMENTS_MODE=${mode} needs TRUSTED_DOCUMENTS: the manifest of the documents your apps run`);
+  }
   return problems;
 }
 
@@ -171,6 +175,11 @@ export function loadConfig(env: Env) {
      */
     hardened,
     introspection: e.GRAPHQL_INTROSPECTION ?? !hardened,
+    /** Which documents may run: a manifest (read at start) and how strictly it is kept. */
+    trustedDocuments: {
+      path: e.TRUSTED_DOCUMENTS ?? null,
+      mode: e.TRUSTED_DOCUMENTS_MODE ?? (e.TRUSTED_DOCUMENTS ? (hardened ? 'require' : 'allow') : 'off'),
+    },
     uspeedo: {
       ...placed.uspeedo,
       /** Null exactly when the built-in simulator answers instead of uSpeedo. */

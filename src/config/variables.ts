@@ -458,6 +458,21 @@ export const VARIABLES = {
     default: '',
     description: 'Bearer token GET /metrics requires, at least 16 characters.',
   },
+  TRUSTED_DOCUMENTS: {
+    section: 'server',
+    parse: optional(required),
+    default: '',
+    description:
+      "A manifest of the documents your apps run (a JSON object of id → document, as codegen's client preset writes with persistedDocuments): requests may name them by documentId or extensions.persistedQuery.sha256Hash.",
+  },
+  TRUSTED_DOCUMENTS_MODE: {
+    section: 'server',
+    parse: optional(oneOf(['off', 'allow', 'require'])),
+    default: '',
+    shownDefault: 'off without a manifest; with one, require on a hardened server, else allow',
+    description:
+      'off: the manifest is not used; allow: ids and known documents run, others too (a migration); require: only documents in the manifest run (PERSISTED_QUERY_NOT_IN_LIST).',
+  },
   METRICS_PUBLIC: {
     section: 'operations',
     parse: flag,

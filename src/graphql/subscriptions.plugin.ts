@@ -23,6 +23,7 @@ import { AuthError } from '../auth/auth.error';
 import type { Authenticator } from '../auth/authenticator';
 import { callerKey, type Caller } from '../auth/caller';
 import { OpenCounts } from '../guard/open-counts';
+import type { TrustedDocuments } from './trusted-documents';
 import type { EventSource, GraphQLContext } from './context';
 import { hardenedError, withoutEchoes } from './errors';
 import { operationProtection } from './operation-limits';
@@ -55,6 +56,8 @@ export interface SubscriptionsOptions {
   subscriptions: Readonly<Record<string, EventSource>>;
   /** Open sockets by state (`unauthenticated`, `authenticated`), kept equal to the counts that bound them. */
   socketsGauge?: Gauge<'state'>;
+  /** The documents the apps run (TRUSTED_DOCUMENTS), or null: a subscribe payload names or holds one as a POST does. */
+  trusted?: TrustedDocuments | null;
 }
 
 /**
@@ -102,7 +105,7 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
  * operation gets the HTTP endpoint's parse and validation limits.
  */
 export const subscriptionsPlugin = fp<SubscriptionsOptions>(
-  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller, socketsGauge, subscriptions }) => {
+  async (app, { schema, authenticator, introspection, maskErrors, socketsPerCaller, socketsGauge, subscriptions, trusted }) => {
     /** Open sockets by caller, and those whose caller is not known yet: one caller cannot hold the instance's sockets. */
     const perCaller = new OpenCounts();
     let unauthenticated = 0;
@@ -163,9 +166,15 @@ export const subscriptionsPlugin = fp<SubscriptionsOptions>(
         }
       },
       onSubscribe: (ctx, _id, payload) => {
+        let query = payload.query;
+        if (trusted) {
+          const decision = trusted.decide(payload);
+          if (!decision.ok) return [new GraphQLError(decision.message, { extensions: { code: decision.code } })];
+          if (decision.changed) query = decision.query!;
+        }
         let document: DocumentNode;
         try {
-          document = parse(payload.query, protection.parseOptions);
+          document = parse(query, protection.parseOptions);
         } catch (error) {
           return refuse([error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')]);
         }

@@ -27,7 +27,14 @@ export const DELIVERY_UPDATES = `subscription Follow($sessionNos: [String!]!) {
 export function subscribe(
   url: string,
   variables: Record<string, unknown>,
-  options: { connectionParams?: Record<string, unknown>; headers?: Record<string, string>; query?: string; client?: Client } = {},
+  options: {
+    connectionParams?: Record<string, unknown>;
+    headers?: Record<string, string>;
+    query?: string;
+    /** Names a trusted document (sent beside an empty query, which graphql-ws requires to be a string). */
+    documentId?: string;
+    client?: Client;
+  } = {},
 ): Subscribed {
   const headers = options.headers ?? {};
   class HeaderedWebSocket extends WebSocket {
@@ -51,7 +58,7 @@ export function subscribe(
   const waiters: { count: number; resolve: (events: any[]) => void }[] = [];
   const ended = new Promise<unknown>((resolve) => {
     client.subscribe(
-      { query: options.query ?? DELIVERY_UPDATES, variables },
+      { query: options.query ?? DELIVERY_UPDATES, variables, ...(options.documentId ? { documentId: options.documentId } : {}) },
       {
         next: (value) => {
           events.push(value.errors ? { errors: value.errors } : value.data);

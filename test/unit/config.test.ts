@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       port: 4000,
       logLevel: 'info',
       campaigns: { draftTtlSeconds: 86_400, maxRecipients: 100_000, openPerCaller: 5, recipientsPerMinute: 30_000 },
+      trustedDocuments: { path: null, mode: 'off' },
       corsOrigins: [],
       follow: { pollSeconds: 10, pollFailures: 3, maxSeconds: 1800, perCaller: 20 },
       introspection: true,
@@ -355,6 +356,16 @@ describe('loadConfig', () => {
       expect(problems).toContain('API_KEYS: is set but yields no key: give callerId:sha256hex entries, or unset it');
     }
     expect(problemsOf({ API_KEYS: `ops:${'a'.repeat(64)},` })).toEqual(['API_KEYS: entry 2 is empty (a stray comma?)']);
+  });
+
+  it('requires the trusted documents by default with a manifest on a hardened server, allows them elsewhere, and needs a manifest for a mode', () => {
+    const live = { USPEEDO_ACCESS_KEY_ID: 'id', USPEEDO_ACCESS_KEY_SECRET: 'secret', AUTH_DISABLED: 'true' };
+    expect(loadConfig({ ...live, TRUSTED_DOCUMENTS: 'docs.json' }).trustedDocuments).toEqual({ path: 'docs.json', mode: 'require' });
+    expect(loadConfig({ TRUSTED_DOCUMENTS: 'docs.json' }).trustedDocuments).toEqual({ path: 'docs.json', mode: 'allow' });
+    expect(loadConfig({ ...live }).trustedDocuments).toEqual({ path: null, mode: 'off' });
+    expect(problemsOf({ TRUSTED_DOCUMENTS_MODE: 'require' })).toEqual([
+      'TRUSTED_DOCUMENTS_MODE=require needs TRUSTED_DOCUMENTS: the manifest of the documents your apps run',
+    ]);
   });
 
   it('bounds JWT age by default on a hardened server only', () => {
