@@ -383,3 +383,109 @@ if (!available) it.skip(CHROMIUM_MISSING_MESSAGE, () => {});
     expect(after).not.toContain('"method":"POST"');
   });
 });
+
+/** A CSV as a team exports one: a header, then `phone,code`; `broken` lines hold a phone no one can read. */
+function csv(rows: number, broken: ReadonlySet<number> = new Set()): string {
+  const lines = ['phone,code'];
+  for (let i = 0; i < rows; i++) {
+    lines.push(broken.has(lines.length + 1) ? 'not-a-phone,1' : `1380013${String(i).padStart(4, '0')},${1000 + i}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+(available ? describe : describe.skip)('the example page: a campaign from a CSV, in Chromium', () => {
+  let upstream: FakeUspeedo;
+  let browser: BrowserContext;
+  let page: Page;
+  const started: { close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    execFileSync(join(root, 'node_modules/.bin/vite'), ['build', '--config', 'examples/web/vite.config.mts', '--logLevel', 'error'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
+    upstream = await FakeUspeedo.start();
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await upstream?.close();
+  });
+  afterEach(async () => {
+    await page?.close();
+    await Promise.all(started.splice(0).map((s) => s.close()));
+  });
+
+  /** The page on its own origin, against a server with `env`; opened on the campaign tab. */
+  async function openCampaigns(env: Record<string, string>) {
+    let graphqlUrl = '';
+    const static$ = await StaticServer.start(dist, {
+      get graphqlUrl() {
+        return graphqlUrl;
+      },
+      token: API_KEY_WEB,
+    });
+    const server = await startServer({ API_KEYS, CORS_ORIGINS: static$.origin, DELIVERY_POLL_SECONDS: '1', ...env });
+    graphqlUrl = `${server.url}/graphql`;
+    started.push(static$, server);
+    page = await browser.newPage();
+    await page.goto(static$.origin);
+    await page.waitForSelector('body[data-ready=true]');
+    await page.click('[data-testid=campaign-tab]');
+    return server;
+  }
+
+  async function chooseCsv(text: string) {
+    await page.setInputFiles('[data-testid=campaign-file]', { name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+  }
+
+  it('on the simulator: uploads 1200 rows as two pages, shows the refused row on its line, the cost, then sends it live to DONE with the failed row on its line', async () => {
+    await openCampaigns({ USPEEDO_SIMULATOR: 'true', CAMPAIGN_RECIPIENTS_PER_MINUTE: '1000000' });
+    expect(await page.inputValue('[data-testid=campaign-template]')).toBe('template_id_1');
+    // Line 5 cannot be read; line 2's number ends in 0000, which the simulator refuses.
+    await chooseCsv(csv(1200, new Set([5])));
+    await page.waitForSelector('[data-testid=campaign-start]');
+    expect(await page.getAttribute('[data-testid=campaign-upload-progress]', 'value')).toBe('2');
+    expect(await page.getAttribute('[data-testid=campaign-refused-row]', 'data-line')).toBe('5');
+    const cost = page.locator('[data-testid=campaign-cost]');
+    expect(await cost.getAttribute('data-recipients')).toBe('1199');
+    expect(await cost.getAttribute('data-segments')).toBe('1199');
+    await page.screenshot({ path: join(screenshots, 'campaign-cost.png'), fullPage: true });
+    await page.click('[data-testid=campaign-start]');
+    await page.waitForSelector('[data-testid=campaign-progress][data-state=DONE]', { timeout: 30_000 });
+    const progress = page.locator('[data-testid=campaign-progress]');
+    expect(await progress.getAttribute('data-sent')).toBe('1198');
+    expect(await progress.getAttribute('data-failed')).toBe('1');
+    expect(await progress.getAttribute('data-pending')).toBe('0');
+    await page.waitForSelector('[data-testid=campaign-failure]');
+    expect(
+      await page.locator('[data-testid=campaign-failure]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-line'))),
+    ).toEqual(['2']);
+    await page.screenshot({ path: join(screenshots, 'campaign-done.png'), fullPage: true });
+  }, 60_000);
+
+  it('against the fake: pauses after the page in flight, then cancels, and the pages not tried are never sent', async () => {
+    upstream.reset();
+    upstream.route('GET', '/api/v1/usms/USMSTemplate', {
+      body: { RetCode: 0, Data: [uspeedoTemplate('template_id_1', 'Your code is {1}.')] },
+    });
+    // 1000 recipients at 30 000 a minute: two seconds between pages.
+    await openCampaigns({ USPEEDO_BASE_URL: upstream.url, CAMPAIGN_RECIPIENTS_PER_MINUTE: '30000' });
+    await chooseCsv(csv(3000));
+    await page.waitForSelector('[data-testid=campaign-start]');
+    await page.click('[data-testid=campaign-start]');
+    await page.waitForSelector('[data-testid=campaign-progress][data-sent="1000"]', { timeout: 20_000 });
+    await page.click('[data-testid=campaign-pause]');
+    await page.waitForSelector('[data-testid=campaign-progress][data-state=PAUSED]');
+    await page.screenshot({ path: join(screenshots, 'campaign-paused.png'), fullPage: true });
+    await page.click('[data-testid=campaign-cancel]');
+    await page.waitForSelector('[data-testid=campaign-progress][data-state=CANCELLED]');
+    const sends = upstream.calls.filter((c) => c.method === 'POST').length;
+    expect(sends).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(upstream.calls.filter((c) => c.method === 'POST')).toHaveLength(sends);
+    const progress = page.locator('[data-testid=campaign-progress]');
+    expect(Number(await progress.getAttribute('data-sent'))).toBe(sends * 1000);
+    expect(Number(await progress.getAttribute('data-pending'))).toBe(0);
+  }, 60_000);
+});

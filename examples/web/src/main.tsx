@@ -6,12 +6,13 @@ import { ApolloProvider } from '@apollo/client/react';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { Kind, OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
-import { StrictMode } from 'react';
+import { StrictMode, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 // The union members, so the cache keeps the fields of a named fragment on a union (without them, a
 // success arrives as a bare { __typename }).
 import { possibleTypes } from '../../../schema/possible-types.json';
 import { App } from './App';
+import { CampaignScreen } from './Campaign';
 import './style.css';
 
 /** Where the server is and how to authenticate: read at start from `config.json` beside the page. */
@@ -21,6 +22,29 @@ export interface PageConfig {
   token: string;
   /** Where WebSocket is refused: the first wait between delivery-status polls, doubled each time (default 5 s). */
   statusPollMs?: number;
+}
+
+/** Two screens: one batch, and a campaign from a CSV. */
+function Screens({ statusPollMs }: { statusPollMs: number }) {
+  const [screen, setScreen] = useState<'batch' | 'campaign'>('batch');
+  return (
+    <>
+      <nav className="tabs">
+        <button type="button" className={screen === 'batch' ? 'active' : ''} onClick={() => setScreen('batch')}>
+          One batch
+        </button>
+        <button
+          type="button"
+          data-testid="campaign-tab"
+          className={screen === 'campaign' ? 'active' : ''}
+          onClick={() => setScreen('campaign')}
+        >
+          Campaign from a CSV
+        </button>
+      </nav>
+      {screen === 'batch' ? <App statusPollMs={statusPollMs} /> : <CampaignScreen />}
+    </>
+  );
 }
 
 async function start(): Promise<void> {
@@ -53,7 +77,7 @@ async function start(): Promise<void> {
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
       <ApolloProvider client={client}>
-        <App statusPollMs={config.statusPollMs ?? 5000} />
+        <Screens statusPollMs={config.statusPollMs ?? 5000} />
       </ApolloProvider>
     </StrictMode>,
   );
