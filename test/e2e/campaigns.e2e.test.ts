@@ -348,4 +348,47 @@ describe('campaigns', () => {
     expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
     expect((await call(server, 'SmsCampaign', { campaignId: id }, reader)).state).toBe('DRAFT');
   });
+
+  it("holds the campaign when the caller's daily limit refuses a page: SENDING, blockedBy RATE_LIMITED with the wait, nothing sent", async () => {
+    const server = await serve({ RATE_LIMIT_CALLER_PER_DAY: '3' });
+    const id = await created(server);
+    await call(server, 'AddSmsCampaignTargets', page(id, 0, phones(0, 2)));
+    await call(server, 'AddSmsCampaignTargets', page(id, 1, phones(5, 2)));
+    await call(server, 'StartSmsCampaign', { campaignId: id });
+    const held = await until(
+      () => call(server, 'SmsCampaign', { campaignId: id }),
+      (c) => c.blockedBy !== null,
+    );
+    expect(held).toMatchObject({ state: 'SENDING', sent: 2, pending: 2, blockedBy: { code: 'RATE_LIMITED', retryable: true } });
+    expect(held.blockedBy.retryAfterSeconds).toBeGreaterThan(0);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('pauses after the page in flight and resumes where it stopped, counting each state in sms_campaigns_total', async () => {
+    const server = await serve({ CAMPAIGN_RECIPIENTS_PER_MINUTE: '120' });
+    const id = await created(server);
+    for (let n = 0; n < 3; n++) await call(server, 'AddSmsCampaignTargets', page(id, n, phones(n * 5, 2)));
+    await call(server, 'StartSmsCampaign', { campaignId: id });
+    // 2 recipients at 120 a minute: a second between pages.
+    await until(
+      () => call(server, 'SmsCampaign', { campaignId: id }),
+      (c) => c.sent === 2,
+    );
+    expect((await call(server, 'PauseSmsCampaign', { campaignId: id })).state).toBe('PAUSED');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const paused = await call(server, 'SmsCampaign', { campaignId: id });
+    expect(paused).toMatchObject({ state: 'PAUSED', pending: 4 });
+    expect(posts()).toHaveLength(1);
+    expect((await call(server, 'ResumeSmsCampaign', { campaignId: id })).state).toBe('SENDING');
+    const done = await until(
+      () => call(server, 'SmsCampaign', { campaignId: id }),
+      (c) => c.state === 'DONE',
+    );
+    expect(done.sent).toBe(6);
+    expect(posts()).toHaveLength(3);
+    const metrics = (await server.fetch('/metrics')).text;
+    for (const state of ['DRAFT', 'SENDING', 'PAUSED', 'DONE'])
+      expect(metrics).toMatch(new RegExp(`sms_campaigns_total\\{state="${state}"\\} [1-9]`));
+    expect(metrics).toMatch(/sms_campaign_pages_total\{outcome="SENT"\} 3/);
+  });
 });

@@ -350,8 +350,10 @@ export class CampaignRunner {
       );
       this.log.info({ sms: { campaign: record.id, result: 'DONE' } }, 'campaign done');
     }
-    if (record.state === 'PAUSED') {
-      this.log.warn({ sms: { campaign: record.id, result: 'PAUSED', blockedBy: record.blocked?.code } }, 'campaign paused by the server');
+    // Paused by the server (its blocked says why); a caller's pause was counted and logged by its call.
+    if (record.state === 'PAUSED' && record.blocked !== null) {
+      this.metrics.campaigns.inc({ state: 'PAUSED' });
+      this.log.warn({ sms: { campaign: record.id, result: 'PAUSED', blockedBy: record.blocked.code } }, 'campaign paused by the server');
     }
     if (!record.pages.some((page) => page.state === 'SENDING')) await this.docs.changeRunning(record.id, undefined);
   }

@@ -69,6 +69,7 @@ export const campaignsFeature: SmsFeature = {
       rateLimits.allowedCountryCodes,
       settings,
       () => runner.wake(),
+      metrics,
     );
     const delivery = new CampaignDelivery(
       needs(services, 'deliveryStatus', 'campaigns'),

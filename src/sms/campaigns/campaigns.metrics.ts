@@ -19,7 +19,7 @@ export function campaignMetrics(registry: Registry): CampaignMetrics {
     }),
     campaigns: new Counter({
       name: 'sms_campaigns_total',
-      help: 'Campaigns that entered a state on this instance (CREATED, SENDING, PAUSED, DONE, CANCELLED).',
+      help: 'Campaigns that entered a state on this instance (DRAFT when created, SENDING, PAUSED, DONE, CANCELLED).',
       labelNames: ['state'],
       registers: [registry],
     }),

@@ -28,6 +28,7 @@ import {
   type PageRecord,
 } from './campaign-record';
 import { campaignView } from './campaign-view';
+import type { CampaignMetrics } from './campaigns.metrics';
 import { SmsCampaignErrorCode as Code } from './sms-campaign-enums';
 import type { AddSmsCampaignTargetsInput, CreateSmsCampaignInput } from './sms-campaign.input';
 import { campaignError, SmsCampaignFailure, SmsCampaignFailureList, type SmsCampaign, type SmsCampaignError } from './sms-campaign.result';
@@ -101,6 +102,7 @@ export class CampaignsService {
     private readonly settings: CampaignSettings,
     /** Told when a campaign starts or resumes, so the runner looks at once. */
     private readonly wake: () => void,
+    private readonly metrics: Pick<CampaignMetrics, 'campaigns'>,
   ) {}
 
   /** A campaign of this caller's, or null (unknown, another's, an expired DRAFT). */
@@ -178,6 +180,7 @@ export class CampaignsService {
       const record = decided.created;
       await this.store.putDocument(campaignKey(id), JSON.stringify(record), 0, record.draftExpiresAt, Date.now());
       log.info({ sms: { campaign: id, caller: caller.id, result: 'CREATED' } }, 'createSmsCampaign answered');
+      this.metrics.campaigns.inc({ state: 'DRAFT' });
       return campaignView(record, Date.now());
     });
   }
@@ -284,6 +287,7 @@ export class CampaignsService {
         return { write: { value: current, expiresAt: null }, answer: campaignView(current, now) };
       });
       if (answer.constructor.name === 'SmsCampaign') {
+        this.metrics.campaigns.inc({ state: 'SENDING' });
         await this.docs.noteOwner(callerKey(caller), campaignId, 'SENDING', found.draftExpiresAt);
         await this.docs.changeRunning(campaignId, { turnAt: 0, notBefore: 0 });
         this.wake();
@@ -397,6 +401,7 @@ export class CampaignsService {
       });
       const record = changed as CampaignRecord | null;
       if (record) {
+        this.metrics.campaigns.inc({ state: record.state });
         await this.docs.noteOwner(callerKey(caller), campaignId, record.state, record.draftExpiresAt);
         if (record.state === 'SENDING') {
           await this.docs.changeRunning(campaignId, { turnAt: 0, notBefore: 0 });
