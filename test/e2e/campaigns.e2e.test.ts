@@ -387,8 +387,9 @@ describe('campaigns', () => {
     expect(done.sent).toBe(6);
     expect(posts()).toHaveLength(3);
     const metrics = (await server.fetch('/metrics')).text;
-    for (const state of ['DRAFT', 'SENDING', 'PAUSED', 'DONE'])
+    for (const state of ['DRAFT', 'SENDING', 'PAUSED', 'DONE']) {
       expect(metrics).toMatch(new RegExp(`sms_campaigns_total\\{state="${state}"\\} [1-9]`));
+    }
     expect(metrics).toMatch(/sms_campaign_pages_total\{outcome="SENT"\} 3/);
   });
 });
