@@ -416,7 +416,10 @@ function csv(rows: number, broken: ReadonlySet<number> = new Set()): string {
     await Promise.all(started.splice(0).map((s) => s.close()));
   });
 
-  /** The page on its own origin, against a server with `env`; opened on the campaign tab. */
+  /**
+   * The page on its own origin, against a server with `env`; opened on the campaign tab. The server runs
+   * only the page's own documents (the manifest codegen wrote), which the page names by id.
+   */
   async function openCampaigns(env: Record<string, string>) {
     let graphqlUrl = '';
     const static$ = await StaticServer.start(dist, {
@@ -424,8 +427,16 @@ function csv(rows: number, broken: ReadonlySet<number> = new Set()): string {
         return graphqlUrl;
       },
       token: API_KEY_WEB,
+      persistedDocuments: true,
     });
-    const server = await startServer({ API_KEYS, CORS_ORIGINS: static$.origin, DELIVERY_POLL_SECONDS: '1', ...env });
+    const server = await startServer({
+      API_KEYS,
+      CORS_ORIGINS: static$.origin,
+      DELIVERY_POLL_SECONDS: '1',
+      TRUSTED_DOCUMENTS: join(root, 'examples/generated/persisted-documents.json'),
+      TRUSTED_DOCUMENTS_MODE: 'require',
+      ...env,
+    });
     graphqlUrl = `${server.url}/graphql`;
     started.push(static$, server);
     page = await browser.newPage();
@@ -435,7 +446,13 @@ function csv(rows: number, broken: ReadonlySet<number> = new Set()): string {
     return server;
   }
 
+  /** Requests the server refused for their document: none, when the page sends ids from its manifest. */
+  let refusedDocuments: string[] = [];
   async function chooseCsv(text: string) {
+    refusedDocuments = [];
+    page.on('response', (response) => {
+      if (response.status() === 400) refusedDocuments.push(response.url());
+    });
     await page.setInputFiles('[data-testid=campaign-file]', { name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
   }
 
@@ -462,6 +479,7 @@ function csv(rows: number, broken: ReadonlySet<number> = new Set()): string {
       await page.locator('[data-testid=campaign-failure]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-line'))),
     ).toEqual(['2']);
     await page.screenshot({ path: join(screenshots, 'campaign-done.png'), fullPage: true });
+    expect(refusedDocuments).toEqual([]);
   }, 60_000);
 
   it('against the fake: pauses after the page in flight, then cancels, and the pages not tried are never sent', async () => {
