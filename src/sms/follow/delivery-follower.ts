@@ -374,7 +374,7 @@ class Follow implements AsyncIterableIterator<SmsDeliveryStatus | SmsQueryError>
       { sms: { operation: 'follow', sessions: this.sessionNos.length, firstRead: error.code } },
       'smsDeliveryUpdates waiting for uSpeedo',
     );
-    const retryAfterSeconds = Math.max(error.retryAfterSeconds ?? 0, this.follower.pollSeconds);
+    const retryAfterSeconds = Math.max(error.retryAfterSeconds ?? 0, Math.ceil(this.follower.pollSeconds));
     const value = Object.assign(new SmsQueryError(), {
       ...error,
       retryAfterSeconds,
