@@ -12,7 +12,9 @@ import { start, until } from '../support/main-process';
 import { batch, SEND_BATCH_SMS, serverPool, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 import { API_KEY_OPS, API_KEY_WEB, API_KEYS, bearer, hsToken, JWT_TEST_SECRET } from '../support/tokens';
 
-// Issue 19's nine findings, each reproduced as it was found and answered as it now must be.
+// What a caller cannot do to the server or to another caller: callers only from the parsed configuration,
+// ceilings before work, no stall of every caller, budgeted reads, a template check the batch cannot
+// turn off, refusals the same in every posture, text rules, modes, uSpeedo's Message cleaned, token lifetimes.
 
 const pool = serverPool({ API_KEYS });
 const { serve, upstream } = pool;
@@ -32,7 +34,7 @@ const template = (id: string, status = 2) => uspeedoTemplate(id, 'Code {1}', sta
 // The ids a template lookup asked for.
 const idsOf = (call: RecordedCall) => new URL(call.path, 'http://x').searchParams.getAll('id');
 
-describe('1. callers come from the parsed configuration', () => {
+describe('callers come from the parsed configuration', () => {
   it.each([',', ' , ', ',,,'])('refuses to start with live credentials and API_KEYS=%j, naming API_KEYS', async (keys) => {
     const run = start({ API_KEYS: keys, USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID, USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET });
     expect(await run.exited).toBe(1);
@@ -42,7 +44,7 @@ describe('1. callers come from the parsed configuration', () => {
   });
 });
 
-describe('2. ceilings before work', () => {
+describe('ceilings before work', () => {
   it('answers a 70 000-target batch with one small INVALID_INPUT at taskContent, nothing sent', async () => {
     const server = await serve();
     // About 980 KB, inside the body limit: every target a one-digit phone.
@@ -84,7 +86,7 @@ describe('2. ceilings before work', () => {
   });
 });
 
-describe('2. one key cannot stall every caller', () => {
+describe('one key cannot stall every caller', () => {
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
   it("keeps a quiet caller's median within 50 ms of its quiet median under four loops of 980 KB batches from another key", async () => {
@@ -144,7 +146,7 @@ describe('2. one key cannot stall every caller', () => {
   }, 60_000);
 });
 
-describe('3. reads are budgeted', () => {
+describe('reads are budgeted', () => {
   it('refuses a document that aliases a lookup, before asking uSpeedo', async () => {
     const server = await serve();
     const aliases = Array.from({ length: 15 }, (_, i) => `a${i}: smsTemplates(templateIds: $ids) { __typename }`).join(' ');
@@ -226,7 +228,7 @@ describe('3. reads are budgeted', () => {
   });
 });
 
-describe('4. the template check cannot be switched off by the batch', () => {
+describe('the template check cannot be switched off by the batch', () => {
   const check = { SMS_TEMPLATE_CHECK: 'true', RATE_LIMIT_TEMPLATES_PER_MINUTE: '0', MAX_TEMPLATES_PER_REQUEST: '100' };
   const cjk = (i: number) => String.fromCodePoint(0x4e00 + i).repeat(64);
 
@@ -310,7 +312,7 @@ function rawRequest(url: string, body: string, headers: Record<string, string>):
   });
 }
 
-describe('5. every refusal is its documented answer, in every posture', () => {
+describe('every refusal is its documented answer, in every posture', () => {
   const postures = {
     simulator: { USPEEDO_SIMULATOR: 'true' },
     hardened: { NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'false', METRICS_PUBLIC: 'false' },
@@ -353,7 +355,7 @@ describe('5. every refusal is its documented answer, in every posture', () => {
   });
 });
 
-describe('6. text rules by Unicode category', () => {
+describe('text rules by Unicode category', () => {
   it.each([
     ['U+2028', 'a\u2028b', /line or paragraph separators/],
     ['U+2029', 'a\u2029b', /line or paragraph separators/],
@@ -396,7 +398,7 @@ describe('6. text rules by Unicode category', () => {
   });
 });
 
-describe('7. modes enforced, not assumed', () => {
+describe('modes enforced, not assumed', () => {
   const mode = (path: string) => statSync(path).mode & 0o777;
 
   it('mends a 0755 folder and 0644 database, WAL and SHM left by an older version, and says so', async () => {
@@ -438,7 +440,7 @@ describe('7. modes enforced, not assumed', () => {
   });
 });
 
-describe("8. uSpeedo's Message bounded and cleaned", () => {
+describe("uSpeedo's Message bounded and cleaned", () => {
   it('redacts the secret in every form, removes controls and bidi, keeps 500 characters, and stores no more', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'sms-message-'));
     const path = join(folder, 'state.db');
@@ -464,7 +466,7 @@ describe("8. uSpeedo's Message bounded and cleaned", () => {
   });
 });
 
-describe('9. token lifetime bounded by default', () => {
+describe('token lifetime bounded by default', () => {
   it('refuses on a hardened server a JWT issued 30 days ago though it expires in 100 years; accepts a fresh one', async () => {
     const server = await serve({ NODE_ENV: 'production', JWT_SECRET: JWT_TEST_SECRET });
     const old = await hsToken({ scope: 'sms:send', age: 30 * 86400, exp: 100 * 365 * 86400 });
