@@ -1,11 +1,10 @@
 // The campaign cell: this server (guarded) adding a campaign's pages and sending them, beside its own
 // preview and guarded send of the same size. It measures server CPU per page added against a preview,
 // per page sent against a guarded send, and the memory a whole campaign leaves once it is settled.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuMicros, freePort, launch, once, sleep, waitFor } from './processes';
-import { API_KEY, QUERY, type BenchOptions } from './variants';
+import { API_KEY, GUARDED_CALLER, QUERY, type BenchOptions } from './variants';
 
 /** What the cell found, on one store. */
 export interface CampaignCell {
@@ -76,7 +75,6 @@ export async function campaignCell(
 ): Promise<CampaignCell> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/graphql`;
-  const high = '1000000000';
   const child = launch('0', ['--expose-gc', '--require', './bench/gc-on-signal.cjs', ...options.serverNodeFlags, 'dist/main.js'], {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -85,14 +83,7 @@ export async function campaignCell(
     USPEEDO_ACCESS_KEY_SECRET: 'bench-secret',
     NODE_ENV: 'production',
     METRICS_PUBLIC: 'true',
-    API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
-    RATE_LIMIT_CALLER_PER_MINUTE: high,
-    RATE_LIMIT_CALLER_PER_DAY: high,
-    RATE_LIMIT_PHONE_PER_HOUR: high,
-    RATE_LIMIT_PHONE_PER_DAY: high,
-    RATE_LIMIT_GLOBAL_PER_DAY: high,
-    RATE_LIMIT_STATUS_PER_MINUTE: high,
-    RATE_LIMIT_TEMPLATES_PER_MINUTE: high,
+    ...GUARDED_CALLER,
     CAMPAIGN_RECIPIENTS_PER_MINUTE: '10000000',
     STATE_DB_PATH: join(stateDir, `campaign-${store.name}.db`),
     ...store.env,

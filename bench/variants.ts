@@ -185,6 +185,19 @@ function startForwarder(
   return { child, url, ready: url };
 }
 
+const HIGH = '1000000000';
+/** The guarded server's caller and limits: an API key, and every limit on but too high to trip. */
+export const GUARDED_CALLER: Readonly<Record<string, string>> = {
+  API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
+  RATE_LIMIT_CALLER_PER_MINUTE: HIGH,
+  RATE_LIMIT_CALLER_PER_DAY: HIGH,
+  RATE_LIMIT_PHONE_PER_HOUR: HIGH,
+  RATE_LIMIT_PHONE_PER_DAY: HIGH,
+  RATE_LIMIT_GLOBAL_PER_DAY: HIGH,
+  RATE_LIMIT_STATUS_PER_MINUTE: HIGH,
+  RATE_LIMIT_TEMPLATES_PER_MINUTE: HIGH,
+};
+
 /** This server as `npm start` runs it: lean (no callers, no limits) or guarded (an API key, limits, the state store). */
 function startServer(variant: Variant, port: number, fakeUrl: string, options: BenchOptions, stateDir: string): Launched {
   const server = {
@@ -208,15 +221,8 @@ function startServer(variant: Variant, port: number, fakeUrl: string, options: B
     RATE_LIMIT_STATUS_PER_MINUTE: '0',
     STATE_DB_PATH: join(stateDir, `${variant}.db`),
   };
-  const high = '1000000000';
   const guarded = {
-    API_KEYS: `bench:${createHash('sha256').update(API_KEY).digest('hex')}`,
-    RATE_LIMIT_CALLER_PER_MINUTE: high,
-    RATE_LIMIT_CALLER_PER_DAY: high,
-    RATE_LIMIT_PHONE_PER_HOUR: high,
-    RATE_LIMIT_PHONE_PER_DAY: high,
-    RATE_LIMIT_GLOBAL_PER_DAY: high,
-    RATE_LIMIT_STATUS_PER_MINUTE: high,
+    ...GUARDED_CALLER,
     STATE_DB_PATH: join(stateDir, `${variant}.db`),
     ...redisVariables(variant, options),
   };
