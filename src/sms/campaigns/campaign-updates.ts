@@ -32,6 +32,8 @@ const seenOf = (record: CampaignRecord, delivery: SmsCampaignDelivery, now: numb
  */
 export class CampaignUpdates {
   private closed = false;
+  /** The last read of each campaign, by campaign and caller: subscribers of one campaign share one read a look. */
+  private readonly reads = new Map<string, { at: number; record: Promise<CampaignRecord | null | undefined> }>();
   private readonly closing: Promise<void>;
   private close_: () => void = () => {};
 
@@ -62,7 +64,7 @@ export class CampaignUpdates {
       let delivery: SmsCampaignDelivery | undefined;
       let deliveryAt = 0;
       while (!this.closed) {
-        const record = await this.campaigns.owned(campaignId, caller).catch(() => undefined);
+        const record = await this.read(campaignId, caller, scope);
         if (record === null) {
           yield campaignError({ code: Code.NOT_FOUND, message: 'No such campaign for this caller.' });
           return;
@@ -86,6 +88,21 @@ export class CampaignUpdates {
     } finally {
       this.slots.giveBack(scope);
     }
+  }
+
+  /** The campaign as its owner may see it, read at most once a look for every subscriber (undefined: the store did not answer). */
+  private read(campaignId: string, caller: Caller, scope: string): Promise<CampaignRecord | null | undefined> {
+    const key = `${campaignId}\n${scope}`;
+    const now = Date.now();
+    const last = this.reads.get(key);
+    if (last && now - last.at < LOOK_MS / 2) return last.record;
+    const record = this.campaigns.owned(campaignId, caller).catch(() => undefined);
+    this.reads.set(key, { at: now, record });
+    // Forgotten once stale: the map holds the campaigns followed now, not every one ever followed.
+    setTimeout(() => {
+      if (this.reads.get(key)?.record === record) this.reads.delete(key);
+    }, LOOK_MS).unref();
+    return record;
   }
 
   /** Ends every subscription at its next look (a shutdown). */
