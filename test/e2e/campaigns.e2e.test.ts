@@ -392,4 +392,23 @@ describe('campaigns', () => {
     }
     expect(metrics).toMatch(/sms_campaign_pages_total\{outcome="SENT"\} 3/);
   });
+
+  it('checks every template again at start: one no longer approved is INVALID_INPUT at its page, a failed lookup is retryable, and neither starts', async () => {
+    const server = await serve({ TEMPLATE_CACHE_SECONDS: '0' });
+    const id = await created(server);
+    await call(server, 'AddSmsCampaignTargets', page(id, 0, phones(0, 2)));
+    await call(server, 'AddSmsCampaignTargets', page(id, 1, phones(5, 2)));
+    upstream.route('GET', TEMPLATES, { status: 503, body: {} });
+    const failed = await call(server, 'StartSmsCampaign', { campaignId: id });
+    expect(failed).toMatchObject({ __typename: 'SmsCampaignError', retryable: true });
+    upstream.route('GET', TEMPLATES, { body: { RetCode: 0, Data: [template('otp', 'Your code is {1}.', 1)] } });
+    const unapproved = await call(server, 'StartSmsCampaign', { campaignId: id });
+    expect(unapproved.code).toBe('INVALID_INPUT');
+    expect(unapproved.fieldErrors.map((e: any) => e.path)).toEqual([
+      ['page', '0', 'taskContent', '0', 'templateId'],
+      ['page', '1', 'taskContent', '0', 'templateId'],
+    ]);
+    expect((await call(server, 'SmsCampaign', { campaignId: id })).state).toBe('DRAFT');
+    expect(posts()).toHaveLength(0);
+  });
 });
