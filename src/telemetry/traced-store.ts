@@ -1,4 +1,4 @@
-import { SpanKind, type Tracer } from '@opentelemetry/api';
+import { SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import type { StateStore } from '../guard/state-store';
 import { endWhenSettled } from './spans';
 
@@ -21,7 +21,7 @@ const TRACED: ReadonlySet<string> = new Set<keyof StateStore>([
 ]);
 
 /**
- * `store` with each call (but SQLite's no-op replicate) a child span of the active one, `state_store <call>`, with the store's kind
+ * `store` with each call made inside a span (but SQLite's no-op replicate) a child span of the active one, `state_store <call>`, with the store's kind
  * (`db.system.name`: sqlite or redis) and the call (`db.operation.name`); never its arguments (keys
  * carry callers and phone numbers). A throw fails the span by the error's class name.
  */
@@ -43,8 +43,11 @@ export function tracedStore(store: StateStore, tracer: Tracer): StateStore {
 
   function wrap(target: StateStore, property: string | symbol, value: (...a: unknown[]) => Promise<unknown>) {
     if (typeof property !== 'string' || !traced.has(property)) return value.bind(target);
-    // A leaf: started under the active span, never made active itself (nothing runs below it).
+    // A leaf: started under the active span, never made active itself (nothing runs below it). A call
+    // outside any span (a campaign runner's idle look at the store, twice a second) is not traced: it
+    // would be a trace of its own each time.
     return (...args: unknown[]) => {
+      if (!trace.getActiveSpan()) return value.apply(target, args);
       const span = tracer.startSpan(`state_store ${property}`, {
         kind: system === 'redis' ? SpanKind.CLIENT : SpanKind.INTERNAL,
         attributes: { 'db.system.name': system, 'db.operation.name': property },
