@@ -12,6 +12,7 @@ import { expectedReceipts } from '../send/expected-receipts';
 import { placeFailedTargets } from '../send/failed-rows';
 import { prepareBatch, type BatchRecipient } from '../send/prepare-batch';
 import { mapSendAnswer } from '../send/send-answer.mapper';
+import { sentNothing, UPSTREAM_REFUSED } from '../send/send-outcome';
 import { SendBatchSmsErrorCode as Code } from '../send/send-batch-sms-error-code.enum';
 import { SendBatchSmsSuccess, type SendBatchSmsError } from '../send/send-batch-sms.result';
 import type { FailureEntry, KeptError, PageContent } from './campaign-record';
@@ -49,22 +50,13 @@ export interface PageToSend {
   settleOnly?: boolean;
 }
 
-/** uSpeedo answered with a refusal: it took none of the page. */
-const REFUSED: ReadonlySet<string> = new Set([
-  Code.PARAMETER_ERROR,
-  Code.MISSING_PARAMETER,
-  Code.UPSTREAM_SERVER_ERROR,
-  Code.UPSTREAM_AUTH_FAILED,
-  Code.UPSTREAM_REJECTED,
-]);
-/** Answers that prove nothing reached uSpeedo, besides those marked `retryable`. */
-const NOTHING_SENT: ReadonlySet<string> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
 /** The wait after a failure that names none. */
 const DEFAULT_WAIT_SECONDS = 10;
 /** The caller's and the server's counters: over one, the page waits; the per-number windows only skip numbers. */
 const PAGE_LIMITS: ReadonlySet<string> = new Set(['caller-minute', 'caller-day', 'global-day']);
 
-const kept = (error: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>): KeptError => ({
+/** An error as a page keeps it: the SmsError fields, those not given null. */
+export const kept = (error: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>): KeptError => ({
   code: error.code,
   message: error.message,
   retryable: error.retryable ?? false,
@@ -240,12 +232,12 @@ export class CampaignPageSender {
         skipped: skipped.length,
       });
     }
-    if (result.retryable || NOTHING_SENT.has(result.code)) {
+    if (sentNothing(result)) {
       // uSpeedo's 429 holds the campaign back as a limit of ours does.
       const code = result.httpStatus === 429 ? Code.RATE_LIMITED : result.code;
       return wait(kept({ ...result, code }), result.retryAfterSeconds ?? DEFAULT_WAIT_SECONDS);
     }
-    if (REFUSED.has(result.code)) {
+    if (UPSTREAM_REFUSED.has(result.code)) {
       const refused = entries(sent, 'PAGE_REFUSED', `not sent: uSpeedo refused the page (${result.code})`);
       return final('FAILED', {
         failures: [...skipped, ...refused].sort(byRow),
@@ -295,7 +287,8 @@ export class CampaignPageSender {
   }
 }
 
-function final(state: FinalOutcome['state'], fields: Partial<Omit<FinalOutcome, 'kind' | 'state'>>): FinalOutcome {
+/** A final outcome; what is not given is none. */
+export function final(state: FinalOutcome['state'], fields: Partial<Omit<FinalOutcome, 'kind' | 'state'>>): FinalOutcome {
   return {
     kind: 'final',
     state,
@@ -311,7 +304,8 @@ function final(state: FinalOutcome['state'], fields: Partial<Omit<FinalOutcome, 
   };
 }
 
-function wait(error: KeptError, retryAfterSeconds: number): Extract<PageOutcome, { kind: 'wait' }> {
+/** Nothing sent: the page goes again after `retryAfterSeconds`. */
+export function wait(error: KeptError, retryAfterSeconds: number): Extract<PageOutcome, { kind: 'wait' }> {
   return { kind: 'wait', error: { ...error, retryAfterSeconds }, retryAfterSeconds };
 }
 

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { StateStoreUnavailableError, type StateStore } from '../../guard/state-store';
 import { inRootSpan } from '../../telemetry/spans';
 import type { CampaignDocuments } from './campaign-documents';
-import type { CampaignPageSender, PageOutcome } from './campaign-page-sender';
+import { final, kept, wait, type CampaignPageSender, type PageOutcome } from './campaign-page-sender';
 import {
   campaignKey,
   contentKey,
@@ -34,6 +34,18 @@ const sleep = (ms: number, wake: Promise<void>) =>
       resolve();
     });
   });
+
+/** A page no sender holds any more. */
+function unheld(page: PageRecord): void {
+  delete page.leaseUntil;
+  delete page.holder;
+}
+
+/** A page taken but not tried: PENDING again, or CANCELLED if its campaign was. */
+function untried(page: PageRecord, record: CampaignRecord): void {
+  page.state = record.state === 'CANCELLED' ? 'CANCELLED' : 'PENDING';
+  unheld(page);
+}
 
 /**
  * Sends the campaigns SENDING, on every instance: one page at a time per instance, the campaigns
@@ -199,11 +211,7 @@ export class CampaignRunner {
 
   /** A page taken but not tried: PENDING again, or CANCELLED if its campaign was. */
   private async giveBack(id: string, pageNo: number, holder: string): Promise<void> {
-    await this.changePage(id, pageNo, holder, (page, record) => {
-      page.state = record.state === 'CANCELLED' ? 'CANCELLED' : 'PENDING';
-      delete page.leaseUntil;
-      delete page.holder;
-    }).catch((error: unknown) =>
+    await this.changePage(id, pageNo, holder, untried).catch((error: unknown) =>
       this.log.warn(
         { err: error, sms: { campaign: id, page: pageNo } },
         'could not give a campaign page back; it is taken over once its lease ends',
@@ -218,26 +226,13 @@ export class CampaignRunner {
     const content = await this.docs.read<PageContent>(contentKey(id, page.page, page.fingerprint));
     let outcome: PageOutcome;
     if (!content) {
-      outcome = {
-        kind: 'final',
-        state: 'OUTCOME_UNKNOWN',
-        sessionNos: [],
-        failures: [],
-        sent: 0,
-        failed: 0,
-        skipped: 0,
+      outcome = final('OUTCOME_UNKNOWN', {
         unknown: page.recipients,
-        pause: false,
-        error: {
+        error: kept({
           code: 'OUTCOME_UNKNOWN',
           message: "This page's targets are gone from the state store: whether it was sent cannot be told.",
-          retryable: false,
-          retryAfterSeconds: null,
-          retCode: null,
-          httpStatus: null,
-          requestUuid: null,
-        },
-      };
+        }),
+      });
     } else {
       const owner = { ...record.owner, canSend: true };
       const requestId = `campaign-${id}-page-${page.page}`;
@@ -251,19 +246,14 @@ export class CampaignRunner {
       } catch (error) {
         if (!(error instanceof StateStoreUnavailableError)) throw error;
         log.error({ err: error }, 'campaign page not sent: state store unavailable');
-        outcome = {
-          kind: 'wait',
-          retryAfterSeconds: 5,
-          error: {
+        outcome = wait(
+          kept({
             code: 'SERVICE_UNAVAILABLE',
             message: 'The state store is unreachable: nothing was sent; the page goes again shortly.',
             retryable: true,
-            retryAfterSeconds: 5,
-            retCode: null,
-            httpStatus: null,
-            requestUuid: null,
-          },
-        };
+          }),
+          5,
+        );
       }
     }
     await this.record(id, page.page, holder, outcome, log);
@@ -274,9 +264,7 @@ export class CampaignRunner {
     if (outcome.kind !== 'final') {
       const until = outcome.kind === 'wait' ? Date.now() + outcome.retryAfterSeconds * 1000 : 0;
       await this.changePage(id, pageNo, holder, (page, record) => {
-        page.state = record.state === 'CANCELLED' ? 'CANCELLED' : 'PENDING';
-        delete page.leaseUntil;
-        delete page.holder;
+        untried(page, record);
         if (outcome.kind === 'wait' && record.state === 'SENDING') record.blocked = { ...outcome.error, until };
       });
       if (outcome.kind === 'wait') {
@@ -305,8 +293,7 @@ export class CampaignRunner {
         unknown: outcome.unknown,
         failures: outcome.failures.length,
       });
-      delete page.leaseUntil;
-      delete page.holder;
+      unheld(page);
       if (record.state === 'SENDING') record.blocked = null;
       if (outcome.pause && record.state === 'SENDING') {
         record.state = 'PAUSED';

@@ -82,7 +82,12 @@ function keyProblems(key: string | null | undefined): FieldError[] {
 }
 
 const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
-const ownedBy = (record: CampaignRecord, caller: Caller) => record.owner.id === caller.id && record.owner.kind === caller.kind;
+/** The campaign as `caller` may see it at `now`: its own, and not a DRAFT that has expired. */
+const visibleTo = (record: CampaignRecord | null, caller: Caller, now: number): record is CampaignRecord =>
+  record !== null &&
+  record.owner.id === caller.id &&
+  record.owner.kind === caller.kind &&
+  !(record.state === 'DRAFT' && record.draftExpiresAt <= now);
 
 /**
  * The campaign's calls: create, add pages, start, pause, resume, cancel, read, failures. Sending is the
@@ -109,8 +114,7 @@ export class CampaignsService {
   async owned(id: string, caller: Caller, now = Date.now()): Promise<CampaignRecord | null> {
     if (!CAMPAIGN_ID.test(id)) return null;
     const record = await this.docs.campaign(id);
-    if (!record || !ownedBy(record, caller)) return null;
-    return record.state === 'DRAFT' && record.draftExpiresAt <= now ? null : record;
+    return visibleTo(record, caller, now) ? record : null;
   }
 
   /** Runs a call, a store that cannot answer making it SERVICE_UNAVAILABLE. */
@@ -241,7 +245,7 @@ export class CampaignsService {
       await this.store.putDocument(contentKey(campaignId, page, fingerprint), JSON.stringify(content), 0, found.draftExpiresAt, Date.now());
       let replaced: PageRecord | undefined;
       const answer = await this.docs.changeCampaign<Answer>(campaignId, (current, now) => {
-        if (!current || !ownedBy(current, caller) || (current.state === 'DRAFT' && current.draftExpiresAt <= now)) {
+        if (!visibleTo(current, caller, now)) {
           return { answer: notFound() };
         }
         const refusal = replayOrRefusal(current);
@@ -275,7 +279,7 @@ export class CampaignsService {
         null,
       );
       const answer = await this.docs.changeCampaign<Answer>(campaignId, (current, now) => {
-        if (!current || !ownedBy(current, caller) || (current.state === 'DRAFT' && current.draftExpiresAt <= now)) {
+        if (!visibleTo(current, caller, now)) {
           return { answer: notFound() };
         }
         if (current.state !== 'DRAFT') return { answer: invalidState(`Only a DRAFT can be started (this campaign is ${current.state}).`) };
@@ -389,7 +393,7 @@ export class CampaignsService {
     return this.guarded(log, what, async () => {
       let changed: CampaignRecord | null = null;
       const answer = await this.docs.changeCampaign<Answer>(campaignId, (current, now) => {
-        if (!current || !ownedBy(current, caller) || (current.state === 'DRAFT' && current.draftExpiresAt <= now)) {
+        if (!visibleTo(current, caller, now)) {
           return { answer: notFound() };
         }
         const decided = change(current, now);

@@ -17,6 +17,7 @@ import { mapSendAnswer } from './send-answer.mapper';
 import { SendBatchSmsErrorCode as Code } from './send-batch-sms-error-code.enum';
 import type { SendBatchSmsInput } from './send-batch-sms.input';
 import { failure, SendBatchSmsSuccess, type SendBatchSmsError } from './send-batch-sms.result';
+import { sentNothing, UPSTREAM_REFUSED } from './send-outcome';
 import { deserializeResult, serializeResult } from './stored-result';
 
 type Result = SendBatchSmsSuccess | SendBatchSmsError;
@@ -37,24 +38,8 @@ type HeldKey = Extract<IdempotencyDecision, { kind: 'proceed' }>;
  */
 type Checked = { ok: true; body: string; sameAs: string; charges: Recipient[] } | Extract<BatchReading, { ok: false }>;
 
-/** uSpeedo answered with a refusal: it took none of the batch. */
-const UPSTREAM_REFUSED: ReadonlySet<Code> = new Set([
-  Code.PARAMETER_ERROR,
-  Code.MISSING_PARAMETER,
-  Code.UPSTREAM_SERVER_ERROR,
-  Code.UPSTREAM_AUTH_FAILED,
-  Code.UPSTREAM_REJECTED,
-]);
-
 /** Failed phones named (masked) in one log line, at most. */
 const LOGGED_FAILED_PHONES = 20;
-
-/** Answers that prove nothing reached uSpeedo, besides those marked `retryable`. */
-const NOTHING_SENT: ReadonlySet<Code> = new Set([Code.INVALID_INPUT, Code.DESTINATION_NOT_ALLOWED, Code.RATE_LIMITED]);
-
-/** True when the answer proves no SMS went out: its quota is given back and its idempotency key freed. */
-const sentNothing = (result: Result): boolean =>
-  !(result instanceof SendBatchSmsSuccess) && (result.retryable || NOTHING_SENT.has(result.code));
 
 const storeUnavailable = () =>
   failure({
