@@ -16,6 +16,11 @@ export interface OwnerRecord {
 /** The campaigns SENDING: when each last had its turn, and before when it may not go (a wait it was told). */
 export type RunningRecord = Record<string, { turnAt: number; notBefore: number }>;
 
+/** The pace every instance shares: when the next page may be posted. */
+interface PaceRecord {
+  nextAt: number;
+}
+
 /** Creation keys one caller keeps at most: the oldest go first. */
 const OWNER_KEYS = 1000;
 
@@ -104,13 +109,22 @@ export class CampaignDocuments {
     });
   }
 
+  /** When the shared pace lets the next page go (in the past when it may go now). */
+  async paceAt(): Promise<number> {
+    const pace = await this.read<PaceRecord>(PACE_KEY);
+    return pace?.value.nextAt ?? 0;
+  }
+
   /**
-   * Reserves the shared pace for a page of `recipients`: when it may go (now, or when the page before
-   * it has had its share of the minute), and the next page only `recipients / perMinute` minutes later.
+   * Reserves the shared pace for a page of `recipients` about to be posted: when it may go (now, or
+   * when the page before it has had its share of the minute), and the next page only
+   * `recipients / perMinute` minutes later. Null, and nothing reserved, when that is more than
+   * `maxWaitMs` away (another instance took the slot meanwhile).
    */
-  reservePace(recipients: number, perMinute: number): Promise<number> {
-    return this.change<{ nextAt: number }, number>(PACE_KEY, (current, now) => {
+  reservePace(recipients: number, perMinute: number, maxWaitMs: number): Promise<number | null> {
+    return this.change<PaceRecord, number | null>(PACE_KEY, (current, now) => {
       const at = Math.max(now, current?.nextAt ?? 0);
+      if (at - now > maxWaitMs) return { answer: null };
       const nextAt = at + Math.ceil((recipients * 60_000) / perMinute);
       return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: at };
     });

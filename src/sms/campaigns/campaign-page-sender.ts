@@ -37,7 +37,9 @@ export type PageOutcome =
   | FinalOutcome
   | { kind: 'wait'; error: KeptError; retryAfterSeconds: number }
   /** Asked only to settle a page taken over (`settleOnly`): no sender had claimed it, so nothing of it was sent. */
-  | { kind: 'untried' };
+  | { kind: 'untried' }
+  /** Its slot in the pace was taken by another instance while it was prepared: nothing sent, it goes at its next turn. */
+  | { kind: 'later' };
 
 /** The page and its campaign, as the sender needs them. */
 export interface PageToSend {
@@ -48,6 +50,12 @@ export interface PageToSend {
   requestId: string;
   /** For a page taken over in a campaign no longer SENDING: its outcome if it was tried, never a send. */
   settleOnly?: boolean;
+  /**
+   * Waits, just before the POST, for the page's slot in the shared pace for `recipients`: false when
+   * the slot is too far off to hold the page's claim for (it then goes later). Pacing the POST itself,
+   * not the start of the page, keeps the claim, charge and replica wait out of the gaps between POSTs.
+   */
+  slot: (recipients: number) => Promise<boolean>;
 }
 
 /** The wait after a failure that names none. */
@@ -196,6 +204,17 @@ export class CampaignPageSender {
       recipients.forEach((recipient, i) => sending.has(recipient) || skip.add(i));
     }
     const body = JSON.stringify(skip.size > 0 ? withoutRecipients(request, skip) : request);
+    let go: boolean;
+    try {
+      go = await page.slot(toSend.length);
+    } catch (error) {
+      await this.giveBack(charged, claim.release, log);
+      throw error;
+    }
+    if (!go) {
+      await this.giveBack(charged, claim.release, log);
+      return { kind: 'later' };
+    }
     const result = placeFailedTargets(mapSendAnswer(await this.uspeedo.sendBatch(body)), toSend);
     const outcome = this.outcomeOf(result, toSend, skipped);
     if (outcome.kind === 'wait') {
@@ -212,7 +231,7 @@ export class CampaignPageSender {
     result: SendBatchSmsSuccess | SendBatchSmsError,
     sent: readonly BatchRecipient[],
     skipped: FailureEntry[],
-  ): Exclude<PageOutcome, { kind: 'untried' }> {
+  ): FinalOutcome | Extract<PageOutcome, { kind: 'wait' }> {
     if (result instanceof SendBatchSmsSuccess) {
       const rejected: FailureEntry[] = result.failedTargetPhones
         .filter((failed) => failed.path.length === 4)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { StateStoreUnavailableError, type StateStore } from '../../guard/state-store';
 import { inRootSpan } from '../../telemetry/spans';
@@ -15,6 +16,13 @@ import {
   type PageRecord,
 } from './campaign-record';
 import type { CampaignMetrics } from './campaigns.metrics';
+
+/**
+ * The longest a page, claimed and charged, waits for its slot in the pace before its POST: a slot
+ * further off (another instance took the one it was prepared for) gives the page back. The page's
+ * leases cover it.
+ */
+export const PACE_SLACK_MS = 2_000;
 
 /** How the runner paces and holds pages. */
 export interface RunnerSettings {
@@ -56,6 +64,8 @@ function untried(page: PageRecord, record: CampaignRecord): void {
  */
 export class CampaignRunner {
   private closing = false;
+  /** How long the last page took from being taken to asking for its slot. */
+  private preparingMs = 0;
   private wakeUp: () => void = () => {};
   private woken: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
@@ -154,22 +164,26 @@ export class CampaignRunner {
       await this.finish(id);
       return true;
     }
-    const holder = await this.take(id, next.page, (page, current) => page.state === 'PENDING' && current.state === 'SENDING');
-    if (!holder) return false;
-    const at = await this.docs.reservePace(next.recipients, this.settings.recipientsPerMinute);
-    let latest: CampaignRecord | null = record;
-    if (at > Date.now()) {
-      // The lease must outlast the wait for the pace as well as the send.
-      await this.hold(id, next.page, holder, at + this.settings.pageLeaseMs);
-      await sleep(at - Date.now(), this.stopping);
-      // Paused or cancelled meanwhile, or shutting down: the page was not tried.
-      latest = await this.docs.campaign(id);
-    }
-    if (this.closing || latest?.state !== 'SENDING') {
-      await this.giveBack(id, next.page, holder);
+    // Not taken while it waits for the pace, so a pause or cancel meanwhile finds it PENDING. Preparing
+    // starts as long before the slot as it took last time, so the POST, not the preparing, meets it.
+    const paceAt = (await this.docs.paceAt()) - this.preparingMs;
+    if (paceAt > Date.now()) {
+      await sleep(paceAt - Date.now(), this.stopping);
       return !this.closing;
     }
-    await this.drive(latest, next, holder, false);
+    const preparedFrom = Date.now();
+    const holder = await this.take(id, next.page, (page, current) => page.state === 'PENDING' && current.state === 'SENDING');
+    if (!holder) return false;
+    await this.drive(record, next, holder, false, preparedFrom);
+    return true;
+  }
+
+  /** The page's slot in the shared pace, waited for: false when another instance took it meanwhile. */
+  private async slot(recipients: number, preparedFrom: number): Promise<boolean> {
+    this.preparingMs = Math.min(Date.now() - preparedFrom, PACE_SLACK_MS / 2);
+    const at = await this.docs.reservePace(recipients, this.settings.recipientsPerMinute, PACE_SLACK_MS);
+    if (at === null) return false;
+    if (at > Date.now()) await delay(at - Date.now());
     return true;
   }
 
@@ -181,12 +195,6 @@ export class CampaignRunner {
       if (!current || !page || !may(page, current)) return { answer: null };
       Object.assign(page, { state: 'SENDING', leaseUntil: now + this.settings.pageLeaseMs, holder });
       return { write: { value: current, expiresAt: null }, answer: holder };
-    });
-  }
-
-  private async hold(id: string, pageNo: number, holder: string, leaseUntil: number): Promise<void> {
-    await this.changePage(id, pageNo, holder, (page) => {
-      page.leaseUntil = leaseUntil;
     });
   }
 
@@ -220,7 +228,13 @@ export class CampaignRunner {
   }
 
   /** Sends (or settles) a page held, and records its outcome. */
-  private async drive(record: CampaignRecord, page: PageRecord, holder: string, settleOnly: boolean): Promise<void> {
+  private async drive(
+    record: CampaignRecord,
+    page: PageRecord,
+    holder: string,
+    settleOnly: boolean,
+    preparedFrom = Date.now(),
+  ): Promise<void> {
     const id = record.id;
     const log = this.log.child({ campaign: id, page: page.page });
     const content = await this.docs.read<PageContent>(contentKey(id, page.page, page.fingerprint));
@@ -240,7 +254,10 @@ export class CampaignRunner {
         outcome = await inRootSpan(
           'sms.campaign.page',
           { 'sms.campaign.id': id, 'sms.campaign.page': page.page, 'sms.recipients': page.recipients },
-          () => this.sender.send({ campaignId: id, page: page.page, owner, content: content.value, requestId, settleOnly }, log),
+          () => {
+            const slot = (recipients: number) => this.slot(recipients, preparedFrom);
+            return this.sender.send({ campaignId: id, page: page.page, owner, content: content.value, requestId, settleOnly, slot }, log);
+          },
           (span, answer) => span.setAttribute('sms.campaign.page_outcome', answer.kind === 'final' ? answer.state : answer.kind),
         );
       } catch (error) {
@@ -260,6 +277,7 @@ export class CampaignRunner {
   }
 
   private async record(id: string, pageNo: number, holder: string, outcome: PageOutcome, log: FastifyBaseLogger): Promise<void> {
+    if (outcome.kind === 'later') return this.giveBack(id, pageNo, holder);
     this.metrics.pages.inc({ outcome: outcome.kind === 'final' ? outcome.state : outcome.kind === 'wait' ? 'WAIT' : 'UNTRIED' });
     if (outcome.kind !== 'final') {
       const until = outcome.kind === 'wait' ? Date.now() + outcome.retryAfterSeconds * 1000 : 0;

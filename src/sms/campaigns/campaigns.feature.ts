@@ -6,7 +6,7 @@ import { TemplateCheck } from '../send/template-check';
 import { CampaignDelivery } from './campaign-delivery';
 import { CampaignDocuments } from './campaign-documents';
 import { CampaignPageSender } from './campaign-page-sender';
-import { CampaignRunner } from './campaign-runner';
+import { CampaignRunner, PACE_SLACK_MS } from './campaign-runner';
 import { CampaignUpdates } from './campaign-updates';
 import { CampaignsService } from './campaigns.service';
 import { campaignMetrics } from './campaigns.metrics';
@@ -32,7 +32,8 @@ export const campaignsFeature: SmsFeature = {
       idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     };
     const replicasWaitMs = state.redis && state.redisMinReplicasAcks > 0 ? state.redisWaitTimeoutMs : 0;
-    const leaseMs = config.uspeedo.timeoutMs + LEASE_MARGIN_MS + replicasWaitMs;
+    // A page's claim is held through the replica wait, its wait for the pace and its POST.
+    const leaseMs = config.uspeedo.timeoutMs + LEASE_MARGIN_MS + replicasWaitMs + PACE_SLACK_MS;
     // A page's key lives as long as its campaign may, so it can never be sent again while the campaign exists.
     const keyTtlSeconds =
       Math.max(config.idempotencyTtlSeconds, config.lookups.retentionSeconds, config.campaigns.draftTtlSeconds) + 30 * 86_400;
