@@ -49,8 +49,13 @@ async function main(): Promise<void> {
       onSecondError: (error) => app.log.fatal({ err: error }, 'a second uncaught error during the shutdown: exiting now'),
     },
     async ({ signal, err }) => {
-      if (err) app.log.fatal({ err }, 'uncaught exception or unhandled rejection: shutting down, finishing the requests in flight');
-      else app.log.info({ signal, graceMs }, 'shutting down: no new requests, finishing those in flight');
+      // No request's logger sees such a fault: the line names the requests in flight, its cause among them if it came from one.
+      if (err) {
+        app.log.fatal(
+          { err, requestsInFlight: app.requestsInFlight() },
+          'uncaught exception or unhandled rejection: shutting down, finishing the requests in flight',
+        );
+      } else app.log.info({ signal, graceMs }, 'shutting down: no new requests, finishing those in flight');
       try {
         await app.close();
       } catch (error) {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { start, until } from '../support/main-process';
 
@@ -49,7 +50,7 @@ describe('npm start', () => {
   }, 30_000);
 
   it.each(['exception', 'rejection'])(
-    'logs an uncaught %s as fatal, shuts down gracefully, and exits 1 (the last line of defence)',
+    'logs an uncaught %s as fatal with the requests in flight, finishes them, shuts down gracefully, and exits 1',
     async (fault) => {
       const run = start({
         NODE_OPTIONS: `--require ${join(__dirname, '../support/fault-later.cjs')}`,
@@ -58,6 +59,26 @@ describe('npm start', () => {
       });
       try {
         await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
+        // A request in flight when the fault comes (its body held back until then): the fatal line names it.
+        const port = Number(/Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())![1]);
+        const body = JSON.stringify({ query: '{ smsLimits { maxTargetsPerRequest } }' });
+        const slow = request({
+          port,
+          method: 'POST',
+          path: '/graphql',
+          headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-request-id': 'in-flight-at-the-fault' },
+        });
+        const answered = new Promise<number>((resolve, reject) => {
+          slow.on('response', (response) => {
+            response.resume();
+            resolve(response.statusCode!);
+          });
+          slow.on('error', reject);
+        });
+        slow.write(body.slice(0, 10));
+        await until(() => run.output().includes('"level":60'));
+        slow.end(body.slice(10));
+        expect(await answered).toBe(200);
         expect(await run.exited).toBe(1);
         const lines = run
           .output()
@@ -67,6 +88,7 @@ describe('npm start', () => {
         const fatal = lines.find((line) => line.level === 60);
         expect(fatal.msg).toBe('uncaught exception or unhandled rejection: shutting down, finishing the requests in flight');
         expect(fatal.err.message).toMatch(/no code (caught|handled)/);
+        expect(fatal.requestsInFlight).toEqual(['in-flight-at-the-fault']);
         expect(lines.at(-1).msg).toBe('shut down cleanly');
       } finally {
         run.child.kill('SIGKILL');
