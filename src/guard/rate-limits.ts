@@ -24,6 +24,8 @@ interface OverflowedLimit {
   retryAfterSeconds: number;
   /** The batch alone is larger than the limit (for a per-number window: for one of its numbers): no wait can help. */
   alone: boolean;
+  /** A window each number has of its own (its recipients are named in `recipients`); else a counter of the whole batch. */
+  perNumber: boolean;
 }
 
 /** A recipient whose number would pass a per-number limit: its index among the recipients given. */
@@ -191,7 +193,7 @@ function refusalOf(plan: Plan, outcome: ChargeOutcome & { ok: false }, recipient
   const secondsTo = (expiresAt: number) => Math.ceil((expiresAt - now) / 1000);
   const limits: OverflowedLimit[] = outcome.exceeded.map((i) => {
     const c = plan.counters[i];
-    return { name: c.name, limit: c.limit, retryAfterSeconds: secondsTo(c.expiresAt), alone: c.amount > c.limit };
+    return { name: c.name, limit: c.limit, retryAfterSeconds: secondsTo(c.expiresAt), alone: c.amount > c.limit, perNumber: false };
   });
   const overRecipients: OverflowedRecipient[] = [];
   if (outcome.phones.length > 0) {
@@ -205,7 +207,7 @@ function refusalOf(plan: Plan, outcome: ChargeOutcome & { ok: false }, recipient
       if (over[window].size === 0) continue;
       const { limit, expiresAt } = windows[window];
       const alone = [...over[window]].some((phone) => amountOf.get(phone)! > limit);
-      limits.push({ name: phoneLimitName(window), limit, retryAfterSeconds: secondsTo(expiresAt), alone });
+      limits.push({ name: phoneLimitName(window), limit, retryAfterSeconds: secondsTo(expiresAt), alone, perNumber: true });
     }
     recipients.forEach((r, index) => {
       const phone = phoneKey(r.e164);

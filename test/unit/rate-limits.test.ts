@@ -83,7 +83,7 @@ describe('RateLimiter.charge', () => {
     expect(refused).toEqual({
       ok: false,
       refusal: {
-        limits: [{ name: 'caller-minute', limit: 3, retryAfterSeconds: 45, alone: false }],
+        limits: [{ name: 'caller-minute', limit: 3, retryAfterSeconds: 45, alone: false, perNumber: false }],
         recipients: [],
         numbers: 0,
         retryable: true,
@@ -120,7 +120,7 @@ describe('RateLimiter.charge', () => {
     const refused = await limiter.charge('c', batch, NOW);
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
-    expect(refused.refusal.limits.map((l) => l.name)).toEqual(['phone-hour']);
+    expect(refused.refusal.limits.map((l) => [l.name, l.perNumber])).toEqual([['phone-hour', true]]);
     expect(refused.refusal.recipients).toEqual([{ index: 1, name: 'phone-hour', limit: 1 }]);
     expect(rateLimitedAnswer(refused.refusal, batch).fieldErrors).toEqual([
       {

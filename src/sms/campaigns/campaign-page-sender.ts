@@ -60,8 +60,6 @@ export interface PageToSend {
 
 /** The wait after a failure that names none. */
 const DEFAULT_WAIT_SECONDS = 10;
-/** The caller's and the server's counters: over one, the page waits; the per-number windows only skip numbers. */
-const PAGE_LIMITS: ReadonlySet<string> = new Set(['caller-minute', 'caller-day', 'global-day']);
 
 /** An error as a page keeps it: the SmsError fields, those not given null. */
 export const kept = (error: Pick<SendBatchSmsError, 'code' | 'message'> & Partial<SendBatchSmsError>): KeptError => ({
@@ -136,7 +134,8 @@ export class CampaignPageSender {
           break;
         }
         const refusal = charge.refusal;
-        const counters = refusal.limits.filter((limit) => PAGE_LIMITS.has(limit.name));
+        // The caller's and the server's counters hold the page back; the per-number windows only skip numbers.
+        const counters = refusal.limits.filter((limit) => !limit.perNumber);
         if (counters.length > 0) {
           const answer = rateLimitedAnswer({ ...refusal, limits: counters, recipients: [], numbers: 0 }, toSend);
           await claim.release();
