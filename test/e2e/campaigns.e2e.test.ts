@@ -314,7 +314,8 @@ describe('campaigns', () => {
       (c) => c.sent === 2,
     );
     const cancelled = await call(server, 'CancelSmsCampaign', { campaignId: id });
-    // The next page may be held waiting for the pace: it is counted pending until its runner lets it go.
+    // The next page waits for the pace untaken, so it is cancelled at once; had it just been taken for its
+    // slot, it would count pending until its runner gives it back.
     expect(cancelled).toMatchObject({ state: 'CANCELLED', sent: 2, cancelled: 2 - cancelled.pending });
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(posts()).toHaveLength(1);
