@@ -83,6 +83,12 @@ export const RUNNING_KEY = '{cmprun}:running';
 /** When the next page may go, across every instance. */
 export const PACE_KEY = '{cmprun}:pace';
 
+/** Until when a finished campaign (DONE or CANCELLED) is kept, as long as its sessions from when it finished; null while it runs. */
+export function keptUntil(record: CampaignRecord, retentionSeconds: number, now: number): number | null {
+  if (record.state !== 'DONE' && record.state !== 'CANCELLED') return null;
+  return (record.finishedAt ?? now) + retentionSeconds * 1000;
+}
+
 /** True while a page is not tried, or being tried. */
 export const isPending = (page: PageRecord) => page.state === 'PENDING' || page.state === 'SENDING';
 

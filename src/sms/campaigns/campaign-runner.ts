@@ -10,6 +10,7 @@ import {
   contentKey,
   failuresKey,
   isPending,
+  keptUntil,
   pageKeys,
   type CampaignRecord,
   type PageContent,
@@ -209,11 +210,7 @@ export class CampaignRunner {
       const page = current?.pages.find((p) => p.page === pageNo);
       if (!current || !page || page.holder !== holder) return { answer: null };
       change(page, current, now);
-      const finished = current.state === 'DONE' || current.state === 'CANCELLED';
-      return {
-        write: { value: current, expiresAt: finished ? (current.finishedAt ?? now) + this.settings.retentionSeconds * 1000 : null },
-        answer: current,
-      };
+      return { write: { value: current, expiresAt: keptUntil(current, this.settings.retentionSeconds, now) }, answer: current };
     });
   }
 
@@ -333,7 +330,7 @@ export class CampaignRunner {
     const after = await this.docs.changeCampaign<CampaignRecord | null>(id, (current, now) => {
       if (!current || current.state !== 'SENDING' || current.pages.some(isPending)) return { answer: null };
       Object.assign(current, { state: 'DONE', finishedAt: now, blocked: null });
-      return { write: { value: current, expiresAt: now + this.settings.retentionSeconds * 1000 }, answer: current };
+      return { write: { value: current, expiresAt: keptUntil(current, this.settings.retentionSeconds, now) }, answer: current };
     });
     if (after) await this.settled(after);
     else await this.docs.changeRunning(id, { turnAt: Date.now(), notBefore: 0 });
@@ -351,7 +348,7 @@ export class CampaignRunner {
       this.metrics.campaigns.inc({ state: 'DONE' });
       await this.store.expireDocuments(
         [campaignKey(record.id), ...pageKeys(record)],
-        (record.finishedAt ?? Date.now()) + this.settings.retentionSeconds * 1000,
+        keptUntil(record, this.settings.retentionSeconds, Date.now()),
       );
       this.log.info({ sms: { campaign: record.id, result: 'DONE' } }, 'campaign done');
     }

@@ -20,6 +20,7 @@ import {
   campaignKey,
   contentKey,
   failuresKey,
+  keptUntil,
   MAX_CAMPAIGN_PAGES,
   pageKeys,
   type CampaignRecord,
@@ -400,8 +401,10 @@ export class CampaignsService {
         if (decided === 'same') return { answer: campaignView(current, now) };
         if (decided !== 'changed') return { answer: decided };
         changed = current;
-        const expiresAt = current.state === 'CANCELLED' ? now + this.settings.retentionSeconds * 1000 : null;
-        return { write: { value: current, expiresAt }, answer: campaignView(current, now) };
+        return {
+          write: { value: current, expiresAt: keptUntil(current, this.settings.retentionSeconds, now) },
+          answer: campaignView(current, now),
+        };
       });
       const record = changed as CampaignRecord | null;
       if (record) {
@@ -411,10 +414,8 @@ export class CampaignsService {
           await this.docs.changeRunning(campaignId, { turnAt: 0, notBefore: 0 });
           this.wake();
         }
-        if (record.state === 'CANCELLED') {
-          const keepUntil = Date.now() + this.settings.retentionSeconds * 1000;
-          await this.store.expireDocuments(pageKeys(record), keepUntil);
-        }
+        const keepUntil = keptUntil(record, this.settings.retentionSeconds, Date.now());
+        if (keepUntil !== null) await this.store.expireDocuments(pageKeys(record), keepUntil);
       }
       log.info({ sms: { campaign: campaignId, result: record ? record.state : answer.constructor.name } }, `${what} answered`);
       return answer;
