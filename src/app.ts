@@ -102,7 +102,10 @@ async function sharedParts(config: Config, app: FastifyInstance, metrics: SmsMet
   const simulator = {
     baseUrl: SIMULATOR_BASE_URL,
     credentials: SIMULATOR_CREDENTIALS,
-    fetch: createSimulatorFetch({ receiptDelaySeconds: config.lookups.simulatorReceiptDelaySeconds }),
+    fetch: createSimulatorFetch({
+      receiptDelaySeconds: config.lookups.simulatorReceiptDelaySeconds,
+      reads: FEATURES.flatMap((feature) => feature.reads ?? []),
+    }),
   };
   const client = new UspeedoClient({ ...(credentials ? { baseUrl, credentials } : simulator), timeoutMs, tracer });
   const uspeedo = new UspeedoApi(client, new UpstreamReads(client, timeoutMs, config.uspeedo.lookupsInFlight, metrics));

@@ -5,6 +5,7 @@ import type { OpenCounts } from '../guard/open-counts';
 import type { RateLimiter } from '../guard/rate-limits';
 import type { StateStore } from '../guard/state-store';
 import type { UspeedoApi } from '../uspeedo/uspeedo.api';
+import type { UspeedoRead } from '../uspeedo/uspeedo-read';
 import type { DeliveryStatusService } from './lookups/delivery-status.service';
 import type { LookupNames, LookupRefusals } from './lookups/lookup-refusals';
 import type { TemplatesService } from './lookups/templates.service';
@@ -68,6 +69,8 @@ export interface SmsFeature {
   name: string;
   resolvers: readonly ResolverClass[];
   rootFields?: Readonly<Record<string, RootFieldPolicy>>;
+  /** The uSpeedo reads it declares (`UspeedoRead`, made with `UspeedoApi.read`): the simulator answers them. */
+  reads?: readonly UspeedoRead<unknown>[];
   build(parts: SharedParts, services: FeatureServices): BuiltFeature;
 }
 

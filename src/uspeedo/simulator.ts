@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { REQUEST_UUID_HEADER, RetCode, USPEEDO_PATHS, type SendBatchUSMSMessageRequest } from './uspeedo.types';
+import type { UspeedoRead } from './uspeedo-read';
 
 /** Credentials the client sends when the simulator answers; they never leave the process. */
 export const SIMULATOR_CREDENTIALS = Object.freeze({ accessKeyId: 'simulator', accessKeySecret: 'simulator' });
@@ -39,30 +40,13 @@ export interface SimulatorOptions {
   receiptDelaySeconds?: number;
   /** The clock, for tests. */
   now?: () => number;
+  /** The declared reads it answers, each with its own `simulate` (the features' `reads`). */
+  reads?: readonly UspeedoRead<unknown>[];
 }
 
 /** A phone ending so gets a FAILED receipt; one ending `22` stays UNKNOWN; any other is DELIVERED. */
 const FAILED_RECEIPT_SUFFIX = '11';
 const UNKNOWN_RECEIPT_SUFFIX = '22';
-
-/** The templates the simulator knows; any other id is not found. */
-const SIMULATED_TEMPLATES = [
-  {
-    TemplateId: 'template_id_1',
-    Purpose: 1,
-    TemplateName: 'Verification code',
-    Template: 'Your verification code is {1}. It expires in 5 minutes.',
-    Status: 2,
-  },
-  {
-    TemplateId: 'template_notice_2',
-    Purpose: 2,
-    TemplateName: 'Order shipped',
-    Template: 'Hello {1}, your order {2} has shipped.',
-    Status: 2,
-  },
-  { TemplateId: 'template_review_3', Purpose: 3, TemplateName: 'Weekly offer', Template: '{1}: 20% off this week only.', Status: 1 },
-].map((template) => ({ ...template, CreateTime: 1_767_225_600 }));
 
 /** A session the simulator issued: when, and to whom. */
 interface SimulatedSession {
@@ -76,10 +60,16 @@ const MAX_SESSIONS = 100_000;
 /**
  * A stand-in for uSpeedo, in process, as a Fetch API function: it routes by method and path, answers
  * with the spec's shapes and sends no SMS. It serves the send, receipts for the sessions it issued
- * (after `receiptDelaySeconds`), and a few templates. Anything else is HTTP 404.
+ * (after `receiptDelaySeconds`), and each declared read given (templates among them). Anything else is
+ * HTTP 404.
  */
-export function createSimulatorFetch({ receiptDelaySeconds = 5, now = Date.now }: SimulatorOptions = {}): typeof globalThis.fetch {
+export function createSimulatorFetch({
+  receiptDelaySeconds = 5,
+  now = Date.now,
+  reads = [],
+}: SimulatorOptions = {}): typeof globalThis.fetch {
   const sessions = new Map<string, SimulatedSession>();
+  const declared = new Map(reads.map((read) => [`GET /${read.path}`, read]));
   return async (input, init) => {
     const request = new Request(input, init);
     const url = new URL(request.url);
@@ -94,7 +84,8 @@ export function createSimulatorFetch({ receiptDelaySeconds = 5, now = Date.now }
     if (route === `GET /${USPEEDO_PATHS.receipts}`) {
       return receipts(url.searchParams.getAll('id'), sessions, receiptDelaySeconds * 1000, now());
     }
-    if (route === `GET /${USPEEDO_PATHS.templates}`) return templates(url.searchParams.getAll('id'));
+    const read = declared.get(route);
+    if (read) return json(200, read.simulate(url.searchParams));
     return json(404, { Message: `Simulated: no ${route}` });
   };
 }
@@ -128,18 +119,6 @@ function receipts(ids: string[], sessions: ReadonlyMap<string, SimulatedSession>
     return [{ SessionNo: sessionNo, ReceiptSet }];
   });
   return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: data });
-}
-
-/**
- * USMSTemplate: the templates asked; TEMPLATE_NOT_FOUND for the whole lookup when any id asked is
- * unknown, without saying which, as uSpeedo answers (see `isTemplateNotFound`).
- */
-function templates(ids: string[]): Response {
-  const found = SIMULATED_TEMPLATES.filter((template) => ids.includes(template.TemplateId));
-  if (found.length < new Set(ids).size) {
-    return json(200, { RetCode: RetCode.TEMPLATE_NOT_FOUND, Message: 'Template not found (simulated)' });
-  }
-  return json(200, { RetCode: RetCode.SUCCESS, Message: 'success', Data: found });
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { readReceipts, readTemplates, type ReceiptRecord, type TemplateRecord } from './lookup-records';
+import { readReceipts, type ReceiptRecord, type TemplateRecord } from './lookup-records';
 import { readSendAnswer, type SendAnswer } from './send-answer';
 import type { UpstreamFailure, UspeedoJson } from './upstream-answer';
 import { chunkIds, type ReadAnswer, type UpstreamReads } from './upstream-reads';
 import { cleanUpstreamText } from './upstream-text';
-import type { UspeedoClient } from './uspeedo.client';
+import { templatesRead } from './templates.read';
+import type { UspeedoCall, UspeedoClient } from './uspeedo.client';
 import { MAX_IDS_PER_LOOKUP, USPEEDO_PATHS } from './uspeedo.types';
+import type { UspeedoRead } from './uspeedo-read';
 
 /** The lookups uSpeedo takes a list of ids for. */
 export type LookupKind = 'receipts' | 'templates';
@@ -50,9 +52,14 @@ export class UspeedoApi {
   }
 
   /** Templates (USMSTemplate) by id, for one chunk of ids (see `chunks`), retried as reads are. */
-  async templates(templateIds: readonly string[], log: FastifyBaseLogger): Promise<RecordsAnswer<Map<string, TemplateRecord>>> {
-    const answer = await this.reads.read({ method: 'GET', path: USPEEDO_PATHS.templates, query: { id: templateIds } }, log, 'templates');
-    return recordsOf(answer, readTemplates);
+  templates(templateIds: readonly string[], log: FastifyBaseLogger): Promise<RecordsAnswer<Map<string, TemplateRecord>>> {
+    return this.read(templatesRead, { id: templateIds }, log);
+  }
+
+  /** A declared read (`UspeedoRead`) as its record, retried as reads are. */
+  async read<T>(call: UspeedoRead<T>, query: UspeedoCall['query'], log: FastifyBaseLogger): Promise<RecordsAnswer<T>> {
+    const answer = await this.reads.read({ method: 'GET', path: call.path, query }, log, call.operation);
+    return recordsOf(answer, (json) => call.read(json));
   }
 
   /** Ids split into the fewest calls of a lookup, each within uSpeedo's count and a safe request line. */

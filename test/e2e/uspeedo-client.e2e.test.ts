@@ -3,6 +3,10 @@ import { SmsMetrics } from '../../src/sms/shared/sms.metrics';
 import { UpstreamReads } from '../../src/uspeedo/upstream-reads';
 import { UspeedoApi } from '../../src/uspeedo/uspeedo.api';
 import { UspeedoClient } from '../../src/uspeedo/uspeedo.client';
+import { RetCode } from '../../src/uspeedo/uspeedo.types';
+import { templatesRead } from '../../src/uspeedo/templates.read';
+import type { UspeedoRead } from '../../src/uspeedo/uspeedo-read';
+import pino from 'pino';
 import { FakeUspeedo } from '../support/fake-uspeedo';
 import { EXPECTED_AUTHORIZATION, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 
@@ -66,6 +70,40 @@ describe('UspeedoClient.exchange', () => {
 });
 
 describe('the simulator', () => {
+  it('answers each declared read it is given, as UspeedoApi.read makes it, and no other', async () => {
+    const balance: UspeedoRead<{ amount: number }> = {
+      operation: 'balance',
+      path: 'api/v1/account/Balance',
+      read: (json) =>
+        typeof (json.Data as { Amount?: unknown })?.Amount === 'number' ? { amount: (json.Data as { Amount: number }).Amount } : undefined,
+      simulate: (query) => ({ RetCode: 0, Data: { Amount: Number(query.get('scale') ?? 1) * 100 } }),
+    };
+    const client = new UspeedoClient({
+      baseUrl: SIMULATOR_BASE_URL,
+      timeoutMs: 1000,
+      credentials: SIMULATOR_CREDENTIALS,
+      fetch: createSimulatorFetch({ reads: [balance, templatesRead] }),
+    });
+    const reads = new UpstreamReads(client, 1000, 1, new SmsMetrics());
+    const api = new UspeedoApi(client, reads);
+    const log = pino({ level: 'silent' });
+    expect(await api.read(balance, { scale: '3' }, log)).toMatchObject({ ok: true, records: { amount: 300 } });
+    const templates = await api.templates(['template_id_1'], log);
+    expect(templates.ok && [...templates.records.keys()]).toEqual(['template_id_1']);
+    expect(await api.templates(['template_id_1', 'nope'], log)).toMatchObject({
+      ok: false,
+      failure: { retCode: RetCode.TEMPLATE_NOT_FOUND },
+    });
+    reads.close();
+    const bare = new UspeedoClient({
+      baseUrl: SIMULATOR_BASE_URL,
+      timeoutMs: 1000,
+      credentials: SIMULATOR_CREDENTIALS,
+      fetch: createSimulatorFetch(),
+    });
+    expect(await bare.exchange({ method: 'GET', path: balance.path })).toMatchObject({ kind: 'answered', status: 404 });
+  });
+
   it('routes by method and path: a path it does not serve is HTTP 404', async () => {
     const client = new UspeedoClient({
       baseUrl: SIMULATOR_BASE_URL,

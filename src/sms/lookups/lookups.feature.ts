@@ -1,3 +1,4 @@
+import { templatesRead } from '../../uspeedo/templates.read';
 import type { SmsFeature } from '../feature';
 import { DeliveryStatusService } from './delivery-status.service';
 import { SmsLookupsResolver } from './sms-lookups.resolver';
@@ -7,6 +8,7 @@ import { TemplatesService } from './templates.service';
 export const lookupsFeature: SmsFeature = {
   name: 'lookups',
   resolvers: [SmsLookupsResolver],
+  reads: [templatesRead],
   rootFields: {
     smsDeliveryStatus: { once: 'ask for every session in one list' },
     smsTemplates: { once: 'ask for every template in one list' },
