@@ -129,4 +129,17 @@ export class CampaignDocuments {
       return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: at };
     });
   }
+
+  /**
+   * A page's POST going later than its slot (a timer fires late on a busy process): the next slot is
+   * `recipients / perMinute` minutes after now, not after the slot, so the lateness never narrows the
+   * gap to the next POST.
+   */
+  postingLate(recipients: number, perMinute: number): Promise<void> {
+    return this.change<PaceRecord, void>(PACE_KEY, (current, now) => {
+      const nextAt = now + Math.ceil((recipients * 60_000) / perMinute);
+      if ((current?.nextAt ?? 0) >= nextAt) return { answer: undefined };
+      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: undefined };
+    });
+  }
 }

@@ -182,9 +182,11 @@ export class CampaignRunner {
   /** The page's slot in the shared pace, waited for: false when another instance took it meanwhile. */
   private async slot(recipients: number, preparedFrom: number): Promise<boolean> {
     this.preparingMs = Math.min(Date.now() - preparedFrom, PACE_SLACK_MS / 2);
-    const at = await this.docs.reservePace(recipients, this.settings.recipientsPerMinute, PACE_SLACK_MS);
+    const { recipientsPerMinute } = this.settings;
+    const at = await this.docs.reservePace(recipients, recipientsPerMinute, PACE_SLACK_MS);
     if (at === null) return false;
     if (at > Date.now()) await delay(at - Date.now());
+    if (Date.now() > at) await this.docs.postingLate(recipients, recipientsPerMinute);
     return true;
   }
 
