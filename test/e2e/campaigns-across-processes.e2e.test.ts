@@ -50,6 +50,29 @@ async function campaignOf(url: string, pages: number, first = 0) {
   return campaign.id as string;
 }
 
+/** A server process of its own, as `npm start` runs it. */
+interface Instance {
+  url: string;
+  stop: () => Promise<void>;
+}
+
+async function instance(env: Record<string, string>): Promise<Instance> {
+  const run = start(env);
+  try {
+    await until(() => listening.test(run.output()), 30_000);
+  } catch (error) {
+    run.child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${listening.exec(run.output())![1]}`,
+    stop: async () => {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    },
+  };
+}
+
 async function poll(url: string, id: string, done: (c: any) => boolean, ms = 30_000) {
   const end = Date.now() + ms;
   for (;;) {
@@ -115,28 +138,37 @@ describe('campaigns across processes', () => {
     'two instances on %s send every page of two campaigns once, their POSTs at one pace',
     async (_name, open) => {
       const store = await open!();
-      const servers: TestServer[] = [];
+      const instances: Instance[] = [];
       try {
-        const env = { API_KEYS, USPEEDO_BASE_URL: upstream.url, ...store.env, CAMPAIGN_RECIPIENTS_PER_MINUTE: '600' };
-        servers.push(await startServer(env), await startServer(env));
+        // Two processes, as two instances run: in one process each would hold the other's event loop.
+        const env = {
+          API_KEYS,
+          USPEEDO_BASE_URL: upstream.url,
+          USPEEDO_ACCESS_KEY_ID: TEST_KEY_ID,
+          USPEEDO_ACCESS_KEY_SECRET: TEST_SECRET,
+          ...store.env,
+          CAMPAIGN_RECIPIENTS_PER_MINUTE: '600',
+        };
+        instances.push(...(await Promise.all([instance(env), instance(env)])));
         const times: number[] = [];
         upstream.route('POST', SEND, () => {
           times.push(Date.now());
           return {};
         });
-        // Two campaigns, so both instances prepare a page at once and contend for each slot.
-        const ids = [await campaignOf(servers[0].url, 5), await campaignOf(servers[1].url, 5, 10)];
-        await Promise.all(ids.map((id, i) => call(servers[i].url, 'StartSmsCampaign', { campaignId: id })));
-        for (const id of ids) expect(await poll(servers[1].url, id, (c) => c.state === 'DONE')).toMatchObject({ state: 'DONE', sent: 10 });
+        // Two campaigns, so both instances prepare a page at once and contend for the pace.
+        const ids = [await campaignOf(instances[0].url, 5), await campaignOf(instances[1].url, 5, 10)];
+        await Promise.all(ids.map((id, i) => call(instances[i].url, 'StartSmsCampaign', { campaignId: id })));
+        for (const id of ids)
+          {expect(await poll(instances[1].url, id, (c) => c.state === 'DONE')).toMatchObject({ state: 'DONE', sent: 10 });}
         const sent = posts().map((c) => pageOf(c.body));
         expect(sent.filter((n) => n < 10)).toEqual([0, 1, 2, 3, 4]);
         expect(sent.filter((n) => n >= 10)).toEqual([10, 11, 12, 13, 14]);
         // 2 recipients at 600 a minute: 200 ms between POSTs, whichever instance and campaign sent them.
-        // The pace is reserved just before each POST, so claims, charges and replica waits do not eat into it.
+        // The pace is taken at the moment of each POST, so claims, charges and replica waits do not eat into it.
         const gaps = times.slice(1).map((t, i) => t - times[i]);
         expect(Math.min(...gaps)).toBeGreaterThanOrEqual(180);
       } finally {
-        await Promise.all(servers.map((s) => s.close()));
+        await Promise.all(instances.map((one) => one.stop()));
         await store.stop();
       }
     },

@@ -16,6 +16,9 @@ export interface OwnerRecord {
 /** The campaigns SENDING: when each last had its turn, and before when it may not go (a wait it was told). */
 export type RunningRecord = Record<string, { turnAt: number; notBefore: number }>;
 
+/** How long a POST of `recipients` holds the next one back, in ms. */
+const share = (recipients: number, perMinute: number) => Math.ceil((recipients * 60_000) / perMinute);
+
 /** The pace every instance shares: when the next page may be posted. */
 interface PaceRecord {
   nextAt: number;
@@ -116,28 +119,28 @@ export class CampaignDocuments {
   }
 
   /**
-   * Reserves the shared pace for a page of `recipients` about to be posted: when it may go (now, or
-   * when the page before it has had its share of the minute), and the next page only
-   * `recipients / perMinute` minutes later. Null, and nothing reserved, when that is more than
-   * `maxWaitMs` away (another instance took the slot meanwhile).
+   * Takes the shared pace for a POST of `recipients` now, at the moment it goes: `{ wait: 0, at }` when
+   * it may go at once (the next POST, from any instance, is then held back `recipients / perMinute`
+   * minutes from `at`), else how long until it may; null when that is more than `maxWaitMs` (nothing
+   * taken).
    */
-  reservePace(recipients: number, perMinute: number, maxWaitMs: number): Promise<number | null> {
-    return this.change<PaceRecord, number | null>(PACE_KEY, (current, now) => {
-      const at = Math.max(now, current?.nextAt ?? 0);
-      if (at - now > maxWaitMs) return { answer: null };
-      const nextAt = at + Math.ceil((recipients * 60_000) / perMinute);
-      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: at };
+  takePace(recipients: number, perMinute: number, maxWaitMs: number): Promise<{ wait: number; at: number } | null> {
+    return this.change<PaceRecord, { wait: number; at: number } | null>(PACE_KEY, (current, now) => {
+      const wait = (current?.nextAt ?? 0) - now;
+      if (wait > maxWaitMs) return { answer: null };
+      if (wait > 0) return { answer: { wait, at: now } };
+      const nextAt = now + share(recipients, perMinute);
+      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: { wait: 0, at: now } };
     });
   }
 
   /**
-   * A page's POST going later than its slot (a timer fires late on a busy process): the next slot is
-   * `recipients / perMinute` minutes after now, not after the slot, so the lateness never narrows the
-   * gap to the next POST.
+   * A POST that goes later than its pace was taken (its process was busy meanwhile): the next POST is
+   * held back from now instead, so the lateness never narrows the gap to it.
    */
-  postingLate(recipients: number, perMinute: number): Promise<void> {
-    return this.change<PaceRecord, void>(PACE_KEY, (current, now) => {
-      const nextAt = now + Math.ceil((recipients * 60_000) / perMinute);
+  async postingLate(recipients: number, perMinute: number): Promise<void> {
+    await this.change<PaceRecord, void>(PACE_KEY, (current, now) => {
+      const nextAt = now + share(recipients, perMinute);
       if ((current?.nextAt ?? 0) >= nextAt) return { answer: undefined };
       return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: undefined };
     });

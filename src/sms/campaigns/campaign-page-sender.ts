@@ -38,7 +38,7 @@ export type PageOutcome =
   | { kind: 'wait'; error: KeptError; retryAfterSeconds: number }
   /** Asked only to settle a page taken over (`settleOnly`): no sender had claimed it, so nothing of it was sent. */
   | { kind: 'untried' }
-  /** Its slot in the pace was taken by another instance while it was prepared: nothing sent, it goes at its next turn. */
+  /** Other instances' POSTs held the pace longer than it may wait: nothing sent, it goes at its next turn. */
   | { kind: 'later' };
 
 /** The page and its campaign, as the sender needs them. */
@@ -51,9 +51,9 @@ export interface PageToSend {
   /** For a page taken over in a campaign no longer SENDING: its outcome if it was tried, never a send. */
   settleOnly?: boolean;
   /**
-   * Waits, just before the POST, for the page's slot in the shared pace for `recipients`: false when
-   * the slot is too far off to hold the page's claim for (it then goes later). Pacing the POST itself,
-   * not the start of the page, keeps the claim, charge and replica wait out of the gaps between POSTs.
+   * Takes the shared pace for `recipients` just before the POST, waiting for it: false when it is too
+   * far off to hold the page's claim for (it then goes later). Pacing the POST itself, not the start
+   * of the page, keeps the claim, charge and replica wait out of the gaps between POSTs.
    */
   slot: (recipients: number) => Promise<boolean>;
 }

@@ -19,11 +19,13 @@ import {
 import type { CampaignMetrics } from './campaigns.metrics';
 
 /**
- * The longest a page, claimed and charged, waits for its slot in the pace before its POST: a slot
- * further off (another instance took the one it was prepared for) gives the page back. The page's
- * leases cover it.
+ * The longest a page, claimed and charged, waits for the pace before its POST: held back longer (by
+ * other instances' POSTs meanwhile), it is given back. The page's leases cover it.
  */
 export const PACE_SLACK_MS = 2_000;
+
+/** Later than this after its pace was taken, a POST moves the pace to its own time. */
+const LATE_MS = 5;
 
 /** How the runner paces and holds pages. */
 export interface RunnerSettings {
@@ -179,15 +181,25 @@ export class CampaignRunner {
     return true;
   }
 
-  /** The page's slot in the shared pace, waited for: false when another instance took it meanwhile. */
+  /**
+   * The page's turn in the shared pace, taken at the moment of its POST and waited for: false when it
+   * is further off than the page may wait holding its claim (other instances posted meanwhile).
+   */
   private async slot(recipients: number, preparedFrom: number): Promise<boolean> {
     this.preparingMs = Math.min(Date.now() - preparedFrom, PACE_SLACK_MS / 2);
-    const { recipientsPerMinute } = this.settings;
-    const at = await this.docs.reservePace(recipients, recipientsPerMinute, PACE_SLACK_MS);
-    if (at === null) return false;
-    if (at > Date.now()) await delay(at - Date.now());
-    if (Date.now() > at) await this.docs.postingLate(recipients, recipientsPerMinute);
-    return true;
+    const deadline = Date.now() + PACE_SLACK_MS;
+    for (;;) {
+      const { recipientsPerMinute } = this.settings;
+      const taken = await this.docs.takePace(recipients, recipientsPerMinute, deadline - Date.now());
+      if (taken === null) return false;
+      if (taken.wait === 0) {
+        // Past a round trip's worth since it was taken, this process was busy: the next POST counts from
+        // now. Not waited for: the next POST is a share of the minute away.
+        if (Date.now() - taken.at > LATE_MS) void this.docs.postingLate(recipients, recipientsPerMinute).catch(() => {});
+        return true;
+      }
+      await delay(taken.wait);
+    }
   }
 
   /** Takes a page (SENDING, with a lease) if `may` still holds at the version read: the holder's token, or null. */
