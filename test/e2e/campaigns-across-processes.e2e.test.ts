@@ -158,8 +158,9 @@ describe('campaigns across processes', () => {
         // Two campaigns, so both instances prepare a page at once and contend for the pace.
         const ids = [await campaignOf(instances[0].url, 5), await campaignOf(instances[1].url, 5, 10)];
         await Promise.all(ids.map((id, i) => call(instances[i].url, 'StartSmsCampaign', { campaignId: id })));
-        for (const id of ids)
-          {expect(await poll(instances[1].url, id, (c) => c.state === 'DONE')).toMatchObject({ state: 'DONE', sent: 10 });}
+        for (const id of ids) {
+          expect(await poll(instances[1].url, id, (c) => c.state === 'DONE')).toMatchObject({ state: 'DONE', sent: 10 });
+        }
         const sent = posts().map((c) => pageOf(c.body));
         expect(sent.filter((n) => n < 10)).toEqual([0, 1, 2, 3, 4]);
         expect(sent.filter((n) => n >= 10)).toEqual([10, 11, 12, 13, 14]);
