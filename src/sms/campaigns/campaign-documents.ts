@@ -16,8 +16,11 @@ export interface OwnerRecord {
 /** The campaigns SENDING: when each last had its turn, and before when it may not go (a wait it was told). */
 export type RunningRecord = Record<string, { turnAt: number; notBefore: number }>;
 
-/** How long a POST of `recipients` holds the next one back, in ms. */
-const share = (recipients: number, perMinute: number) => Math.ceil((recipients * 60_000) / perMinute);
+/** The pace after a POST of `recipients` at `at`: the next held back its share of the minute, kept a minute past that. */
+function paceFrom(at: number, recipients: number, perMinute: number) {
+  const nextAt = at + Math.ceil((recipients * 60_000) / perMinute);
+  return { value: { nextAt }, expiresAt: nextAt + 60_000 };
+}
 
 /** The pace every instance shares: when the next page may be posted. */
 interface PaceRecord {
@@ -129,8 +132,7 @@ export class CampaignDocuments {
       const wait = (current?.nextAt ?? 0) - now;
       if (wait > maxWaitMs) return { answer: null };
       if (wait > 0) return { answer: { wait, at: now } };
-      const nextAt = now + share(recipients, perMinute);
-      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: { wait: 0, at: now } };
+      return { write: paceFrom(now, recipients, perMinute), answer: { wait: 0, at: now } };
     });
   }
 
@@ -140,9 +142,8 @@ export class CampaignDocuments {
    */
   async postingLate(recipients: number, perMinute: number): Promise<void> {
     await this.change<PaceRecord, void>(PACE_KEY, (current, now) => {
-      const nextAt = now + share(recipients, perMinute);
-      if ((current?.nextAt ?? 0) >= nextAt) return { answer: undefined };
-      return { write: { value: { nextAt }, expiresAt: nextAt + 60_000 }, answer: undefined };
+      const write = paceFrom(now, recipients, perMinute);
+      return (current?.nextAt ?? 0) >= write.value.nextAt ? { answer: undefined } : { write, answer: undefined };
     });
   }
 }

@@ -60,14 +60,14 @@ function untried(page: PageRecord, record: CampaignRecord): void {
 
 /**
  * Sends the campaigns SENDING, on every instance: one page at a time per instance, the campaigns
- * taking turns, at the pace every instance shares (`CAMPAIGN_RECIPIENTS_PER_MINUTE`, reserved in the
- * store). A page is taken by writing SENDING with a lease at the version read, so one instance holds
+ * taking turns, at the pace every instance shares (`CAMPAIGN_RECIPIENTS_PER_MINUTE`, taken in the
+ * store at the moment of each POST). A page is taken by writing SENDING with a lease at the version read, so one instance holds
  * it; one whose lease ran out (its sender died) is taken over and settled through its idempotency key,
  * which answers what became of it and never sends it twice.
  */
 export class CampaignRunner {
   private closing = false;
-  /** How long the last page took from being taken to asking for its slot. */
+  /** How long the last page took from being taken to asking for the pace. */
   private preparingMs = 0;
   private wakeUp: () => void = () => {};
   private woken: Promise<void> = Promise.resolve();
@@ -188,8 +188,8 @@ export class CampaignRunner {
   private async slot(recipients: number, preparedFrom: number): Promise<boolean> {
     this.preparingMs = Math.min(Date.now() - preparedFrom, PACE_SLACK_MS / 2);
     const deadline = Date.now() + PACE_SLACK_MS;
+    const { recipientsPerMinute } = this.settings;
     for (;;) {
-      const { recipientsPerMinute } = this.settings;
       const taken = await this.docs.takePace(recipients, recipientsPerMinute, deadline - Date.now());
       if (taken === null) return false;
       if (taken.wait === 0) {
