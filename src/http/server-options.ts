@@ -58,6 +58,10 @@ export function serverOptions({ logLevel, requestTimeoutMs, logDestination, trac
       headersTimeout: requestTimeoutMs,
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
     },
+    // A request that reaches a connection already open when the shutdown starts is answered in full
+    // (and its connection closed), as Node's own server.close() does: fastify's 503 would be a bare,
+    // non-GraphQL body that tells a sender nothing of whether it was sent.
+    return503OnClosing: false,
     // Keep a caller's request id when it is safe to log; otherwise make one.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];

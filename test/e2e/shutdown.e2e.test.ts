@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { loadFake, runLoad } from '../support/load';
 import { start, until } from '../support/main-process';
@@ -53,6 +54,39 @@ describe('SIGTERM', () => {
       expect(await run.exited).toBe(0);
       expect(run.output()).toContain('shut down cleanly');
       expect(upstream.calls).toHaveLength(1);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  }, 30_000);
+
+  it('answers a request still arriving on an open connection when the shutdown starts, in full, and closes that connection', async () => {
+    const run = startMain();
+    try {
+      const url = new URL(await graphqlUrl(run));
+      upstream.reply({ delayMs: 500 });
+      // A send in flight holds the shutdown open while the second request arrives.
+      const inFlight = sendOne(url.href);
+      await until(() => upstream.calls.length === 1);
+      const body = JSON.stringify({ query: SEND_BATCH_SMS, variables: batch([{ phone: '13800138001' }]) });
+      const raw = connect(Number(url.port), '127.0.0.1');
+      let answer = '';
+      raw.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const ended = new Promise((resolve) => raw.on('close', resolve));
+      // Its first bytes make the connection busy, so the shutdown does not close it as idle.
+      raw.write(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      run.child.kill('SIGTERM');
+      await until(() => run.output().includes('shutting down'));
+      raw.write(`content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await ended;
+
+      const [head, payload] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 200/);
+      expect(head.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(payload).data.sendBatchSms.__typename).toBe('SendBatchSmsSuccess');
+      expect((await inFlight).status).toBe(200);
+      expect(await run.exited).toBe(0);
+      expect(upstream.calls).toHaveLength(2);
     } finally {
       run.child.kill('SIGKILL');
     }
