@@ -21,3 +21,17 @@ export const NO_LIMITS = Object.fromEntries(
 export const SEND_LIMITS_OFF: Readonly<Record<string, string>> = Object.fromEntries(
   rateLimits.filter(({ key }) => key !== 'allowedCountryCodes' && !LOOKUP_LIMITS.has(key)).map(({ name }) => [name, '0']),
 );
+
+/** What a test that counts against a limit needs left of the window it starts in. */
+const WINDOW_LEFT_MS = 5_000;
+
+/**
+ * Waits, when `env` turns on an abuse limit, until the current minute has 5 s left: the limits' windows
+ * are aligned to the clock (minute, hour, UTC day all end on a minute), so a test whose sends straddle
+ * a window's end would see its count start again from zero halfway.
+ */
+export async function clearOfWindowEnd(env: Readonly<Record<string, string>>): Promise<void> {
+  const counted = rateLimits.some(({ name, key }) => key !== 'allowedCountryCodes' && env[name] !== undefined && env[name] !== '0');
+  const left = 60_000 - (Date.now() % 60_000);
+  if (counted && left < WINDOW_LEFT_MS) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}

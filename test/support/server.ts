@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config/load-config';
 import { useFakeUspeedo, type FakeUspeedo } from './fake-uspeedo';
-import { SEND_LIMITS_OFF } from './limits';
+import { clearOfWindowEnd, SEND_LIMITS_OFF } from './limits';
 
 /** The uSpeedo secret every test server uses; no response or log line may ever contain it. */
 export const TEST_SECRET = 'test-secret-Zq9!never-leak';
@@ -67,6 +67,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     ...SEND_LIMITS_OFF,
     ...env,
   });
+  await clearOfWindowEnd(env);
   const logs = new LogCapture();
   const app = await buildApp(config, { logDestination: logs });
   await app.listen({ host: '127.0.0.1', port: 0 });
