@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useFakeUspeedo, uspeedoReceipt as receipt, uspeedoTemplate as template } from '../support/fake-uspeedo';
-import { start, until } from '../support/main-process';
+import { listeningUrl, start, until } from '../support/main-process';
 import { faster } from '../support/pace';
 import { RedisServer, redisAvailable } from '../support/redis-server';
 import { RedisClusterSet, RedisSentinelSet, topologiesAvailable } from '../support/redis-topologies';
@@ -19,7 +19,6 @@ const UPDATES = readFileSync(join(__dirname, '../../examples/operations/sms-camp
 /** The fragments campaign.graphql starts with, which the subscription's document selects. */
 const FRAGMENTS = OPERATIONS.slice(0, OPERATIONS.indexOf('mutation '));
 const SEND = '/api/v1/usms/SendBatchUSMSMessage';
-const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 
 beforeEach(() => {
   upstream.route('GET', '/api/v1/usms/USMSTemplate', { body: { RetCode: 0, Data: [template('hello', 'Hello from us')] } });
@@ -59,14 +58,15 @@ interface Instance {
 
 async function instance(env: Record<string, string>): Promise<Instance> {
   const run = start(env);
+  let url: string;
   try {
-    await until(() => listening.test(run.output()), 30_000);
+    url = await listeningUrl(run, 30_000);
   } catch (error) {
     run.child.kill('SIGKILL');
     throw error;
   }
   return {
-    url: `http://127.0.0.1:${listening.exec(run.output())![1]}`,
+    url,
     stop: async () => {
       run.child.kill('SIGTERM');
       await run.exited;
@@ -98,8 +98,7 @@ describe('campaigns across processes', () => {
     const first = start(env);
     let second: ReturnType<typeof start> | undefined;
     try {
-      await until(() => listening.test(first.output()));
-      const url = `http://127.0.0.1:${listening.exec(first.output())![1]}`;
+      const url = await listeningUrl(first);
       const id = await campaignOf(url, 3);
       await call(url, 'StartSmsCampaign', { campaignId: id });
       await until(() => posts().some((c) => pageOf(c.body) === 1));
@@ -107,8 +106,7 @@ describe('campaigns across processes', () => {
       await first.exited;
 
       second = start(env);
-      await until(() => listening.test(second!.output()));
-      const again = `http://127.0.0.1:${listening.exec(second.output())![1]}`;
+      const again = await listeningUrl(second);
       const done = await poll(again, id, (c) => c.state === 'DONE');
       expect(done).toMatchObject({ state: 'DONE', sent: 4, outcomeUnknown: 2, pending: 0 });
       expect(done.pages.map((p: any) => p.state)).toEqual(['SENT', 'OUTCOME_UNKNOWN', 'SENT']);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { LEASE_MARGIN_MS } from '../../src/guard/idempotency';
 import { useFakeUspeedo } from '../support/fake-uspeedo';
-import { start, until } from '../support/main-process';
+import { listeningUrl, start, until } from '../support/main-process';
 import { RedisServer, redisAvailable } from '../support/redis-server';
 import { batch, SEND_BATCH_SMS, serverPool, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
@@ -16,7 +16,6 @@ import { API_KEY_OPS, API_KEYS, bearer } from '../support/tokens';
 const TIMEOUT_MS = 500;
 const LEASE_MS = TIMEOUT_MS + LEASE_MARGIN_MS;
 const TTL_SECONDS = 9;
-const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
 const upstream = useFakeUspeedo();
@@ -35,8 +34,7 @@ function startMain(state: Record<string, string>, env: Record<string, string> = 
 }
 
 async function graphqlUrl(run: ReturnType<typeof start>): Promise<string> {
-  await until(() => listening.test(run.output()));
-  return `http://127.0.0.1:${listening.exec(run.output())![1]}/graphql`;
+  return `${await listeningUrl(run)}/graphql`;
 }
 
 const variables = { input: { ...batch([{ phone: '13800138000' }]).input, idempotencyKey: 'crash-order-1' } };

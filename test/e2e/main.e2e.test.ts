@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { start, until } from '../support/main-process';
+import { listeningUrl, start, until } from '../support/main-process';
 
 describe('npm start', () => {
   it('ends with one message naming every bad variable, without a stack trace', async () => {
@@ -23,11 +23,10 @@ describe('npm start', () => {
   it('runs on the simulator without credentials, says so loudly, serves, and exits 0 on SIGTERM', async () => {
     const run = start({});
     try {
-      await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
+      const url = await listeningUrl(run);
       expect(run.output()).toContain('NO SMS IS SENT');
       expect(run.output()).toContain('No callers configured');
-      const port = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())![1];
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      const response = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -58,9 +57,8 @@ describe('npm start', () => {
         TEST_FAULT_AFTER_MS: '2500',
       });
       try {
-        await until(() => /Server listening at http:\/\/127\.0\.0\.1:\d+/.test(run.output()));
+        const port = Number(new URL(await listeningUrl(run)).port);
         // A request in flight when the fault comes (its body held back until then): the fatal line names it.
-        const port = Number(/Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output())![1]);
         const body = JSON.stringify({ query: '{ smsLimits { maxTargetsPerRequest } }' });
         const slow = request({
           port,

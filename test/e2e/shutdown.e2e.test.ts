@@ -1,12 +1,10 @@
 import { connect } from 'node:net';
 import { useFakeUspeedo } from '../support/fake-uspeedo';
 import { loadFake, runLoad } from '../support/load';
-import { start, until } from '../support/main-process';
+import { listeningUrl, start, until } from '../support/main-process';
 import { batch, SEND_BATCH_SMS, TEST_KEY_ID, TEST_SECRET } from '../support/server';
 
 const upstream = useFakeUspeedo();
-
-const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 
 function startMain(env: Record<string, string> = {}) {
   const run = start({
@@ -24,8 +22,7 @@ function startMain(env: Record<string, string> = {}) {
 
 /** Waits for the process to listen; its /graphql URL. */
 async function graphqlUrl(run: ReturnType<typeof start>): Promise<string> {
-  await until(() => listening.test(run.output()));
-  return `http://127.0.0.1:${listening.exec(run.output())![1]}/graphql`;
+  return `${await listeningUrl(run)}/graphql`;
 }
 
 /** One send, as a client would post it. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { closedPortUrl, uspeedoReceipt, useFakeUspeedo } from '../support/fake-uspeedo';
-import { start, until } from '../support/main-process';
+import { listeningUrl, start, until } from '../support/main-process';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { RedisServer, redisAvailable } from '../support/redis-server';
 import { subscribe } from '../support/subscriber';
@@ -25,7 +25,6 @@ afterEach(() => {
 });
 afterAll(() => receiver.close());
 
-const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
 const runs: ReturnType<typeof start>[] = [];
 afterEach(() => {
   for (const run of runs.splice(0)) run.child.kill('SIGKILL');
@@ -46,8 +45,7 @@ async function serve(env: Record<string, string> = {}) {
     ...env,
   });
   runs.push(run);
-  await until(() => listening.test(run.output()));
-  const base = `http://127.0.0.1:${listening.exec(run.output())![1]}`;
+  const base = await listeningUrl(run);
   const gql = async (query: string, variables: object, headers: Record<string, string> = {}) => {
     const response = await fetch(`${base}/graphql`, {
       method: 'POST',

@@ -23,6 +23,14 @@ export function start(env: Record<string, string>): { child: ChildProcess; outpu
   return { child, output: () => output, exited };
 }
 
+const LISTENING = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** Waits until a started process listens (up to `ms`): its base URL, `http://127.0.0.1:<port>`. */
+export async function listeningUrl(run: { output: () => string }, ms?: number): Promise<string> {
+  await until(() => LISTENING.test(run.output()), ms);
+  return `http://127.0.0.1:${LISTENING.exec(run.output())![1]}`;
+}
+
 /** Waits until `predicate` holds, polling every 50 ms. */
 export async function until(predicate: () => boolean, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
