@@ -61,9 +61,9 @@ function untried(page: PageRecord, record: CampaignRecord): void {
 /**
  * Sends the campaigns SENDING, on every instance: one page at a time per instance, the campaigns
  * taking turns, at the pace every instance shares (`CAMPAIGN_RECIPIENTS_PER_MINUTE`, taken in the
- * store at the moment of each POST). A page is taken by writing SENDING with a lease at the version read, so one instance holds
- * it; one whose lease ran out (its sender died) is taken over and settled through its idempotency key,
- * which answers what became of it and never sends it twice.
+ * store at the moment of each POST). A page is taken by writing SENDING with a lease at the version
+ * read, so one instance holds it; one whose lease ran out (its sender died) is taken over and settled
+ * through its idempotency key, which answers what became of it and never sends it twice.
  */
 export class CampaignRunner {
   private closing = false;
